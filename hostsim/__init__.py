@@ -1,0 +1,1 @@
+"""The reference host: the host protocol over HTTP with simulated operators and issuers."""

@@ -1,0 +1,55 @@
+"""The ``kiosk`` command: a thin layer over the library, one command per library call.
+
+Each area registers its commands from its own module (``config``, ``store``, ``printer``, ...),
+so the CLI grows without one file that everybody edits.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from pathlib import Path
+
+import click
+
+#: Modules under ``terminal.cli`` that add commands to :func:`main`; each has ``register(main)``.
+COMMAND_MODULES = ("config", "store", "printer", "slip", "sale", "reader")
+
+
+class CliContext:
+    """What every command may need: where the configuration file is."""
+
+    def __init__(self, config_path: Path) -> None:
+        self.config_path = config_path
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="kiosk.toml to use (default: $KIOSK_CONFIG, else ./kiosk.toml).",
+)
+@click.pass_context
+def main(ctx: click.Context, config_path: Path | None) -> None:
+    """Counter terminal for prepaid top-ups, card sales, IMEI fees, bills and benefits."""
+    if config_path is None:
+        config_path = Path(os.environ.get("KIOSK_CONFIG", "kiosk.toml"))
+    ctx.obj = CliContext(config_path)
+
+
+def _register_all() -> None:
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(f"terminal.cli.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"terminal.cli.{name}":
+                continue  # that area has no commands in this build
+            raise
+        module.register(main)
+
+
+_register_all()
+
+__all__ = ["CliContext", "main"]
