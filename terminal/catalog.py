@@ -1,0 +1,128 @@
+"""What the terminal sells: the product model the configuration fills in.
+
+Products are a fixed set of ids because each needs its own flow (slip, target, host message);
+everything that changes per market or per tariff (currency, limits, fees, windows, offline
+policy) is data in kiosk.toml.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from terminal.tariffs import FeeRule
+
+#: Product id -> what identifies the beneficiary. ``none``: a card sale issues a new card.
+PRODUCT_TARGETS: dict[str, str] = {
+    "card-topup": "card",
+    "card-sale": "none",
+    "mobile-topup": "phone",
+    "imei-fee": "imei",
+    "bill-payment": "bill_account",
+    "benefit-payment": "benefit_account",
+}
+
+PRODUCT_IDS: tuple[str, ...] = tuple(PRODUCT_TARGETS)
+
+#: English names, used when kiosk.toml gives none for a language.
+DEFAULT_NAMES: dict[str, str] = {
+    "card-topup": "Card top-up",
+    "card-sale": "Prepaid card",
+    "mobile-topup": "Mobile top-up",
+    "imei-fee": "IMEI registration fee",
+    "bill-payment": "Bill payment",
+    "benefit-payment": "Benefit payment",
+}
+
+#: Reversal window a product gets when kiosk.toml does not say (business rules, section 6).
+DEFAULT_REVERSAL_WINDOWS: dict[str, str] = {
+    "card-topup": "5m",
+    "card-sale": "5m",
+    "mobile-topup": "5m",
+    "imei-fee": "none",
+    "bill-payment": "5m",
+    "benefit-payment": "same_day",
+}
+
+TENDERS: tuple[str, ...] = ("cash",)
+
+
+@dataclass(frozen=True)
+class ReversalWindow:
+    """How long after its slip printed a sale may still be reversed at this terminal."""
+
+    kind: str  # "duration" | "same_day" | "none"
+    seconds: int | None = None
+
+    def is_open(self, printed_at: datetime, now: datetime, timezone: str) -> bool:
+        """Whether a storno is still allowed; ``same_day`` is the terminal's local calendar day."""
+        if self.kind == "none":
+            return False
+        if now < printed_at:
+            return False
+        if self.kind == "same_day":
+            zone = ZoneInfo(timezone)
+            return printed_at.astimezone(zone).date() == now.astimezone(zone).date()
+        assert self.seconds is not None
+        return (now - printed_at).total_seconds() <= self.seconds
+
+    def describe(self) -> str:
+        if self.kind == "duration":
+            return f"{self.seconds}s"
+        return self.kind
+
+
+@dataclass(frozen=True)
+class OfflinePolicy:
+    """Whether a sale may be accepted while the host is unreachable, and within which limits.
+
+    ``max_unforwarded_total_minor`` caps the sum of this currency's offline sales not yet
+    delivered to the host; ``max_age_s`` caps the age of the oldest of them.
+    """
+
+    allowed: bool
+    max_amount_minor: int | None = None
+    max_unforwarded_total_minor: int | None = None
+    max_age_s: float | None = None
+
+
+@dataclass(frozen=True)
+class ProductConfig:
+    """One product as this terminal sells it; amounts in minor units of ``currency``."""
+
+    id: str
+    currency: str
+    min_minor: int
+    max_minor: int
+    step_minor: int
+    tender: tuple[str, ...]
+    reversal_window: ReversalWindow
+    offline: OfflinePolicy
+    fees: tuple[FeeRule, ...]
+    target: str
+    id_check_above_minor: int | None = None
+    attempt_timeout_s: float = 120.0
+    phone_prefixes: tuple[str, ...] = ()
+    benefit_types: tuple[str, ...] = ()
+    message_max_length: int = 60
+    name: Mapping[str, str] = field(default_factory=dict)
+    #: Babel locale of the market, so refusals show amounts the way the clerk writes them.
+    locale: str = "en"
+
+    def display_name(self, language: str) -> str:
+        """The product's name in ``language``, else English, else the built-in English name."""
+        return self.name.get(language) or self.name.get("en") or DEFAULT_NAMES[self.id]
+
+
+__all__ = [
+    "DEFAULT_NAMES",
+    "DEFAULT_REVERSAL_WINDOWS",
+    "PRODUCT_IDS",
+    "PRODUCT_TARGETS",
+    "TENDERS",
+    "OfflinePolicy",
+    "ProductConfig",
+    "ReversalWindow",
+]
