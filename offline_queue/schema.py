@@ -1,0 +1,230 @@
+"""Opening a store file: connection pragmas and schema migrations.
+
+The schema version lives in ``PRAGMA user_version``. :data:`MIGRATIONS` is an ordered list;
+migration *n* (1-based) takes a file from version *n-1* to *n* in one ``BEGIN IMMEDIATE``
+transaction together with the version bump, so a crash mid-upgrade leaves the old version
+intact. Migrations are only ever appended: a released one is never edited.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from pathlib import Path
+
+from offline_queue.errors import SchemaTooNew, StoreError
+from offline_queue.journal import GENESIS_HASH
+
+#: How long a writer waits for another process's write lock before giving up.
+BUSY_TIMEOUT_MS = 10_000
+
+Migration = tuple[str, ...]
+
+_V1_CORE: Migration = (
+    """
+    CREATE TABLE sequence (
+        terminal_id TEXT PRIMARY KEY CHECK (length(terminal_id) = 5),
+        last_value INTEGER NOT NULL CHECK (last_value >= 0)
+    )
+    """,
+    """
+    CREATE TABLE transactions (
+        txn TEXT PRIMARY KEY CHECK (length(txn) = 14 AND txn NOT GLOB '*[^0-9]*'),
+        terminal_id TEXT NOT NULL,
+        product TEXT NOT NULL,
+        state TEXT NOT NULL,
+        currency TEXT NOT NULL,
+        amount_minor INTEGER NOT NULL,
+        fees TEXT NOT NULL,
+        total_minor INTEGER NOT NULL,
+        cash_minor INTEGER NOT NULL,
+        change_minor INTEGER NOT NULL,
+        target TEXT NOT NULL,
+        details TEXT NOT NULL,
+        offline INTEGER NOT NULL DEFAULT 0 CHECK (offline IN (0, 1)),
+        clerk TEXT,
+        auth_code TEXT,
+        reason TEXT,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        printed_at TEXT,
+        copies INTEGER NOT NULL DEFAULT 0 CHECK (copies >= 0)
+    )
+    """,
+    "CREATE INDEX transactions_by_created ON transactions (created_at, txn)",
+    "CREATE INDEX transactions_by_state ON transactions (state)",
+    """
+    CREATE TABLE journal (
+        seq INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        txn TEXT,
+        event TEXT NOT NULL,
+        data TEXT NOT NULL,
+        prev_hash TEXT NOT NULL,
+        hash TEXT NOT NULL
+    )
+    """,
+    "CREATE INDEX journal_by_txn ON journal (txn, seq) WHERE txn IS NOT NULL",
+    """
+    CREATE TRIGGER journal_no_update BEFORE UPDATE ON journal
+    BEGIN SELECT RAISE(ABORT, 'the journal is append-only: its rows cannot be changed'); END
+    """,
+    """
+    CREATE TRIGGER journal_no_delete BEFORE DELETE ON journal
+    BEGIN SELECT RAISE(ABORT, 'the journal is append-only: its rows cannot be deleted'); END
+    """,
+    """
+    CREATE TABLE journal_head (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        seq INTEGER NOT NULL,
+        hash TEXT NOT NULL
+    )
+    """,
+    f"INSERT INTO journal_head (id, seq, hash) VALUES (1, 0, '{GENESIS_HASH}')",
+    """
+    CREATE TABLE outbox (
+        message_id TEXT PRIMARY KEY CHECK (length(message_id) = 32),
+        seq INTEGER NOT NULL UNIQUE,
+        txn TEXT NOT NULL REFERENCES transactions (txn),
+        kind TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        state TEXT NOT NULL DEFAULT 'pending'
+            CHECK (state IN ('pending', 'in_flight', 'delivered', 'dead')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_mono REAL NOT NULL,
+        lease_until_mono REAL,
+        last_error TEXT,
+        created_at TEXT NOT NULL,
+        delivered_at TEXT,
+        response TEXT,
+        UNIQUE (txn, kind)
+    )
+    """,
+    "CREATE INDEX outbox_due ON outbox (next_attempt_mono, seq) WHERE state = 'pending'",
+    "CREATE INDEX outbox_leased ON outbox (lease_until_mono, seq) WHERE state = 'in_flight'",
+    """
+    CREATE INDEX outbox_undelivered_by_txn ON outbox (txn, seq)
+    WHERE state IN ('pending', 'in_flight', 'dead')
+    """,
+    "CREATE INDEX outbox_by_state ON outbox (state, seq)",
+)
+
+_V2_TARGET_KEYS: Migration = (
+    # Digits of every text value in a transaction's target (phone, card number, IMEI...),
+    # so the clerk can find a sale from what the customer remembers. ``digits()`` is a SQL
+    # function registered on every connection by :func:`connect`.
+    """
+    CREATE TABLE target_keys (
+        txn TEXT NOT NULL REFERENCES transactions (txn) ON DELETE CASCADE,
+        field TEXT NOT NULL,
+        digits TEXT NOT NULL,
+        last4 TEXT NOT NULL,
+        PRIMARY KEY (txn, field)
+    )
+    """,
+    "CREATE INDEX target_keys_by_digits ON target_keys (digits)",
+    "CREATE INDEX target_keys_by_last4 ON target_keys (last4)",
+    """
+    INSERT INTO target_keys (txn, field, digits, last4)
+    SELECT t.txn, j.fullkey, digits(j.atom), substr(digits(j.atom), -4)
+    FROM transactions AS t, json_tree(t.target) AS j
+    WHERE j.type = 'text' AND length(digits(j.atom)) >= 4
+    """,
+)
+
+#: Every migration, oldest first; the schema version is ``len(MIGRATIONS)``.
+MIGRATIONS: tuple[Migration, ...] = (_V1_CORE, _V2_TARGET_KEYS)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+#: The SQL that fills ``target_keys`` for one transaction; shared with migration 2.
+INSERT_TARGET_KEYS_SQL = """
+    INSERT INTO target_keys (txn, field, digits, last4)
+    SELECT ?, j.fullkey, digits(j.atom), substr(digits(j.atom), -4)
+    FROM json_tree(?) AS j
+    WHERE j.type = 'text' AND length(digits(j.atom)) >= 4
+"""
+
+
+def only_digits(value: object) -> str:
+    """ASCII digits of ``value`` in order (``"+381 64 123-4567"`` -> ``"381641234567"``)."""
+    if not isinstance(value, str):
+        return ""
+    return "".join(ch for ch in value if "0" <= ch <= "9")
+
+
+def connect(path: str | Path) -> sqlite3.Connection:
+    """Open ``path`` the only way the store opens files: WAL, ``synchronous=FULL``, FKs on.
+
+    ``isolation_level=None`` hands transaction control to the store, which writes only inside
+    explicit ``BEGIN IMMEDIATE`` so two writers never deadlock on a lock upgrade.
+    ``synchronous=FULL`` makes a committed sale survive a power cut, not only a crash.
+    """
+    conn = sqlite3.connect(
+        str(path),
+        isolation_level=None,
+        check_same_thread=False,
+        timeout=BUSY_TIMEOUT_MS / 1000,
+    )
+    try:
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        if str(mode).lower() != "wal":
+            raise StoreError(
+                f"store {path} cannot use WAL journal mode (got {mode!r}); "
+                "put it on a local disk, not a network share"
+            )
+        conn.execute("PRAGMA synchronous = FULL")
+        conn.execute("PRAGMA foreign_keys = ON")
+        conn.create_function("digits", 1, only_digits, deterministic=True)
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def schema_version(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("PRAGMA user_version").fetchone()[0])
+
+
+def migrate(
+    conn: sqlite3.Connection,
+    *,
+    path: str = "store",
+    migrations: Sequence[Migration] = MIGRATIONS,
+) -> int:
+    """Bring the file up to ``len(migrations)``, one transaction per step; return the version.
+
+    The version is read inside each step's write lock, so two processes opening the same new
+    file at once apply every step exactly once.
+    """
+    known = len(migrations)
+    while True:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            version = schema_version(conn)
+            if version > known:
+                raise SchemaTooNew(path, version, known)
+            if version == known:
+                conn.execute("COMMIT")
+                return version
+            for statement in migrations[version]:
+                conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {version + 1}")
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+
+
+__all__ = [
+    "BUSY_TIMEOUT_MS",
+    "INSERT_TARGET_KEYS_SQL",
+    "MIGRATIONS",
+    "SCHEMA_VERSION",
+    "Migration",
+    "connect",
+    "migrate",
+    "only_digits",
+    "schema_version",
+]

@@ -1,0 +1,1161 @@
+"""The crash-safe store: transactions, their journal and their outbox in one SQLite file.
+
+Every change is one ``BEGIN IMMEDIATE`` transaction that updates the transaction row, appends
+its journal event and inserts the advices it causes (transactional outbox), so after a crash
+the file holds either all of a step or none of it. One connection serves all threads behind a
+lock: the sale service and the forwarder thread share one :class:`Store`, and a thread-per-
+request web server cannot leak connections.
+
+Conventions:
+
+* money is integer minor units; ``fees`` is a tuple of ``(name, amount_minor)`` pairs;
+* times are aware UTC datetimes, stored as ISO-8601 text with microseconds;
+* outbox timing (due, lease) is ``clock.monotonic()``, which does not survive a reboot: call
+  :meth:`Store.recover_after_restart` at every start so nothing waits on a stale deadline.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+import threading
+import uuid
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from offline_queue.clock import Clock, SystemClock
+from offline_queue.errors import (
+    DuplicateMessage,
+    IllegalTransition,
+    InvalidRecord,
+    StoreClosed,
+    StoreError,
+    UnknownMessage,
+    UnknownTransaction,
+)
+from offline_queue.journal import (
+    JournalEvent,
+    JournalVerdict,
+    RawJournalRow,
+    canonical_json,
+    event_hash,
+    verify_chain,
+)
+from offline_queue.schema import INSERT_TARGET_KEYS_SQL, connect, migrate, only_digits
+from offline_queue.schema import schema_version as read_schema_version
+from offline_queue.states import (
+    IN_BETWEEN_STATES,
+    OFFLINE_ACCEPTED,
+    OFFLINE_SALE,
+    RECORDED,
+    SALE_STANDING_STATES,
+    allowed_targets,
+)
+
+OutboxState = Literal["pending", "in_flight", "delivered", "dead"]
+OUTBOX_STATES: tuple[OutboxState, ...] = ("pending", "in_flight", "delivered", "dead")
+
+#: The columns ``transition(updates=...)`` may change besides the state.
+UPDATABLE_FIELDS = frozenset({"auth_code", "reason", "printed_at", "offline", "details"})
+
+#: Journal event names the store writes itself; callers of ``journal_event`` may not use them.
+RESERVED_EVENT_PREFIXES = ("state:", "outbox:")
+RECORDED_EVENT = "recorded"
+REPRINT_EVENT = "reprint"
+
+_TERMINAL_ID = re.compile(r"\A[0-9]{5}\Z")
+_TXN = re.compile(r"\A[0-9]{14}\Z")
+_CURRENCY = re.compile(r"\A[A-Z]{3}\Z")
+_MAX_SEQUENCE = 999_999_999
+
+
+def state_event(state: str) -> str:
+    """The journal event name of a move into ``state``."""
+    return f"state:{state}"
+
+
+@dataclass(frozen=True)
+class TxnRecord:
+    """One transaction as stored; ``target``/``details`` are copies, safe to edit."""
+
+    txn: str
+    terminal_id: str
+    product: str
+    state: str
+    currency: str
+    amount_minor: int
+    fees: tuple[tuple[str, int], ...]
+    total_minor: int
+    cash_minor: int
+    change_minor: int
+    target: dict[str, Any]
+    details: dict[str, Any]
+    offline: bool
+    clerk: str | None
+    auth_code: str | None
+    reason: str | None
+    created_at: datetime
+    updated_at: datetime
+    printed_at: datetime | None
+    copies: int
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form (times as ISO-8601, fees as a list of objects)."""
+        return {
+            "txn": self.txn,
+            "terminal_id": self.terminal_id,
+            "product": self.product,
+            "state": self.state,
+            "currency": self.currency,
+            "amount_minor": self.amount_minor,
+            "fees": [{"name": name, "amount_minor": amount} for name, amount in self.fees],
+            "total_minor": self.total_minor,
+            "cash_minor": self.cash_minor,
+            "change_minor": self.change_minor,
+            "target": self.target,
+            "details": self.details,
+            "offline": self.offline,
+            "clerk": self.clerk,
+            "auth_code": self.auth_code,
+            "reason": self.reason,
+            "created_at": self.created_at.isoformat(),
+            "updated_at": self.updated_at.isoformat(),
+            "printed_at": self.printed_at.isoformat() if self.printed_at else None,
+            "copies": self.copies,
+        }
+
+
+@dataclass(frozen=True)
+class OutboxMessage:
+    """An advice a caller asks :meth:`Store.transition` to enqueue with the state change."""
+
+    kind: str
+    payload: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class OutboxRecord:
+    """One outbox row; ``message_id`` is the idempotency key the host sees on every attempt."""
+
+    message_id: str
+    seq: int
+    txn: str
+    kind: str
+    payload: dict[str, Any]
+    state: str
+    attempts: int
+    next_attempt_mono: float
+    lease_until_mono: float | None
+    last_error: str | None
+    created_at: datetime
+    delivered_at: datetime | None
+    response: dict[str, Any] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "message_id": self.message_id,
+            "seq": self.seq,
+            "txn": self.txn,
+            "kind": self.kind,
+            "payload": self.payload,
+            "state": self.state,
+            "attempts": self.attempts,
+            "next_attempt_mono": self.next_attempt_mono,
+            "lease_until_mono": self.lease_until_mono,
+            "last_error": self.last_error,
+            "created_at": self.created_at.isoformat(),
+            "delivered_at": self.delivered_at.isoformat() if self.delivered_at else None,
+            "response": self.response,
+        }
+
+
+@dataclass(frozen=True)
+class OfflineExposure:
+    """Offline-accepted sales of one currency the host has not yet acknowledged.
+
+    ``total_minor`` is what customers paid (fees included), ``amount_minor`` the face value.
+    """
+
+    currency: str
+    count: int
+    total_minor: int
+    amount_minor: int
+    oldest_created_at: datetime
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "currency": self.currency,
+            "count": self.count,
+            "total_minor": self.total_minor,
+            "amount_minor": self.amount_minor,
+            "oldest_created_at": self.oldest_created_at.isoformat(),
+        }
+
+
+def to_iso(moment: datetime) -> str:
+    """The one text form of a time in the store: UTC, microseconds, sortable."""
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise InvalidRecord(f"time {moment!r} has no timezone; pass an aware UTC datetime")
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def from_iso(text: str) -> datetime:
+    return datetime.fromisoformat(text).astimezone(UTC)
+
+
+def _opt_from_iso(text: str | None) -> datetime | None:
+    return None if text is None else from_iso(text)
+
+
+def _require_money(name: str, value: object, *, positive: bool = False) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidRecord(
+            f"{name} must be an integer number of minor units (cents), not {value!r}"
+        )
+    if value < 0 or (positive and value == 0):
+        bound = "greater than zero" if positive else "zero or more"
+        raise InvalidRecord(f"{name} must be {bound}, not {value}")
+    return value
+
+
+def _json_object(name: str, value: Mapping[str, Any] | None) -> dict[str, Any]:
+    """``value`` as it will read back from JSON (tuples become lists); refuses what JSON cannot."""
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise InvalidRecord(f"{name} must be a mapping, not {type(value).__name__}")
+    try:
+        loaded = json.loads(canonical_json(dict(value)))
+    except (TypeError, ValueError) as exc:
+        raise InvalidRecord(f"{name} cannot be stored as JSON: {exc}") from None
+    assert isinstance(loaded, dict)
+    return loaded
+
+
+class Store:
+    """The terminal's SQLite store; thread-safe, one instance per process."""
+
+    def __init__(self, path: str | Path, *, terminal_id: str, clock: Clock | None = None) -> None:
+        if not isinstance(terminal_id, str) or not _TERMINAL_ID.match(terminal_id):
+            raise StoreError(f"terminal id must be 5 digits such as '12345', not {terminal_id!r}")
+        self.path = Path(path)
+        self.terminal_id = terminal_id
+        self.clock: Clock = clock or SystemClock()
+        self._lock = threading.RLock()
+        self._conn: sqlite3.Connection | None = connect(self.path)
+        try:
+            self._conn.row_factory = sqlite3.Row
+            migrate(self._conn, path=str(self.path))
+            with self._write() as conn:
+                conn.execute(
+                    "INSERT OR IGNORE INTO sequence (terminal_id, last_value) VALUES (?, 0)",
+                    (terminal_id,),
+                )
+        except BaseException:
+            self.close()
+            raise
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def close(self) -> None:
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    @property
+    def schema_version(self) -> int:
+        with self._lock:
+            return read_schema_version(self._live())
+
+    def connection_pragmas(self) -> dict[str, Any]:
+        """The durability settings as SQLite reports them on this store's connection."""
+        with self._lock:
+            conn = self._live()
+            return {
+                name: conn.execute(f"PRAGMA {name}").fetchone()[0]
+                for name in ("journal_mode", "synchronous", "foreign_keys", "busy_timeout")
+            }
+
+    def _live(self) -> sqlite3.Connection:
+        if self._conn is None:
+            raise StoreClosed(f"store {self.path} is closed; open it again")
+        return self._conn
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction: all of it commits, or none of it."""
+        with self._lock:
+            conn = self._live()
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+
+    @contextmanager
+    def _read(self) -> Iterator[sqlite3.Connection]:
+        """A consistent snapshot for reads that span several statements."""
+        with self._lock:
+            conn = self._live()
+            conn.execute("BEGIN")
+            try:
+                yield conn
+            finally:
+                if conn.in_transaction:
+                    conn.execute("COMMIT")
+
+    # -- transactions ----------------------------------------------------------------------
+
+    def record(
+        self,
+        *,
+        product: str,
+        currency: str,
+        amount_minor: int,
+        fees: Sequence[tuple[str, int]],
+        total_minor: int,
+        cash_minor: int,
+        change_minor: int,
+        target: Mapping[str, Any],
+        details: Mapping[str, Any],
+        clerk: str | None = None,
+    ) -> TxnRecord:
+        """Keep a new sale in state ``recorded`` under a freshly allocated number.
+
+        The number is taken from the ``sequence`` table in the same transaction that inserts
+        the row, so a crash either keeps both or neither and a number is never handed out
+        twice. ``cash_minor`` may be 0 (not yet collected); otherwise it must equal
+        ``total_minor + change_minor``.
+        """
+        if not isinstance(product, str) or not product:
+            raise InvalidRecord("product must be a non-empty product code")
+        if not isinstance(currency, str) or not _CURRENCY.match(currency):
+            raise InvalidRecord(
+                f"currency must be an ISO 4217 code such as 'EUR', not {currency!r}"
+            )
+        _require_money("amount_minor", amount_minor, positive=True)
+        fee_pairs: list[tuple[str, int]] = []
+        for fee in fees:
+            if not (isinstance(fee, tuple | list) and len(fee) == 2 and isinstance(fee[0], str)):
+                raise InvalidRecord(f"each fee must be a (name, amount_minor) pair, not {fee!r}")
+            fee_pairs.append((fee[0], _require_money(f"fee {fee[0]!r}", fee[1])))
+        _require_money("total_minor", total_minor)
+        _require_money("cash_minor", cash_minor)
+        _require_money("change_minor", change_minor)
+        expected_total = amount_minor + sum(amount for _, amount in fee_pairs)
+        if total_minor != expected_total:
+            raise InvalidRecord(
+                f"total_minor {total_minor} must equal amount_minor plus fees ({expected_total})"
+            )
+        if cash_minor and cash_minor != total_minor + change_minor:
+            raise InvalidRecord(
+                f"cash_minor {cash_minor} must equal total_minor {total_minor} plus "
+                f"change_minor {change_minor}"
+            )
+        if not cash_minor and change_minor:
+            raise InvalidRecord("change_minor must be 0 while no cash was taken")
+        if clerk is not None and not isinstance(clerk, str):
+            raise InvalidRecord(f"clerk must be a name or None, not {clerk!r}")
+        target_obj = _json_object("target", target)
+        details_obj = _json_object("details", details)
+        fees_json = canonical_json([{"name": n, "amount_minor": a} for n, a in fee_pairs])
+        target_json = canonical_json(target_obj)
+
+        with self._write() as conn:
+            number = self._next_number(conn)
+            txn = f"{self.terminal_id}{number:09d}"
+            now = to_iso(self.clock.now())
+            conn.execute(
+                """
+                INSERT INTO transactions (
+                    txn, terminal_id, product, state, currency, amount_minor, fees,
+                    total_minor, cash_minor, change_minor, target, details, offline, clerk,
+                    created_at, updated_at, copies
+                ) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, 0)
+                """,
+                (
+                    txn,
+                    self.terminal_id,
+                    product,
+                    RECORDED,
+                    currency,
+                    amount_minor,
+                    fees_json,
+                    total_minor,
+                    cash_minor,
+                    change_minor,
+                    target_json,
+                    canonical_json(details_obj),
+                    clerk,
+                    now,
+                    now,
+                ),
+            )
+            conn.execute(INSERT_TARGET_KEYS_SQL, (txn, target_json))
+            self._append_journal(
+                conn,
+                txn,
+                RECORDED_EVENT,
+                {
+                    "product": product,
+                    "currency": currency,
+                    "amount_minor": amount_minor,
+                    "fees": json.loads(fees_json),
+                    "total_minor": total_minor,
+                    "cash_minor": cash_minor,
+                    "change_minor": change_minor,
+                    "target": target_obj,
+                    "clerk": clerk,
+                },
+            )
+            return self._get(conn, txn)
+
+    def _next_number(self, conn: sqlite3.Connection) -> int:
+        row = conn.execute(
+            "SELECT last_value FROM sequence WHERE terminal_id = ?", (self.terminal_id,)
+        ).fetchone()
+        last = int(row[0]) if row else 0
+        # A restored or hand-edited sequence must still never hand out a number in use.
+        highest = conn.execute(
+            "SELECT MAX(txn) FROM transactions WHERE txn BETWEEN ? AND ?",
+            (f"{self.terminal_id}000000000", f"{self.terminal_id}999999999"),
+        ).fetchone()[0]
+        if highest is not None:
+            last = max(last, int(highest[5:]))
+        number = last + 1
+        if number > _MAX_SEQUENCE:
+            raise StoreError(
+                f"terminal {self.terminal_id} has used all 999,999,999 transaction numbers; "
+                "ask the provider for a new terminal id"
+            )
+        conn.execute(
+            "INSERT INTO sequence (terminal_id, last_value) VALUES (?, ?) "
+            "ON CONFLICT (terminal_id) DO UPDATE SET last_value = excluded.last_value",
+            (self.terminal_id, number),
+        )
+        return number
+
+    def transition(
+        self,
+        txn: str,
+        to_state: str,
+        *,
+        data: Mapping[str, Any] | None = None,
+        updates: Mapping[str, Any] | None = None,
+        outbox: Sequence[OutboxMessage] = (),
+    ) -> TxnRecord:
+        """Move ``txn`` to ``to_state`` with its journal event and advices, all or nothing.
+
+        ``updates`` may set ``auth_code``, ``reason``, ``printed_at`` (aware datetime),
+        ``offline`` (bool) and ``details`` (merged into the existing details). Moving to
+        ``offline_accepted`` sets ``offline`` by itself. Raises :class:`IllegalTransition`
+        (and changes nothing) when the state table does not allow the move.
+        """
+        allowed_targets(to_state)  # unknown target state -> ValueError before any write
+        data_obj = _json_object("data", data)
+        columns, journal_updates = self._validate_updates(updates or {})
+        if to_state == OFFLINE_ACCEPTED:
+            columns["offline"] = 1
+            journal_updates.setdefault("offline", True)
+        messages = [self._validate_message(message) for message in outbox]
+
+        with self._write() as conn:
+            row = conn.execute(
+                "SELECT state, details FROM transactions WHERE txn = ?", (txn,)
+            ).fetchone()
+            if row is None:
+                raise UnknownTransaction(txn)
+            from_state = row["state"]
+            allowed = allowed_targets(from_state)
+            if to_state not in allowed:
+                raise IllegalTransition(txn, from_state, to_state, allowed)
+            if "details" in columns:
+                merged = json.loads(row["details"])
+                merged.update(columns["details"])
+                columns["details"] = canonical_json(merged)
+            now_iso = to_iso(self.clock.now())
+            assignments = {**columns, "state": to_state, "updated_at": now_iso}
+            set_sql = ", ".join(f"{name} = ?" for name in assignments)
+            conn.execute(
+                f"UPDATE transactions SET {set_sql} WHERE txn = ?",
+                (*assignments.values(), txn),
+            )
+            written = [
+                self._insert_message(conn, txn, kind, payload, now_iso)
+                for kind, payload in messages
+            ]
+            self._append_journal(
+                conn,
+                txn,
+                state_event(to_state),
+                {
+                    "from": from_state,
+                    "to": to_state,
+                    "data": data_obj,
+                    "updates": journal_updates,
+                    "outbox": [{"message_id": mid, "kind": kind} for mid, kind in written],
+                },
+            )
+            return self._get(conn, txn)
+
+    @staticmethod
+    def _validate_updates(updates: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Column values for the row, and the same updates as JSON for the journal."""
+        unknown = set(updates) - UPDATABLE_FIELDS
+        if unknown:
+            raise InvalidRecord(
+                f"cannot update {', '.join(sorted(unknown))}; "
+                f"updatable fields are {', '.join(sorted(UPDATABLE_FIELDS))}"
+            )
+        columns: dict[str, Any] = {}
+        journal: dict[str, Any] = {}
+        for name in ("auth_code", "reason"):
+            if name in updates:
+                value = updates[name]
+                if value is not None and not isinstance(value, str):
+                    raise InvalidRecord(f"{name} must be text or None, not {value!r}")
+                columns[name] = journal[name] = value
+        if "printed_at" in updates:
+            printed = updates["printed_at"]
+            if printed is not None and not isinstance(printed, datetime):
+                raise InvalidRecord(f"printed_at must be an aware datetime, not {printed!r}")
+            columns["printed_at"] = journal["printed_at"] = (
+                None if printed is None else to_iso(printed)
+            )
+        if "offline" in updates:
+            if not isinstance(updates["offline"], bool):
+                raise InvalidRecord(f"offline must be True or False, not {updates['offline']!r}")
+            columns["offline"] = int(updates["offline"])
+            journal["offline"] = updates["offline"]
+        if "details" in updates:
+            columns["details"] = journal["details"] = _json_object("details", updates["details"])
+        return columns, journal
+
+    @staticmethod
+    def _validate_message(message: OutboxMessage) -> tuple[str, dict[str, Any]]:
+        if not isinstance(message, OutboxMessage):
+            raise InvalidRecord(f"outbox entries must be OutboxMessage, not {message!r}")
+        if not isinstance(message.kind, str) or not message.kind:
+            raise InvalidRecord(
+                f"outbox message kind must be a non-empty name, not {message.kind!r}"
+            )
+        return message.kind, _json_object("payload", message.payload)
+
+    def _insert_message(
+        self, conn: sqlite3.Connection, txn: str, kind: str, payload: dict[str, Any], now_iso: str
+    ) -> tuple[str, str]:
+        seq = conn.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM outbox").fetchone()[0]
+        message_id = uuid.uuid4().hex
+        try:
+            conn.execute(
+                """
+                INSERT INTO outbox (
+                    message_id, seq, txn, kind, payload, state, attempts,
+                    next_attempt_mono, created_at
+                ) VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?)
+                """,
+                (
+                    message_id,
+                    seq,
+                    txn,
+                    kind,
+                    canonical_json(payload),
+                    self.clock.monotonic(),
+                    now_iso,
+                ),
+            )
+        except sqlite3.IntegrityError as exc:
+            if "outbox.txn, outbox.kind" in str(exc):
+                raise DuplicateMessage(txn, kind) from None
+            raise
+        return message_id, kind
+
+    def journal_event(self, txn: str | None, event: str, data: Mapping[str, Any]) -> None:
+        """Append an event that changes no state (print attempt, clerk sign-in, ...)."""
+        if not isinstance(event, str) or not event:
+            raise InvalidRecord("journal event needs a non-empty name")
+        if event == RECORDED_EVENT or event.startswith(RESERVED_EVENT_PREFIXES):
+            raise InvalidRecord(
+                f"journal event name {event!r} is reserved for the store's own events; "
+                "state changes go through transition()"
+            )
+        data_obj = _json_object("data", data)
+        with self._write() as conn:
+            if txn is not None:
+                self._require_txn(conn, txn)
+            self._append_journal(conn, txn, event, data_obj)
+
+    def increment_copies(self, txn: str) -> int:
+        """Count one more printed copy (a reprint) and journal it; returns the new count."""
+        with self._write() as conn:
+            self._require_txn(conn, txn)
+            conn.execute(
+                "UPDATE transactions SET copies = copies + 1, updated_at = ? WHERE txn = ?",
+                (to_iso(self.clock.now()), txn),
+            )
+            copies = int(
+                conn.execute("SELECT copies FROM transactions WHERE txn = ?", (txn,)).fetchone()[0]
+            )
+            self._append_journal(conn, txn, REPRINT_EVENT, {"copies": copies})
+            return copies
+
+    def _require_txn(self, conn: sqlite3.Connection, txn: str) -> None:
+        if conn.execute("SELECT 1 FROM transactions WHERE txn = ?", (txn,)).fetchone() is None:
+            raise UnknownTransaction(txn)
+
+    def get(self, txn: str) -> TxnRecord:
+        with self._lock:
+            return self._get(self._live(), txn)
+
+    def _get(self, conn: sqlite3.Connection, txn: str) -> TxnRecord:
+        row = conn.execute("SELECT * FROM transactions WHERE txn = ?", (txn,)).fetchone()
+        if row is None:
+            raise UnknownTransaction(txn)
+        return _txn_from_row(row)
+
+    def list_transactions(
+        self,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        states: Iterable[str] | None = None,
+        product: str | None = None,
+        limit: int = 100,
+    ) -> list[TxnRecord]:
+        """Transactions newest first; ``since`` inclusive, ``until`` exclusive (created_at)."""
+        clauses: list[str] = []
+        params: list[Any] = []
+        if since is not None:
+            clauses.append("created_at >= ?")
+            params.append(to_iso(since))
+        if until is not None:
+            clauses.append("created_at < ?")
+            params.append(to_iso(until))
+        if states is not None:
+            wanted = sorted(set(states))
+            for state in wanted:
+                allowed_targets(state)
+            clauses.append(f"state IN ({', '.join('?' for _ in wanted)})")
+            params.extend(wanted)
+        if product is not None:
+            clauses.append("product = ?")
+            params.append(product)
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        with self._lock:
+            rows = self._live().execute(
+                f"SELECT * FROM transactions {where} ORDER BY created_at DESC, txn DESC LIMIT ?",
+                (*params, _limit(limit)),
+            )
+            return [_txn_from_row(row) for row in rows]
+
+    def find_transactions(
+        self,
+        *,
+        target_value: str | None = None,
+        last4: str | None = None,
+        product: str | None = None,
+        limit: int = 50,
+    ) -> list[TxnRecord]:
+        """Sales whose target (phone, card, IMEI, account) matches, newest first.
+
+        ``target_value`` matches on digits, ignoring spaces, signs and leading zeros, so
+        ``064 123 4567`` finds ``+381 64 123 4567``; ``last4`` matches the last four digits.
+        """
+        clauses: list[str] = []
+        params: list[Any] = []
+        if target_value is not None:
+            wanted = only_digits(target_value).lstrip("0")
+            if len(wanted) < 4:
+                raise InvalidRecord(
+                    f"{target_value!r} has too few digits to search; give at least 4"
+                )
+            clauses.append("k.last4 = ? AND substr(k.digits, -?) = ?")
+            params.extend([wanted[-4:], len(wanted), wanted])
+        if last4 is not None:
+            if not re.fullmatch(r"[0-9]{4}", last4):
+                raise InvalidRecord(f"last4 must be 4 digits, not {last4!r}")
+            clauses.append("k.last4 = ?")
+            params.append(last4)
+        if not clauses:
+            raise InvalidRecord("give target_value or last4 to search for")
+        if product is not None:
+            clauses.append("t.product = ?")
+            params.append(product)
+        sql = (
+            "SELECT * FROM transactions AS t WHERE t.txn IN ("
+            "SELECT k.txn FROM target_keys AS k JOIN transactions AS t ON t.txn = k.txn "
+            f"WHERE {' AND '.join(clauses)}) ORDER BY t.created_at DESC, t.txn DESC LIMIT ?"
+        )
+        with self._lock:
+            rows = self._live().execute(sql, (*params, _limit(limit)))
+            return [_txn_from_row(row) for row in rows]
+
+    def in_between_transactions(self) -> list[TxnRecord]:
+        """Transactions a crash may have left half-way (not final, not resting), oldest first."""
+        states = sorted(IN_BETWEEN_STATES)
+        with self._lock:
+            rows = self._live().execute(
+                f"SELECT * FROM transactions WHERE state IN ({', '.join('?' for _ in states)}) "
+                "ORDER BY txn",
+                states,
+            )
+            return [_txn_from_row(row) for row in rows]
+
+    def last_confirmed(self, *, product: str | None = None) -> TxnRecord | None:
+        """The most recently recorded confirmed sale (for "reprint last slip")."""
+        sql = "SELECT * FROM transactions WHERE state = 'confirmed'"
+        params: list[Any] = []
+        if product is not None:
+            sql += " AND product = ?"
+            params.append(product)
+        with self._lock:
+            row = (
+                self._live()
+                .execute(sql + " ORDER BY created_at DESC, txn DESC LIMIT 1", params)
+                .fetchone()
+            )
+            return None if row is None else _txn_from_row(row)
+
+    # -- journal ---------------------------------------------------------------------------
+
+    def _append_journal(
+        self, conn: sqlite3.Connection, txn: str | None, event: str, data: Mapping[str, Any]
+    ) -> int:
+        head = conn.execute("SELECT seq, hash FROM journal_head WHERE id = 1").fetchone()
+        if head is None:
+            raise StoreError(
+                f"store {self.path}: the journal head row is missing; run `kiosk journal verify`"
+            )
+        seq = int(head["seq"]) + 1
+        at = to_iso(self.clock.now())
+        data_json = canonical_json(dict(data))
+        digest = event_hash(
+            seq=seq, at=at, txn=txn, event=event, data=json.loads(data_json), prev_hash=head["hash"]
+        )
+        conn.execute(
+            "INSERT INTO journal (seq, at, txn, event, data, prev_hash, hash) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (seq, at, txn, event, data_json, head["hash"], digest),
+        )
+        conn.execute("UPDATE journal_head SET seq = ?, hash = ? WHERE id = 1", (seq, digest))
+        return seq
+
+    def journal(self, txn: str | None = None, *, limit: int | None = None) -> list[JournalEvent]:
+        """Journal events in order: all of them, or those of ``txn``; ``limit`` keeps the newest."""
+        where = "WHERE txn = ?" if txn is not None else ""
+        params: list[Any] = [txn] if txn is not None else []
+        if limit is None:
+            sql = f"SELECT * FROM journal {where} ORDER BY seq"
+        else:
+            sql = (
+                f"SELECT * FROM (SELECT * FROM journal {where} ORDER BY seq DESC LIMIT ?) "
+                "ORDER BY seq"
+            )
+            params.append(_limit(limit))
+        with self._lock:
+            return [
+                JournalEvent(
+                    seq=row["seq"],
+                    at=from_iso(row["at"]),
+                    txn=row["txn"],
+                    event=row["event"],
+                    data=json.loads(row["data"]),
+                    prev_hash=row["prev_hash"],
+                    hash=row["hash"],
+                )
+                for row in self._live().execute(sql, params)
+            ]
+
+    def verify_journal(self) -> JournalVerdict:
+        """Check the whole hash chain against the head; see :func:`journal.verify_chain`."""
+        with self._read() as conn:
+            head = conn.execute("SELECT seq, hash FROM journal_head WHERE id = 1").fetchone()
+            rows = (
+                RawJournalRow(
+                    seq=row["seq"],
+                    at=row["at"],
+                    txn=row["txn"],
+                    event=row["event"],
+                    data=row["data"],
+                    prev_hash=row["prev_hash"],
+                    hash=row["hash"],
+                )
+                for row in conn.execute(
+                    "SELECT seq, at, txn, event, data, prev_hash, hash FROM journal ORDER BY seq"
+                )
+            )
+            return verify_chain(
+                rows,
+                head_seq=None if head is None else int(head["seq"]),
+                head_hash=None if head is None else str(head["hash"]),
+            )
+
+    # -- outbox ----------------------------------------------------------------------------
+
+    def claim_due(self, *, limit: int, lease_s: float) -> list[OutboxRecord]:
+        """Lease up to ``limit`` messages that are due, oldest first, for one send attempt.
+
+        Due means pending with ``next_attempt_mono`` reached, or in flight with an expired
+        lease (its sender is gone). A message is never claimed while an earlier message of its
+        own transaction is undelivered (pending, in flight or dead), so an advice never
+        overtakes its predecessor; other transactions are not held up.
+        """
+        if lease_s <= 0:
+            raise ValueError("lease_s must be positive")
+        now = self.clock.monotonic()
+        no_earlier_undelivered = (
+            "NOT EXISTS (SELECT 1 FROM outbox AS e WHERE e.txn = o.txn AND e.seq < o.seq "
+            "AND e.state IN ('pending', 'in_flight', 'dead'))"
+        )
+        with self._write() as conn:
+            ids = [
+                row[0]
+                for row in conn.execute(
+                    f"""
+                    SELECT message_id, seq FROM outbox AS o
+                    WHERE o.state = 'pending' AND o.next_attempt_mono <= :now
+                      AND {no_earlier_undelivered}
+                    UNION ALL
+                    SELECT message_id, seq FROM outbox AS o
+                    WHERE o.state = 'in_flight' AND o.lease_until_mono <= :now
+                      AND {no_earlier_undelivered}
+                    ORDER BY seq LIMIT :limit
+                    """,
+                    {"now": now, "limit": _limit(limit)},
+                )
+            ]
+            if not ids:
+                return []
+            marks = ", ".join("?" for _ in ids)
+            conn.execute(
+                f"UPDATE outbox SET state = 'in_flight', lease_until_mono = ?, "
+                f"attempts = attempts + 1 WHERE message_id IN ({marks})",
+                (now + lease_s, *ids),
+            )
+            rows = conn.execute(
+                f"SELECT * FROM outbox WHERE message_id IN ({marks}) ORDER BY seq", ids
+            )
+            return [_message_from_row(row) for row in rows]
+
+    def mark_delivered(
+        self, message_ids: Sequence[str], *, response: Mapping[str, Any] | None = None
+    ) -> None:
+        """The host has these messages (delivered or duplicate); they are never sent again."""
+        response_json = (
+            None if response is None else canonical_json(_json_object("response", response))
+        )
+        with self._write() as conn:
+            now_iso = to_iso(self.clock.now())
+            for message_id in message_ids:
+                row = self._message_row(conn, message_id)
+                if row["state"] == "delivered":
+                    continue
+                conn.execute(
+                    "UPDATE outbox SET state = 'delivered', delivered_at = ?, response = ?, "
+                    "lease_until_mono = NULL, last_error = NULL WHERE message_id = ?",
+                    (now_iso, response_json, message_id),
+                )
+                self._append_journal(
+                    conn,
+                    row["txn"],
+                    "outbox:delivered",
+                    {"message_id": message_id, "kind": row["kind"], "attempts": row["attempts"]},
+                )
+
+    def mark_retry(self, message_id: str, *, error: str, delay_s: float) -> bool:
+        """Send again after ``delay_s`` (monotonic); False if delivered or parked meanwhile."""
+        if delay_s < 0:
+            raise ValueError("delay_s cannot be negative")
+        with self._write() as conn:
+            row = self._message_row(conn, message_id)
+            if row["state"] not in ("pending", "in_flight"):
+                return False
+            conn.execute(
+                "UPDATE outbox SET state = 'pending', next_attempt_mono = ?, "
+                "lease_until_mono = NULL, last_error = ? WHERE message_id = ?",
+                (self.clock.monotonic() + delay_s, error, message_id),
+            )
+            return True
+
+    def mark_dead(self, message_id: str, *, error: str) -> bool:
+        """Park a message the host refused for good; it stays visible and blocks only its txn."""
+        with self._write() as conn:
+            row = self._message_row(conn, message_id)
+            if row["state"] not in ("pending", "in_flight"):
+                return False
+            conn.execute(
+                "UPDATE outbox SET state = 'dead', lease_until_mono = NULL, last_error = ? "
+                "WHERE message_id = ?",
+                (error, message_id),
+            )
+            self._append_journal(
+                conn,
+                row["txn"],
+                "outbox:dead",
+                {"message_id": message_id, "kind": row["kind"], "error": error},
+            )
+            return True
+
+    def requeue_dead(self, message_id: str) -> OutboxRecord:
+        """A supervisor's retry of a dead letter: pending, due now, attempts counted afresh."""
+        with self._write() as conn:
+            row = self._message_row(conn, message_id)
+            if row["state"] != "dead":
+                raise StoreError(
+                    f"message {message_id} is {row['state']}, not dead; only dead letters "
+                    "can be requeued"
+                )
+            conn.execute(
+                "UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_mono = ?, "
+                "lease_until_mono = NULL WHERE message_id = ?",
+                (self.clock.monotonic(), message_id),
+            )
+            self._append_journal(
+                conn,
+                row["txn"],
+                "outbox:requeued",
+                {"message_id": message_id, "kind": row["kind"]},
+            )
+            return _message_from_row(self._message_row(conn, message_id))
+
+    def recover_after_restart(self) -> int:
+        """Return leased messages to pending and make every pending message due now.
+
+        Monotonic deadlines do not survive a restart (the clock may start again at zero after a
+        reboot), so old leases and backoff delays mean nothing to the new process: the owner of
+        a lease is gone, and waiting on a stale deadline could hold an advice for days. Returns
+        how many in-flight messages were taken back.
+        """
+        with self._write() as conn:
+            now = self.clock.monotonic()
+            taken_back = conn.execute(
+                "UPDATE outbox SET state = 'pending', lease_until_mono = NULL "
+                "WHERE state = 'in_flight'"
+            ).rowcount
+            conn.execute("UPDATE outbox SET next_attempt_mono = ? WHERE state = 'pending'", (now,))
+            if taken_back:
+                self._append_journal(conn, None, "outbox:recovered", {"in_flight": taken_back})
+            return int(taken_back)
+
+    def _message_row(self, conn: sqlite3.Connection, message_id: str) -> sqlite3.Row:
+        row = conn.execute("SELECT * FROM outbox WHERE message_id = ?", (message_id,)).fetchone()
+        if row is None:
+            raise UnknownMessage(message_id)
+        return row
+
+    def get_message(self, message_id: str) -> OutboxRecord:
+        with self._lock:
+            return _message_from_row(self._message_row(self._live(), message_id))
+
+    def list_outbox(
+        self,
+        *,
+        states: Iterable[str] | None = None,
+        txn: str | None = None,
+        limit: int = 100,
+    ) -> list[OutboxRecord]:
+        """Outbox messages in insertion order, optionally of some states or one transaction."""
+        clauses: list[str] = []
+        params: list[Any] = []
+        if states is not None:
+            wanted = sorted(set(states))
+            unknown = set(wanted) - set(OUTBOX_STATES)
+            if unknown:
+                raise InvalidRecord(
+                    f"unknown outbox state {', '.join(sorted(unknown))}; "
+                    f"use {', '.join(OUTBOX_STATES)}"
+                )
+            clauses.append(f"state IN ({', '.join('?' for _ in wanted)})")
+            params.extend(wanted)
+        if txn is not None:
+            clauses.append("txn = ?")
+            params.append(txn)
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        with self._lock:
+            rows = self._live().execute(
+                f"SELECT * FROM outbox {where} ORDER BY seq LIMIT ?", (*params, _limit(limit))
+            )
+            return [_message_from_row(row) for row in rows]
+
+    def outbox_for(self, txn: str) -> list[OutboxRecord]:
+        """Every message of ``txn``, in the order they were written."""
+        with self._lock:
+            rows = self._live().execute("SELECT * FROM outbox WHERE txn = ? ORDER BY seq", (txn,))
+            return [_message_from_row(row) for row in rows]
+
+    def outbox_status(self) -> dict[str, Any]:
+        """Counts per state, the wall-clock age of the oldest undelivered message, dead letters.
+
+        ``next_due_in_s`` is how long until the earliest pending message is due (0 if one is
+        due now, None if none is pending), on the monotonic clock.
+        """
+        with self._read() as conn:
+            counts = dict.fromkeys(OUTBOX_STATES, 0)
+            for row in conn.execute("SELECT state, COUNT(*) FROM outbox GROUP BY state"):
+                counts[row[0]] = int(row[1])
+            oldest = conn.execute(
+                "SELECT MIN(created_at) FROM outbox WHERE state IN ('pending', 'in_flight')"
+            ).fetchone()[0]
+            next_due = conn.execute(
+                "SELECT MIN(next_attempt_mono) FROM outbox WHERE state = 'pending'"
+            ).fetchone()[0]
+            dead = [
+                {
+                    "message_id": row["message_id"],
+                    "txn": row["txn"],
+                    "kind": row["kind"],
+                    "attempts": row["attempts"],
+                    "last_error": row["last_error"],
+                    "created_at": row["created_at"],
+                }
+                for row in conn.execute("SELECT * FROM outbox WHERE state = 'dead' ORDER BY seq")
+            ]
+        age = None
+        if oldest is not None:
+            age = max(0.0, (self.clock.now() - from_iso(oldest)).total_seconds())
+        next_due_in = None
+        if next_due is not None:
+            next_due_in = max(0.0, float(next_due) - self.clock.monotonic())
+        return {
+            "counts": counts,
+            "oldest_pending_age_s": age,
+            "next_due_in_s": next_due_in,
+            "dead_letters": dead,
+        }
+
+    def next_due_mono(self) -> float | None:
+        """The monotonic time the next message becomes claimable (pending due or lease end)."""
+        with self._lock:
+            row = (
+                self._live()
+                .execute(
+                    "SELECT MIN(t) FROM ("
+                    "SELECT MIN(next_attempt_mono) AS t FROM outbox WHERE state = 'pending' "
+                    "UNION ALL "
+                    "SELECT MIN(lease_until_mono) AS t FROM outbox WHERE state = 'in_flight')"
+                )
+                .fetchone()
+            )
+            return None if row[0] is None else float(row[0])
+
+    def unforwarded_offline_exposure(self) -> dict[str, OfflineExposure]:
+        """Per currency: offline sales the host has not acknowledged yet (for offline limits).
+
+        Counts sales accepted offline whose money is out (offline_accepted, printing,
+        confirmed and the storno states in between) and whose ``offline_sale`` advice is not
+        delivered or not written yet.
+        """
+        states = sorted(SALE_STANDING_STATES)
+        with self._lock:
+            rows = self._live().execute(
+                f"""
+                SELECT t.currency, COUNT(*) AS n, SUM(t.total_minor) AS total,
+                       SUM(t.amount_minor) AS amount, MIN(t.created_at) AS oldest
+                FROM transactions AS t
+                WHERE t.offline = 1 AND t.state IN ({", ".join("?" for _ in states)})
+                  AND NOT EXISTS (
+                      SELECT 1 FROM outbox AS o
+                      WHERE o.txn = t.txn AND o.kind = ? AND o.state = 'delivered')
+                GROUP BY t.currency
+                """,
+                (*states, OFFLINE_SALE),
+            )
+            return {
+                row["currency"]: OfflineExposure(
+                    currency=row["currency"],
+                    count=int(row["n"]),
+                    total_minor=int(row["total"]),
+                    amount_minor=int(row["amount"]),
+                    oldest_created_at=from_iso(row["oldest"]),
+                )
+                for row in rows
+            }
+
+
+def _limit(limit: int) -> int:
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+        raise InvalidRecord(f"limit must be a positive whole number, not {limit!r}")
+    return limit
+
+
+def _txn_from_row(row: sqlite3.Row) -> TxnRecord:
+    return TxnRecord(
+        txn=row["txn"],
+        terminal_id=row["terminal_id"],
+        product=row["product"],
+        state=row["state"],
+        currency=row["currency"],
+        amount_minor=int(row["amount_minor"]),
+        fees=tuple((fee["name"], int(fee["amount_minor"])) for fee in json.loads(row["fees"])),
+        total_minor=int(row["total_minor"]),
+        cash_minor=int(row["cash_minor"]),
+        change_minor=int(row["change_minor"]),
+        target=json.loads(row["target"]),
+        details=json.loads(row["details"]),
+        offline=bool(row["offline"]),
+        clerk=row["clerk"],
+        auth_code=row["auth_code"],
+        reason=row["reason"],
+        created_at=from_iso(row["created_at"]),
+        updated_at=from_iso(row["updated_at"]),
+        printed_at=_opt_from_iso(row["printed_at"]),
+        copies=int(row["copies"]),
+    )
+
+
+def _message_from_row(row: sqlite3.Row) -> OutboxRecord:
+    return OutboxRecord(
+        message_id=row["message_id"],
+        seq=int(row["seq"]),
+        txn=row["txn"],
+        kind=row["kind"],
+        payload=json.loads(row["payload"]),
+        state=row["state"],
+        attempts=int(row["attempts"]),
+        next_attempt_mono=float(row["next_attempt_mono"]),
+        lease_until_mono=None
+        if row["lease_until_mono"] is None
+        else float(row["lease_until_mono"]),
+        last_error=row["last_error"],
+        created_at=from_iso(row["created_at"]),
+        delivered_at=_opt_from_iso(row["delivered_at"]),
+        response=None if row["response"] is None else json.loads(row["response"]),
+    )
+
+
+def is_transaction_number(value: str) -> bool:
+    """Whether ``value`` looks like a transaction number (14 digits)."""
+    return bool(_TXN.match(value))
+
+
+__all__ = [
+    "OUTBOX_STATES",
+    "RECORDED_EVENT",
+    "REPRINT_EVENT",
+    "UPDATABLE_FIELDS",
+    "OfflineExposure",
+    "OutboxMessage",
+    "OutboxRecord",
+    "OutboxState",
+    "Store",
+    "TxnRecord",
+    "from_iso",
+    "is_transaction_number",
+    "state_event",
+    "to_iso",
+]
