@@ -45,7 +45,7 @@ def test_preset_passes_kiosk_config_check(tmp_path: Path, market: str) -> None:
     path = write_preset(tmp_path / "kiosk.toml", market, terminal_id="07001")
     result = CliRunner().invoke(main, ["--config", str(path), "config", "check", "--json"])
     assert result.exit_code == 0, result.output
-    summary = json.loads(result.output)
+    summary = json.loads(result.stdout)
     assert summary["ok"] is True
     assert summary["terminal"]["id"] == "07001"
     assert summary["terminal"]["market"] == market

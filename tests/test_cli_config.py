@@ -1,0 +1,188 @@
+"""kiosk init / config check / quote: thin commands, JSON for scripts, refusals on stderr."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from terminal.cli import main
+from terminal.config import load_config
+
+KIOSK = Path(sys.executable).parent / "kiosk"
+
+
+def _run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.fixture
+def si_config(tmp_path: Path) -> Path:
+    path = tmp_path / "kiosk.toml"
+    code, out, err = _run("--config", str(path), "init", "--market", "si")
+    assert (code, err) == (0, ""), err
+    assert str(path) in out
+    return path
+
+
+def test_init_writes_a_working_preset_and_refuses_to_overwrite(tmp_path: Path) -> None:
+    path = tmp_path / "kiosk.toml"
+    assert _run("--config", str(path), "init", "--market", "az", "--terminal-id", "55555")[0] == 0
+    key = load_config(path).terminal.key
+    code, _, err = _run("--config", str(path), "init", "--market", "si")
+    assert code == 1
+    assert "already exists" in err and "--force" in err
+    assert "Traceback" not in err
+    assert load_config(path).terminal.market == "az"
+    assert _run("--config", str(path), "init", "--market", "si", "--force")[0] == 0
+    assert load_config(path).terminal.market == "si"
+    assert load_config(path).terminal.key != key
+
+
+def test_init_refuses_a_bad_terminal_id_and_unknown_market(tmp_path: Path) -> None:
+    path = tmp_path / "kiosk.toml"
+    code, _, err = _run("--config", str(path), "init", "--market", "si", "--terminal-id", "12")
+    assert code == 1 and "exactly 5 digits" in err
+    code, _, err = _run("--config", str(path), "init", "--market", "hr")
+    assert code == 2 and "'hr' is not one of" in err
+    assert not path.exists()
+
+
+def test_init_uses_kiosk_config_from_the_environment(tmp_path: Path) -> None:
+    path = tmp_path / "from-env.toml"
+    result = CliRunner().invoke(main, ["init", "--market", "fi"], env={"KIOSK_CONFIG": str(path)})
+    assert result.exit_code == 0, result.output
+    assert load_config(path).terminal.market == "fi"
+
+
+def test_config_check_summary(si_config: Path) -> None:
+    code, out, _ = _run("--config", str(si_config), "config", "check")
+    assert code == 0
+    assert "Terminal 12345, market si" in out
+    assert "card-topup: 5,00 € to 1.000,00 €" in out
+    assert load_config(si_config).terminal.key not in out
+
+
+def test_config_check_reports_the_bad_key_and_exits_1(si_config: Path) -> None:
+    text = si_config.read_text("utf-8").replace('reversal_window = "5m"', 'reversal_window = "x"')
+    si_config.write_text(text, "utf-8")
+    code, out, err = _run("--config", str(si_config), "config", "check")
+    assert code == 1
+    assert "products.card-topup.reversal_window" in err
+    assert out == ""
+    code, out, err = _run("--config", str(si_config), "config", "check", "--json")
+    assert code == 1
+    payload = json.loads(out)
+    assert payload["ok"] is False
+    assert payload["error"] == "config_error"
+    assert payload["key"] == "products.card-topup.reversal_window"
+    assert "same_day" in payload["message"]
+
+
+def test_config_check_without_a_file_says_how_to_make_one(tmp_path: Path) -> None:
+    code, _, err = _run("--config", str(tmp_path / "none.toml"), "config", "check")
+    assert code == 1
+    assert "kiosk init --market" in err
+
+
+def test_quote_json_is_one_object(si_config: Path) -> None:
+    code, out, _ = _run(
+        "--config", str(si_config), "quote", "card-topup", "--amount", "150", "--json"
+    )
+    assert code == 0
+    payload = json.loads(out)
+    expected = {
+        "currency": "EUR",
+        "amount_minor": 15000,
+        "fees": [
+            {"name": "topup_fee", "amount_minor": 100},
+            {"name": "pos_surcharge", "amount_minor": 200},
+        ],
+        "total_minor": 15300,
+    }
+    assert {key: payload[key] for key in expected} == expected
+    assert payload["total_display"] == "153,00 €"
+
+
+@pytest.mark.parametrize("amount", ["150", "150.00", "150,00"])
+def test_quote_table_reads_amounts_as_typed(si_config: Path, amount: str) -> None:
+    code, out, _ = _run("--config", str(si_config), "quote", "card-topup", "--amount", amount)
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0].startswith("Polnitev kartice") and lines[0].endswith("150,00 €")
+    assert lines[1].startswith("topup_fee") and lines[1].endswith("1,00 €")
+    assert lines[2].startswith("pos_surcharge") and lines[2].endswith("2,00 €")
+    assert lines[-1].startswith("Total") and lines[-1].endswith("153,00 €")
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["card-topup", "--amount", "1000,01"], "type an amount from 5,00 € to 1.000,00 €"),
+        (["card-topup", "--amount", "abc"], "not an amount"),
+        (["card-topup", "--amount", "1.001"], "more decimals"),
+        (["mobile-topup", "--amount", "500"], "does not sell 'mobile-topup'"),
+    ],
+)
+def test_refused_quote_exits_1_with_reason_on_stderr(
+    si_config: Path, args: list[str], says: str
+) -> None:
+    code, out, err = _run("--config", str(si_config), "quote", *args)
+    assert code == 1
+    assert out == ""
+    assert says in err
+    assert "Traceback" not in err
+
+
+def test_every_command_has_help() -> None:
+    for args in (["init"], ["config"], ["config", "check"], ["quote"]):
+        code, out, _ = _run(*args, "--help")
+        assert code == 0
+        assert "Usage:" in out
+
+
+def test_real_kiosk_process_quotes_and_refuses(tmp_path: Path) -> None:
+    env = {**os.environ, "KIOSK_CONFIG": str(tmp_path / "kiosk.toml")}
+    init = subprocess.run(
+        [str(KIOSK), "init", "--market", "si"], env=env, capture_output=True, text=True, check=False
+    )
+    assert init.returncode == 0, init.stderr
+    done = subprocess.run(
+        [str(KIOSK), "quote", "card-topup", "--amount", "150", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    payload = json.loads(done.stdout)
+    assert (payload["amount_minor"], payload["total_minor"]) == (15000, 15300)
+    assert payload["fees"] == [
+        {"name": "topup_fee", "amount_minor": 100},
+        {"name": "pos_surcharge", "amount_minor": 200},
+    ]
+    refused = subprocess.run(
+        [str(KIOSK), "quote", "card-sale", "--amount", "248"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert refused.returncode == 1
+    assert "type an amount from 5,00 € to 247,00 €" in refused.stderr
+    assert "Traceback" not in refused.stderr
+    check = subprocess.run(
+        [str(KIOSK), "config", "check", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert check.returncode == 0, check.stderr
+    assert json.loads(check.stdout)["ok"] is True
