@@ -1,0 +1,113 @@
+"""Slip languages and their message catalogs, compiled from the ``.po`` files in memory.
+
+The ``.po`` files in ``locale/<lang>/LC_MESSAGES/slips.po`` are the only source: compiling them
+at load time (read_po -> write_mo into a buffer -> GNUTranslations) means there is no build step
+that could leave a stale ``.mo`` on a terminal, and a translator's edit shows up on the next run.
+"""
+
+from __future__ import annotations
+
+import gettext
+from functools import cache
+from io import BytesIO
+from pathlib import Path
+
+from babel.messages.catalog import Catalog
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+
+LOCALE_DIR = Path(__file__).parent / "locale"
+TEMPLATE_DIR = Path(__file__).parent / "templates"
+GETTEXT_FUNCTIONS = ("_", "gettext")
+DOMAIN = "slips"
+
+#: Slip language -> Babel locale used for numbers, money and dates in that language's market.
+LANGUAGE_LOCALES: dict[str, str] = {
+    "sl": "sl_SI",
+    "sr_Latn": "sr_Latn_RS",
+    "az": "az_Latn_AZ",
+    "fi": "fi_FI",
+    "en": "en_GB",
+}
+
+LANGUAGES: tuple[str, ...] = tuple(LANGUAGE_LOCALES)
+
+
+class UnknownLanguage(ValueError):
+    """A slip language the terminal has no catalog for; the message lists the ones it has."""
+
+    def __init__(self, language: str) -> None:
+        super().__init__(
+            f"no slip translations for language {language!r}; use one of {', '.join(LANGUAGES)}"
+        )
+        self.language = language
+
+
+def catalog_path(language: str) -> Path:
+    """Where ``language``'s catalog lives."""
+    return LOCALE_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po"
+
+
+def check_language(language: str) -> str:
+    """``language`` itself if slips can be printed in it, else :class:`UnknownLanguage`."""
+    if language not in LANGUAGE_LOCALES or not catalog_path(language).is_file():
+        raise UnknownLanguage(language)
+    return language
+
+
+def read_catalog(language: str) -> Catalog:
+    """The parsed ``.po`` catalog of ``language`` (tests check it for completeness)."""
+    check_language(language)
+    with catalog_path(language).open("rb") as handle:
+        return read_po(handle, locale=LANGUAGE_LOCALES[language], domain=DOMAIN)
+
+
+@cache
+def translations(language: str) -> gettext.GNUTranslations:
+    """Gettext translations for ``language``, compiled from its ``.po`` in memory."""
+    buffer = BytesIO()
+    write_mo(buffer, read_catalog(language))
+    buffer.seek(0)
+    return gettext.GNUTranslations(buffer)
+
+
+def template_messages() -> dict[str, list[str]]:
+    """Every message id the slip templates translate -> the ``file:line`` places that use it.
+
+    Read from the templates themselves (Babel's Jinja2 extractor), so the catalog test checks
+    what the slips really print, not a list someone has to keep in step.
+    """
+    from jinja2.ext import babel_extract
+
+    options = {"extensions": "jinja2.ext.i18n", "trim_blocks": "true", "lstrip_blocks": "true"}
+    found: dict[str, list[str]] = {}
+    for path in sorted(TEMPLATE_DIR.glob("*.j2")):
+        with path.open("rb") as handle:
+            for lineno, _function, message, _comments in babel_extract(
+                handle, GETTEXT_FUNCTIONS, [], options
+            ):
+                # newstyle calls with keyword arguments come as (msgid, None, ...)
+                msgid = message[0] if isinstance(message, tuple) else message
+                if isinstance(msgid, str):
+                    found.setdefault(msgid, []).append(f"{path.name}:{lineno}")
+    return found
+
+
+def default_locale(language: str) -> str:
+    """The Babel locale slips in ``language`` are formatted with unless the caller says."""
+    return LANGUAGE_LOCALES[check_language(language)]
+
+
+__all__ = [
+    "DOMAIN",
+    "LANGUAGES",
+    "LANGUAGE_LOCALES",
+    "LOCALE_DIR",
+    "UnknownLanguage",
+    "catalog_path",
+    "check_language",
+    "default_locale",
+    "read_catalog",
+    "template_messages",
+    "translations",
+]
