@@ -1,0 +1,160 @@
+"""``kiosk reader listen`` and ``kiosk reader parse``: the card reader and scanner from a shell.
+
+``listen`` opens a real port and prints what the device reports, one event per line, until
+Ctrl-C -- the first thing to run when a reader "does nothing" at a counter. ``parse`` runs the
+very same decoders over bytes from stdin, to replay a capture without the device. Both print
+masked card numbers only: the output may end up in a support ticket.
+"""
+
+from __future__ import annotations
+
+import queue
+import sys
+from typing import Literal
+
+import click
+
+from drivers.card_reader.events import (
+    CardSwiped,
+    ReaderConnected,
+    ReaderDisconnected,
+    ReaderEvent,
+    ScannedCard,
+    ScannedTransaction,
+    SignOn,
+    SwipeFailed,
+    UnrecognisedScan,
+)
+from drivers.card_reader.framing import FRAMINGS, CardStreamDecoder, FramingName
+from drivers.card_reader.serial_reader import SerialCardReader, SerialInputDevice
+from drivers.card_reader.wedge import WedgeAssembler
+from drivers.scanner.serial_scanner import ScanStreamDecoder, SerialScanner
+
+Kind = Literal["card", "scanner"]
+
+
+def describe(event: ReaderEvent) -> str:
+    """One line a clerk or technician reads; never a full card number."""
+    if isinstance(event, CardSwiped):
+        s = event.swipe
+        name = f" {s.name}" if s.name else ""
+        tracks = "+".join(str(t) for t in s.tracks_present)
+        return (
+            f"card swiped: {s.masked} expires {s.expiry[2:]}/{s.expiry[:2]}{name} (tracks {tracks})"
+        )
+    if isinstance(event, SwipeFailed):
+        return f"swipe failed ({event.reason}): {event.message}"
+    if isinstance(event, SignOn):
+        return f"reader says: {event.text}"
+    if isinstance(event, ReaderConnected):
+        return f"connected: {event.port}"
+    if isinstance(event, ReaderDisconnected):
+        return f"disconnected ({event.reason}): {event.message}"
+    if isinstance(event, ScannedTransaction):
+        return f"scanned transaction: {event.txn}"
+    if isinstance(event, ScannedCard):
+        return f"scanned card: {event.masked}"
+    if isinstance(event, UnrecognisedScan):
+        return f"unrecognised scan {event.text!r}: {event.message}"
+    return event.to_json()
+
+
+def _echo(event: ReaderEvent, as_json: bool) -> None:
+    click.echo(event.to_json() if as_json else describe(event))
+
+
+_KIND = click.Choice(["card", "scanner"])
+_FRAMING = click.Choice(list(FRAMINGS))
+
+
+def register(main: click.Group) -> None:
+    @main.group("reader")
+    def reader() -> None:
+        """Card reader and barcode/QR scanner diagnostics."""
+
+    @reader.command("listen")
+    @click.option("--port", "url", required=True, help="Serial port or pyserial URL.")
+    @click.option("--kind", type=_KIND, default="card", show_default=True, help="Device kind.")
+    @click.option(
+        "--framing", type=_FRAMING, default="auto", show_default=True, help="Card reader framing."
+    )
+    @click.option("--baudrate", type=int, default=9600, show_default=True)
+    @click.option("--reopen-interval", type=float, default=1.0, show_default=True, help="Seconds.")
+    @click.option("--count", type=int, default=None, help="Stop after this many swipes/scans.")
+    @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+    def listen(
+        url: str,
+        kind: Kind,
+        framing: FramingName,
+        baudrate: int,
+        reopen_interval: float,
+        count: int | None,
+        as_json: bool,
+    ) -> None:
+        """Print what the device on PORT reports until Ctrl-C (survives unplugging)."""
+        events: queue.Queue[ReaderEvent] = queue.Queue()
+        device: SerialInputDevice
+        if kind == "card":
+            device = SerialCardReader(
+                url,
+                on_event=events.put,
+                baudrate=baudrate,
+                framing=framing,
+                reopen_interval_s=reopen_interval,
+            )
+        else:
+            device = SerialScanner(
+                url, on_event=events.put, baudrate=baudrate, reopen_interval_s=reopen_interval
+            )
+        device.start()
+        seen = 0
+        try:
+            while count is None or seen < count:
+                try:
+                    event = events.get(timeout=0.5)
+                except queue.Empty:
+                    continue
+                _echo(event, as_json)
+                if not isinstance(event, ReaderConnected | ReaderDisconnected):
+                    seen += 1
+        except KeyboardInterrupt:
+            pass
+        finally:
+            device.stop()
+
+    @reader.command("parse")
+    @click.option(
+        "--kind",
+        type=click.Choice(["card", "scanner", "wedge"]),
+        default="card",
+        show_default=True,
+        help="card/scanner: stdin is the device's bytes; wedge: stdin is typed text.",
+    )
+    @click.option(
+        "--framing", type=_FRAMING, default="auto", show_default=True, help="Card reader framing."
+    )
+    @click.option("--hex", "as_hex", is_flag=True, help="stdin is hex (e.g. '1b 73 1b 31 ...').")
+    @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+    def parse(kind: str, framing: FramingName, as_hex: bool, as_json: bool) -> None:
+        """Decode a capture from stdin exactly as the live driver would."""
+        data = sys.stdin.buffer.read()
+        if as_hex:
+            try:
+                data = bytes.fromhex(data.decode("ascii", errors="replace"))
+            except ValueError as exc:
+                raise click.BadParameter(f"stdin is not hex: {exc}") from None
+        events: list[ReaderEvent]
+        if kind == "wedge":
+            wedge = WedgeAssembler(inter_key_timeout_s=float("inf"))
+            events = wedge.feed(data.decode("utf-8", errors="replace"))
+        elif kind == "scanner":
+            scan = ScanStreamDecoder()
+            events = scan.feed(data) + scan.flush()
+        else:
+            card = CardStreamDecoder(framing)
+            events = card.feed(data) + card.flush()
+        for event in events:
+            _echo(event, as_json)
+
+
+__all__ = ["describe", "register"]
