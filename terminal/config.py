@@ -512,7 +512,11 @@ def _host(r: _Reader, data: Mapping[str, Any]) -> HostConfig:
     r.only(data, key, ("url", "connect_timeout", "read_timeout"))
     url = r.string(data, key, "url", "http://127.0.0.1:8700")
     parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    try:
+        port_ok = parts.port is None or 0 < parts.port < 65536
+    except ValueError:  # a port that is not a number
+        port_ok = False
+    if parts.scheme not in ("http", "https") or not parts.hostname or not port_ok:
         raise r.bad(
             "host.url",
             url,
@@ -896,6 +900,8 @@ def write_preset(
             f"terminal id {terminal_id!r} is not allowed: write exactly 5 digits, such as 12345.",
             key="terminal.id",
         )
+    if path.is_dir():
+        raise ConfigError(f"{path} is a folder: give the path of the kiosk.toml file to write.")
     if path.exists() and not force:
         raise ConfigExists(
             f"{path} already exists: keep it, or pass --force to replace it "
@@ -908,14 +914,24 @@ def write_preset(
         .replace("@TERMINAL_KEY@", secrets.token_hex(32))
     )
     folder = path.parent if str(path.parent) else Path(".")
-    folder.mkdir(parents=True, exist_ok=True)
-    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=folder)
+    except OSError as exc:
+        raise ConfigError(
+            f"Cannot write {path} ({exc.strerror}): choose a folder this user may write to."
+        ) from None
     try:
         with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
             handle.write(text)
         os.chmod(temporary, 0o600)  # it holds the signing key
         load_config(Path(temporary))  # a preset that does not load must never be installed
         os.replace(temporary, path)
+    except OSError as exc:
+        Path(temporary).unlink(missing_ok=True)
+        raise ConfigError(
+            f"Cannot write {path} ({exc.strerror}): free some space or choose another folder."
+        ) from None
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import re
+import tomllib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from terminal.catalog import ReversalWindow
 from terminal.config import load_config, parse_duration, preset_text, write_preset
@@ -99,6 +104,7 @@ def test_key_is_not_shown_in_repr(tmp_path: Path) -> None:
         (('profile = "TM-T88V"', 'profile = "TM-X1"'), "printer.profile", "python-escpos"),
         (('timeout = "5s"', "timeout = 5"), "printer.timeout", "unit"),
         (('url = "http://127.0.0.1:8700"', 'url = "ftp://host"'), "host.url", "http://"),
+        (('url = "http://127.0.0.1:8700"', 'url = "http://host:port"'), "host.url", "http://"),
         (("batch_size = 20", "batch_size = 0"), "forwarder.batch_size", "from 1 to 1000"),
         (
             ('backoff_cap = "300s"', 'backoff_cap = "100ms"'),
@@ -261,6 +267,15 @@ def test_write_preset_refuses_to_overwrite_without_force(tmp_path: Path) -> None
     assert [p.name for p in tmp_path.iterdir()] == ["kiosk.toml"]
 
 
+def test_write_preset_refuses_a_folder_or_an_unwritable_place(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="is a folder"):
+        write_preset(tmp_path, "si", force=True)
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder", "utf-8")
+    with pytest.raises(ConfigError, match="Cannot write"):
+        write_preset(blocker / "kiosk.toml", "si")
+
+
 @pytest.mark.parametrize("bad", ["1234", "123456", "abcde"])
 def test_write_preset_refuses_bad_terminal_id(tmp_path: Path, bad: str) -> None:
     with pytest.raises(ConfigError, match="exactly 5 digits"):
@@ -315,3 +330,82 @@ def test_reversal_window_same_day_is_the_terminals_local_day() -> None:
 def test_reversal_window_none_never_opens() -> None:
     printed = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
     assert not ReversalWindow("none").is_open(printed, printed, "Asia/Baku")
+
+
+# --- no traceback, whatever the file says ----------------------------------------------------
+
+
+def _toml_value(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, str):
+        return json.dumps(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    assert isinstance(value, dict)
+    return "{" + ", ".join(f"{json.dumps(k)} = {_toml_value(v)}" for k, v in value.items()) + "}"
+
+
+def _toml(document: dict[str, object]) -> str:
+    lines = []
+    for name, table in document.items():
+        assert isinstance(table, dict)
+        lines.append(f"[{json.dumps(name)}]")
+        lines.extend(f"{json.dumps(k)} = {_toml_value(v)}" for k, v in table.items())
+    return "\n".join(lines) + "\n"
+
+
+def _paths(node: object, prefix: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
+    found: list[tuple[object, ...]] = [prefix] if prefix else []
+    if isinstance(node, dict):
+        for key, child in node.items():
+            found += _paths(child, (*prefix, key))
+    elif isinstance(node, list):
+        for index, child in enumerate(node):
+            found += _paths(child, (*prefix, index))
+    return found
+
+
+_SCALARS = st.one_of(
+    st.integers(-(2**40), 2**40),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.booleans(),
+    st.text(max_size=12),
+    st.sampled_from(["", "none", "same_day", "5m", "0s", "1.00", "-1.00", "abc", "tcp://:0"]),
+)
+_VALUES = st.recursive(
+    _SCALARS,
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3)
+    ),
+    max_leaves=6,
+)
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(data=st.data())
+def test_any_edit_loads_or_gives_a_config_error(tmp_path: Path, data: st.DataObject) -> None:
+    market = data.draw(st.sampled_from(["si", "rs", "az", "fi"]))
+    text = preset_text(market).replace("@TERMINAL_ID@", "12345")
+    document = tomllib.loads(text.replace("@TERMINAL_KEY@", "ab" * 32))
+    path_to_edit = data.draw(st.sampled_from(_paths(document)))
+    parent: Any = document
+    for step in path_to_edit[:-1]:
+        parent = parent[step]
+    last = path_to_edit[-1]
+    if data.draw(st.booleans()) and isinstance(parent, dict) and len(path_to_edit) > 1:
+        del parent[last]
+    else:
+        parent[last] = data.draw(_VALUES)
+    if not all(isinstance(table, dict) for table in document.values()):
+        return  # a top-level scalar cannot be written as a [table]; tomllib covers that case
+    config_file = tmp_path / "fuzz.toml"
+    config_file.write_text(_toml(document), "utf-8")
+    try:
+        load_config(config_file)
+    except ConfigError as error:
+        assert str(error) and "Traceback" not in str(error)
