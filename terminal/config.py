@@ -15,6 +15,7 @@ refused, since there they can only be typos.
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import secrets
@@ -206,7 +207,7 @@ def parse_duration(text: str) -> float:
             break
         total += float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
         position = match.end()
-    if not cleaned or position != len(cleaned):
+    if not cleaned or position != len(cleaned) or not math.isfinite(total):
         raise InvalidDuration(
             f'{text!r} is not a duration: write it with its unit, such as "5s", "500ms" or "5m".'
         )
