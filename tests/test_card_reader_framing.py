@@ -1,0 +1,214 @@
+"""Reader framings: each recorded frame, split and concatenated frames, garbage, bounded buffers."""
+
+from __future__ import annotations
+
+import pytest
+import reader_frames as F
+
+from drivers.card_reader.events import CardSwiped, ReaderEvent, SignOn, SwipeFailed
+from drivers.card_reader.framing import (
+    MAX_FRAME,
+    MSR605_READ,
+    AutoFraming,
+    CardStreamDecoder,
+    FramingName,
+    LineAssembler,
+    MagtekFraming,
+    Msr605Framing,
+)
+
+
+def _decode(data: bytes, framing: FramingName) -> list[ReaderEvent]:
+    decoder = CardStreamDecoder(framing)
+    return decoder.feed(data) + decoder.flush()
+
+
+def _summary(events: list[ReaderEvent]) -> list[tuple[str, str]]:
+    out = []
+    for event in events:
+        if isinstance(event, CardSwiped):
+            out.append(("swiped", event.swipe.pan))
+        elif isinstance(event, SwipeFailed):
+            out.append(("failed", event.reason))
+        elif isinstance(event, SignOn):
+            out.append(("sign_on", event.text))
+        else:
+            out.append((event.kind, ""))
+    return out
+
+
+MAGTEK_CASES = [
+    (F.IDTECH_SIGN_ON, ("sign_on", "ID TECH MiniMag II Serial V3.10 Copyright 2009")),
+    (F.MAGTEK_SIGN_ON, ("sign_on", "MagTek Mini Swipe Reader 21040110 Rev. C")),
+    (F.MAGTEK_VISA, ("swiped", F.VISA_PAN)),
+    (F.MAGTEK_VISA_LRC, ("swiped", F.VISA_PAN)),
+    (F.MAGTEK_MC_LRC_T3_ERROR, ("swiped", F.MC_PAN)),
+    (F.MAGTEK_T2_ONLY_T1_ERROR, ("swiped", F.MC_PAN)),
+    (F.MAGTEK_LRC_IS_SENTINEL, ("swiped", F.VISA_PAN)),
+    (F.MAGTEK_ALL_ERRORS, ("failed", "no_valid_track")),
+    (F.MAGTEK_BARE_E, ("failed", "unreadable")),
+    (F.MAGTEK_LRC_WRONG, ("failed", "lrc_mismatch")),
+    (F.MAGTEK_LUHN_WRONG, ("failed", "luhn")),
+    (F.MAGTEK_PAN_MISMATCH, ("failed", "pan_mismatch")),
+    (F.MAGTEK_PARTIAL, ("failed", "malformed")),
+]
+
+MSR605_CASES = [
+    (F.MSR605_VISA, ("swiped", F.VISA_PAN)),
+    (F.MSR605_MC_T2_ONLY, ("swiped", F.MC_PAN)),
+    (F.MSR605_READ_ERROR, ("failed", "reader_status_1")),
+    (F.MSR605_STATUS_ONLY_ERROR, ("failed", "reader_status_9")),
+    (F.MSR605_PAN_MISMATCH, ("failed", "pan_mismatch")),
+]
+
+
+@pytest.mark.parametrize(("frame", "expected"), MAGTEK_CASES)
+@pytest.mark.parametrize("framing", ["magtek", "auto"])
+def test_magtek_frames(frame: bytes, expected: tuple[str, str], framing: FramingName) -> None:
+    assert _summary(_decode(frame, framing)) == [expected]
+
+
+@pytest.mark.parametrize(("frame", "expected"), MSR605_CASES)
+@pytest.mark.parametrize("framing", ["msr605", "auto"])
+def test_msr605_frames(frame: bytes, expected: tuple[str, str], framing: FramingName) -> None:
+    assert _summary(_decode(frame, framing)) == [expected]
+
+
+def test_msr605_without_sentinels_in_the_block_still_checks_everything() -> None:
+    bare = f"\x1bs\x1b1\x1b2{F.MC_T2[1:-1]}\x1b3?\x1c\x1b0".encode()
+    assert _summary(_decode(bare, "msr605")) == [("swiped", F.MC_PAN)]
+
+
+def test_msr605_reader_acks_carry_no_swipe() -> None:
+    assert _decode(b"\x1b0\x1by", "msr605") == []
+
+
+MAGTEK_STREAM = (
+    F.IDTECH_SIGN_ON
+    + F.MAGTEK_VISA
+    + b"\x00\xff\x07 noise"  # line noise before the next frame start, same line
+    + F.MAGTEK_MC_LRC_T3_ERROR
+    + b"\x01\x02\r\n"  # a junk line
+    + F.MAGTEK_LRC_WRONG
+    + F.MAGTEK_VISA_LRC
+)
+MAGTEK_STREAM_EXPECTED = [
+    ("sign_on", "ID TECH MiniMag II Serial V3.10 Copyright 2009"),
+    ("swiped", F.VISA_PAN),
+    ("swiped", F.MC_PAN),
+    ("failed", "lrc_mismatch"),
+    ("swiped", F.VISA_PAN),
+]
+MSR605_STREAM = (
+    b"\x00junk" + F.MSR605_VISA + b"\xfe\xfe" + F.MSR605_READ_ERROR + F.MSR605_MC_T2_ONLY
+)
+MSR605_STREAM_EXPECTED = [
+    ("swiped", F.VISA_PAN),
+    ("failed", "reader_status_1"),
+    ("swiped", F.MC_PAN),
+]
+
+
+@pytest.mark.parametrize(
+    ("stream", "framing", "expected"),
+    [
+        (MAGTEK_STREAM, "magtek", MAGTEK_STREAM_EXPECTED),
+        (MAGTEK_STREAM, "auto", MAGTEK_STREAM_EXPECTED),
+        (MSR605_STREAM, "msr605", MSR605_STREAM_EXPECTED),
+        (MSR605_STREAM, "auto", MSR605_STREAM_EXPECTED),
+    ],
+)
+def test_concatenated_frames_with_garbage_split_at_every_byte(
+    stream: bytes, framing: FramingName, expected: list[tuple[str, str]]
+) -> None:
+    assert _summary(_decode(stream, framing)) == expected
+    for cut in range(1, len(stream)):
+        decoder = CardStreamDecoder(framing)
+        events = decoder.feed(stream[:cut]) + decoder.feed(stream[cut:]) + decoder.flush()
+        assert _summary(events) == expected, f"split at {cut}"
+    decoder = CardStreamDecoder(framing)
+    one_by_one = [e for i in range(len(stream)) for e in decoder.feed(stream[i : i + 1])]
+    assert _summary(one_by_one) == expected
+
+
+def test_magtek_junk_beyond_the_buffer_is_dropped_and_reported_once() -> None:
+    framing = MagtekFraming()
+    events = framing.feed(b"%" + b"A" * (3 * MAX_FRAME))
+    assert not framing.pending()  # nothing kept: the buffer is bounded
+    events += framing.feed(b"more junk\r" + F.MAGTEK_VISA)
+    decoder_events = [e.reason if hasattr(e, "reason") else type(e).__name__ for e in events]
+    assert decoder_events == ["overflow", "SwipeFrame"]
+
+
+def test_msr605_unterminated_block_is_bounded_then_resyncs() -> None:
+    framing = Msr605Framing()
+    frames = framing.feed(b"\x1bs\x1b1%B" + b"1" * (2 * MAX_FRAME))
+    assert [type(f).__name__ for f in frames] == ["BadFrame"]
+    assert not framing.pending()
+    decoder = CardStreamDecoder("msr605")
+    decoder.feed(b"\x1bs\x1b1%B" + b"1" * (2 * MAX_FRAME))
+    assert _summary(decoder.feed(F.MSR605_VISA)) == [("swiped", F.VISA_PAN)]
+
+
+def test_msr605_noise_without_escape_is_not_kept() -> None:
+    framing = Msr605Framing()
+    assert framing.feed(bytes(range(0x20, 0x7F)) * 20) == []
+    assert not framing.pending()
+
+
+def test_msr605_new_block_before_the_end_is_a_partial_swipe() -> None:
+    cut_short = F.MSR605_VISA[:20]
+    events = _decode(cut_short + F.MSR605_MC_T2_ONLY, "msr605")
+    assert _summary(events) == [("failed", "partial"), ("swiped", F.MC_PAN)]
+
+
+@pytest.mark.parametrize(
+    ("framing", "partial"),
+    [("magtek", F.MAGTEK_VISA[:30]), ("msr605", F.MSR605_VISA[:30]), ("auto", F.MAGTEK_VISA[:9])],
+)
+def test_flush_turns_a_stale_partial_frame_into_swipe_again(
+    framing: FramingName, partial: bytes
+) -> None:
+    decoder = CardStreamDecoder(framing)
+    assert decoder.feed(partial) == []
+    assert decoder.pending()
+    assert _summary(decoder.flush()) == [("failed", "partial")]
+    assert not decoder.pending()
+    assert _summary(_decode(F.MAGTEK_VISA if framing != "msr605" else F.MSR605_VISA, framing)) == [
+        ("swiped", F.VISA_PAN)
+    ]
+
+
+def test_noise_lines_are_not_sign_ons() -> None:
+    assert _decode(b"\x00\x01\x02\r\n\r\n12\r4111111111111111 X\r", "magtek") == []
+
+
+def test_auto_sticks_to_the_framing_that_spoke_first_until_reset() -> None:
+    framing = AutoFraming()
+    framing.feed(F.MSR605_VISA)
+    assert framing.chosen == "msr605"
+    framing.reset()
+    assert framing.chosen is None
+    framing.feed(F.MAGTEK_SIGN_ON)
+    assert framing.chosen == "magtek"
+
+
+def test_msr605_is_armed_on_connect_and_rearmed_after_every_swipe() -> None:
+    decoder = CardStreamDecoder("msr605")
+    assert decoder.greeting() == MSR605_READ == b"\x1br"
+    for event in decoder.feed(F.MSR605_VISA + F.MSR605_READ_ERROR):
+        assert decoder.rearm(event) == MSR605_READ
+    magtek = CardStreamDecoder("magtek")
+    assert magtek.greeting() == b""
+    assert all(magtek.rearm(e) == b"" for e in magtek.feed(F.MAGTEK_VISA))
+    auto = CardStreamDecoder("auto")
+    assert auto.greeting() == MSR605_READ  # unknown reader: arm it, ASCII readers ignore it
+    auto.feed(F.MAGTEK_VISA)
+    assert auto.greeting() == b""
+
+
+def test_line_assembler_handles_cr_lf_and_crlf_alike() -> None:
+    lines = LineAssembler()
+    assert lines.feed(b"a\rb\nc\r\nd") == [b"a", b"b", b"c"]
+    assert lines.pending()
+    assert lines.flush() == b"d"
