@@ -152,7 +152,7 @@ def _load_fonts() -> _Fonts:
 
 
 def _qr_image(data: str, cell_width: int) -> Image.Image:
-    code = qrcode.QRCode(border=1, box_size=max(cell_width // 3, 4))
+    code = qrcode.QRCode(border=1, box_size=max(cell_width // 2, 4))
     code.add_data(data)
     code.make(fit=True)
     return code.make_image(fill_color="black", back_color="white").get_image().convert("L")
@@ -175,33 +175,30 @@ def _draw_text_block(
     canvas: Image.Image,
     y: int,
     lines: list[str],
-    font: ImageFont.FreeTypeFont,
     fonts: _Fonts,
+    bold: bool,
     scale: tuple[int, int],
     underline: bool,
 ) -> int:
     """Draw already-aligned ``lines``; ``scale`` is (horizontal, vertical) as on the printer."""
     draw = ImageDraw.Draw(canvas)
     sx, sy = scale
+    big = max(sx, sy)
+    font = fonts.get(bold, big)
     for line in lines:
         if sx == sy:
             draw.text((_MARGIN, y), line, font=font, fill=0)
         else:
             # tall or wide: draw at the larger scale, then squash the other direction
-            big = max(sx, sy)
-            stretched = Image.new(
-                "L", (fonts.cell_width * big * max(len(line), 1), fonts.line_height * big), 255
-            )
+            size = (fonts.cell_width * big * max(len(line), 1), fonts.line_height * big)
+            stretched = Image.new("L", size, 255)
             ImageDraw.Draw(stretched).text((0, 0), line, font=font, fill=0)
             target = (stretched.width * sx // big, stretched.height * sy // big)
             canvas.paste(stretched.resize(target), (_MARGIN, y))
         if underline:
             underline_y = y + fonts.line_height * sy - _LINE_GAP
-            draw.line(
-                [_MARGIN, underline_y, _MARGIN + fonts.cell_width * sx * len(line), underline_y],
-                fill=0,
-                width=2,
-            )
+            end_x = _MARGIN + fonts.cell_width * sx * len(line)
+            draw.line([_MARGIN, underline_y, end_x, underline_y], fill=0, width=2)
         y += fonts.line_height * sy
     return y
 
@@ -221,21 +218,17 @@ def slip_to_png(doc: SlipDocument, path: Path | str, *, width: int = 42) -> Path
             sx, sy = _SCALES[element.size]
             chars = width // sx
             lines = [_aligned(text, element.align, chars) for text in _wrap(element.text, chars)]
-            font = fonts.get(element.bold)
-            y = _draw_text_block(canvas, y, lines, font, fonts, (sx, sy), element.underline)
+            y = _draw_text_block(canvas, y, lines, fonts, element.bold, (sx, sy), element.underline)
         elif isinstance(element, Columns):
-            font = fonts.get(element.bold)
             lines = columns_lines(element.left, element.right, width)
-            y = _draw_text_block(canvas, y, lines, font, fonts, (1, 1), False)
+            y = _draw_text_block(canvas, y, lines, fonts, element.bold, (1, 1), False)
         elif isinstance(element, Rule):
             if element.char == "-":
                 middle = y + fonts.line_height // 2
                 draw.line([_MARGIN, middle, paper_width - _MARGIN, middle], fill=0, width=2)
                 y += fonts.line_height
             else:
-                y = _draw_text_block(
-                    canvas, y, [element.char * width], fonts.regular, fonts, (1, 1), False
-                )
+                y = _draw_text_block(canvas, y, [element.char * width], fonts, False, (1, 1), False)
         elif isinstance(element, QRCode):
             image = _qr_image(element.data, fonts.cell_width)
             canvas.paste(image, ((paper_width - image.width) // 2, y))
@@ -247,19 +240,12 @@ def slip_to_png(doc: SlipDocument, path: Path | str, *, width: int = 42) -> Path
             canvas.paste(image, ((paper_width - image.width) // 2, y))
             y += image.height
             caption = [_aligned(element.data, "center", width)]
-            y = _draw_text_block(canvas, y, caption, fonts.regular, fonts, (1, 1), False)
+            y = _draw_text_block(canvas, y, caption, fonts, False, (1, 1), False)
         elif isinstance(element, Feed):
             y += fonts.line_height * element.lines
         elif isinstance(element, Cut):
-            y = _draw_text_block(
-                canvas,
-                y,
-                [_aligned(CUT_MARK, "center", width)],
-                fonts.regular,
-                fonts,
-                (1, 1),
-                False,
-            )
+            cut = [_aligned(CUT_MARK, "center", width)]
+            y = _draw_text_block(canvas, y, cut, fonts, False, (1, 1), False)
     target = Path(path)
     canvas.crop((0, 0, paper_width, y + _MARGIN)).save(target, format="PNG")
     return target

@@ -29,7 +29,8 @@ class UnknownSample(KeyError):
     """No sample data for that template name; the message lists the ones there are."""
 
     def __str__(self) -> str:
-        return f"no sample for slip {self.args[0]!r}; use one of {', '.join(sample_names())}"
+        names = ", ".join(sample_names())
+        return f"no slip template {self.args[0]!r} with sample data; use one of {names}"
 
 
 #: Market -> (merchant name, address, terminal id, IANA zone, currency)
