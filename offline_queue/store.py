@@ -73,6 +73,13 @@ _TXN = re.compile(r"\A[0-9]{14}\Z")
 _CURRENCY = re.compile(r"\A[A-Z]{3}\Z")
 _MAX_SEQUENCE = 999_999_999
 
+#: An outbox row ``o`` may be sent only when no earlier message of its transaction is
+#: undelivered: an advice never overtakes its predecessor (a dead one holds it back too).
+_NO_EARLIER_UNDELIVERED = (
+    "NOT EXISTS (SELECT 1 FROM outbox AS e WHERE e.txn = o.txn AND e.seq < o.seq "
+    "AND e.state IN ('pending', 'in_flight', 'dead'))"
+)
+
 
 def state_event(state: str) -> str:
     """The journal event name of a move into ``state``."""
@@ -818,10 +825,6 @@ class Store:
         if lease_s <= 0:
             raise ValueError("lease_s must be positive")
         now = self.clock.monotonic()
-        no_earlier_undelivered = (
-            "NOT EXISTS (SELECT 1 FROM outbox AS e WHERE e.txn = o.txn AND e.seq < o.seq "
-            "AND e.state IN ('pending', 'in_flight', 'dead'))"
-        )
         with self._write() as conn:
             ids = [
                 row[0]
@@ -829,11 +832,11 @@ class Store:
                     f"""
                     SELECT message_id, seq FROM outbox AS o
                     WHERE o.state = 'pending' AND o.next_attempt_mono <= :now
-                      AND {no_earlier_undelivered}
+                      AND {_NO_EARLIER_UNDELIVERED}
                     UNION ALL
                     SELECT message_id, seq FROM outbox AS o
                     WHERE o.state = 'in_flight' AND o.lease_until_mono <= :now
-                      AND {no_earlier_undelivered}
+                      AND {_NO_EARLIER_UNDELIVERED}
                     ORDER BY seq LIMIT :limit
                     """,
                     {"now": now, "limit": _limit(limit)},
@@ -1039,15 +1042,24 @@ class Store:
         }
 
     def next_due_mono(self) -> float | None:
-        """The monotonic time the next message becomes claimable (pending due or lease end)."""
+        """When the next claimable message becomes due (monotonic), None if none can be.
+
+        Messages held behind an earlier undelivered message of their transaction do not count:
+        they become claimable only when that one is delivered, which wakes the forwarder anyway.
+        """
         with self._lock:
             row = (
                 self._live()
                 .execute(
-                    "SELECT MIN(t) FROM ("
-                    "SELECT MIN(next_attempt_mono) AS t FROM outbox WHERE state = 'pending' "
-                    "UNION ALL "
-                    "SELECT MIN(lease_until_mono) AS t FROM outbox WHERE state = 'in_flight')"
+                    f"""
+                SELECT MIN(t) FROM (
+                    SELECT MIN(o.next_attempt_mono) AS t FROM outbox AS o
+                    WHERE o.state = 'pending' AND {_NO_EARLIER_UNDELIVERED}
+                    UNION ALL
+                    SELECT MIN(o.lease_until_mono) AS t FROM outbox AS o
+                    WHERE o.state = 'in_flight' AND {_NO_EARLIER_UNDELIVERED}
+                )
+                """
                 )
                 .fetchone()
             )
