@@ -1,0 +1,110 @@
+"""The receipt printer: python-escpos for the bytes, our own status reads and print barrier.
+
+``open_printer(url)`` picks the connection from a pyserial-style URL::
+
+    tcp://192.168.1.50:9100         network (python-escpos Network)
+    usb://04b8:0202                 USB vendor:product in hex (python-escpos Usb)
+    serial:///dev/ttyUSB0?baudrate=19200
+    file:///dev/usb/lp0             write-only: prints need the clerk's confirmation
+"""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlsplit
+
+from drivers.errors import (
+    CoverOpen,
+    PaperOut,
+    PrinterConfigError,
+    PrinterError,
+    PrinterOffline,
+    PrinterStatusUnknown,
+    PrinterUnreachable,
+    PrintNotConfirmed,
+)
+from drivers.printer.base import PrintOutcome, ReadBackPrinter, ReceiptPrinter
+from drivers.printer.status import PrinterStatus
+
+SCHEMES = ("tcp", "usb", "serial", "file")
+
+
+def _int(value: str, what: str, url: str, base: int = 10) -> int:
+    try:
+        return int(value, base)
+    except ValueError:
+        raise PrinterConfigError(f"printer url {url!r}: {what} {value!r} is not a number") from None
+
+
+def open_printer(
+    url: str,
+    *,
+    profile: str = "TM-T88V",
+    width: int = 42,
+    timeout_s: float = 5.0,
+    font_path: str | None = None,
+) -> ReceiptPrinter:
+    """The printer at ``url``; nothing is opened until the first status or print."""
+    parts = urlsplit(url)
+    query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+    common = {"profile": profile, "width": width, "timeout_s": timeout_s, "font_path": font_path}
+    if parts.scheme == "tcp":
+        if not parts.hostname:
+            raise PrinterConfigError(f"printer url {url!r} has no host: use tcp://HOST:PORT")
+        try:
+            port = parts.port or 9100
+        except ValueError:
+            raise PrinterConfigError(f"printer url {url!r} has an invalid port") from None
+        from drivers.printer.network import NetworkPrinter
+
+        return NetworkPrinter(parts.hostname, port, **common)
+    if parts.scheme == "usb":
+        ids = (parts.netloc or parts.path.strip("/")).split(":")
+        if len(ids) != 2:
+            raise PrinterConfigError(f"printer url {url!r}: use usb://VID:PID (hex)")
+        from drivers.printer.usb import UsbPrinter
+
+        return UsbPrinter(
+            _int(ids[0], "vendor id", url, 16),
+            _int(ids[1], "product id", url, 16),
+            in_ep=_int(query.get("in_ep", "0x82"), "in_ep", url, 0),
+            out_ep=_int(query.get("out_ep", "0x01"), "out_ep", url, 0),
+            **common,
+        )
+    if parts.scheme == "serial":
+        if not parts.path:
+            raise PrinterConfigError(f"printer url {url!r}: use serial:///dev/ttyUSB0?baudrate=N")
+        from drivers.printer.serial import SerialPrinter
+
+        return SerialPrinter(
+            parts.path,
+            baudrate=_int(query.get("baudrate", "19200"), "baudrate", url),
+            dsrdtr=query.get("dsrdtr", "1") not in ("0", "false", "no"),
+            **common,
+        )
+    if parts.scheme == "file":
+        if not parts.path:
+            raise PrinterConfigError(f"printer url {url!r}: use file:///dev/usb/lp0")
+        from drivers.printer.file import FilePrinter
+
+        return FilePrinter(parts.path, **common)
+    raise PrinterConfigError(
+        f"printer url {url!r}: unknown connection type {parts.scheme!r}; "
+        f"use one of {', '.join(s + '://' for s in SCHEMES)}"
+    )
+
+
+__all__ = [
+    "CoverOpen",
+    "PaperOut",
+    "PrintNotConfirmed",
+    "PrintOutcome",
+    "PrinterConfigError",
+    "PrinterError",
+    "PrinterOffline",
+    "PrinterStatus",
+    "PrinterStatusUnknown",
+    "PrinterUnreachable",
+    "ReadBackPrinter",
+    "ReceiptPrinter",
+    "open_printer",
+]

@@ -1,0 +1,83 @@
+"""Printer on a serial port (RS-232 or USB-serial), through python-escpos ``Serial``."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+import serial as pyserial
+from escpos.exceptions import DeviceNotFoundError
+from escpos.printer import Serial
+
+from drivers.errors import PrinterUnreachable
+from drivers.printer.base import LinkBroken, ReadBackPrinter
+
+
+class SerialPrinter(ReadBackPrinter):
+    """A serial printer; read and write timeouts are set on the port, never infinite."""
+
+    def __init__(
+        self, devfile: str, baudrate: int = 19200, dsrdtr: bool = True, **kwargs: Any
+    ) -> None:
+        super().__init__(**kwargs)
+        self.devfile = devfile
+        self.baudrate = baudrate
+        self.dsrdtr = dsrdtr
+        self._esc: Serial | None = None
+
+    def _port(self) -> pyserial.Serial:
+        if self._esc is None or not isinstance(self._esc.device, pyserial.Serial):
+            raise LinkBroken("not connected")
+        return self._esc.device
+
+    def _connect(self) -> None:
+        self._disconnect()
+        esc = Serial(
+            self.devfile,
+            baudrate=self.baudrate,
+            timeout=self.status_timeout_s,
+            dsrdtr=self.dsrdtr,
+            profile=self.profile,
+        )
+        try:
+            esc.open()
+        except (DeviceNotFoundError, pyserial.SerialException, OSError) as exc:
+            esc._device = False
+            raise PrinterUnreachable(f"{self.devfile}: {exc}".replace("\n", " ")) from exc
+        port = esc.device
+        if isinstance(port, pyserial.Serial):
+            port.write_timeout = self.timeout_s
+        self._esc = esc
+
+    def _disconnect(self) -> None:
+        esc, self._esc = self._esc, None
+        if esc is not None:
+            with contextlib.suppress(OSError, pyserial.SerialException):
+                esc.close()
+
+    def _write(self, data: bytes) -> None:
+        port = self._port()
+        try:
+            port.write(data)
+            port.flush()
+        except (OSError, pyserial.SerialException) as exc:
+            raise LinkBroken(str(exc)) from exc
+
+    def _read_byte(self, timeout_s: float) -> int | None:
+        port = self._port()
+        try:
+            port.timeout = timeout_s
+            data = port.read(1)
+        except (OSError, pyserial.SerialException) as exc:
+            raise LinkBroken(str(exc)) from exc
+        return data[0] if data else None
+
+    def _drain(self) -> None:
+        port = self._port()
+        try:
+            port.reset_input_buffer()
+        except (OSError, pyserial.SerialException) as exc:
+            raise LinkBroken(str(exc)) from exc
+
+
+__all__ = ["SerialPrinter"]

@@ -1,0 +1,510 @@
+"""The virtual printer's TCP side: a receive thread per connection and one print mechanism.
+
+Bytes are tokenized as they arrive; real-time commands (DLE EOT) are answered right there,
+like a real printer does from its receive buffer, while everything else queues for the one
+print thread that executes in order. That thread is what holds ``GS r`` while paper is out,
+and what makes a slow printer slow.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import queue
+import socket
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from PIL import Image
+
+from drivers.virtual_printer.faults import FaultState
+from drivers.virtual_printer.parser import Token, Tokenizer, decode_text
+from drivers.virtual_printer.render import (
+    DEFAULT_FONT_PATH,
+    PrintedSlip,
+    Row,
+    slip_png,
+    slip_text,
+)
+
+
+class _Conn:
+    """One client connection; replies from two threads go through one lock."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self._lock = threading.Lock()
+        self.closed = False
+
+    def reply(self, value: int) -> None:
+        with self._lock:
+            if self.closed:
+                return
+            try:
+                self.sock.sendall(bytes([value]))
+            except OSError:
+                self.closed = True
+
+    def close(self) -> None:
+        with self._lock:
+            self.closed = True
+            with contextlib.suppress(OSError):
+                self.sock.shutdown(socket.SHUT_RDWR)
+            with contextlib.suppress(OSError):
+                self.sock.close()
+
+
+@dataclass
+class _Machine:
+    """Print-mode state of the mechanism (what ESC @ resets) and the slip being printed."""
+
+    code_page: int = 0
+    bold: bool = False
+    underline: bool = False
+    wscale: int = 1
+    hscale: int = 1
+    align: str = "left"
+    line: str = ""
+    line_started: bool = False
+    line_style: tuple[bool, bool, int, int] = (False, False, 1, 1)
+    rows: list[Row] = field(default_factory=list)
+    torn: bool = False
+    drawer_kicked: bool = False
+    qr_data: str = ""
+    qr_module: int = 3
+
+    def reset_modes(self) -> None:
+        self.code_page, self.bold, self.underline = 0, False, False
+        self.wscale, self.hscale, self.align = 1, 1, "left"
+
+
+_ALIGN = {0: "left", 1: "center", 2: "right", 48: "left", 49: "center", 50: "right"}
+
+
+class VirtualPrinter(FaultState):
+    """An ESC/POS printer on ``host:port``; ``port=0`` picks a free one (read ``.port``)."""
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        out_dir: Path | None = None,
+        *,
+        profile: str = "TM-T88V",
+        columns: int = 42,
+        dots: int = 512,
+        font_path: str = DEFAULT_FONT_PATH,
+        control_port: int | None = None,
+    ) -> None:
+        super().__init__()
+        self.host = host
+        self._requested_port = port
+        self._requested_control_port = control_port
+        self.out_dir = Path(out_dir) if out_dir is not None else None
+        self.profile = profile
+        self.columns = columns
+        self.dots = dots
+        self.font_path = font_path
+        self.slips: list[PrintedSlip] = []
+        #: text of slips that never completed (paper ran out, cover opened mid-slip)
+        self.interrupted: list[str] = []
+        #: every byte received, in order, across connections (for encoding checks)
+        self.received = bytearray()
+        self._queue: queue.Queue[tuple[_Conn, Token] | None] = queue.Queue()
+        self._listener: socket.socket | None = None
+        self._control: socket.socket | None = None
+        self._conns: set[_Conn] = set()
+        self._threads: list[threading.Thread] = []
+        self._machine = _Machine()
+        self._slow_wait = threading.Event()
+        self._held = 0  # GS r commands waiting for the printer to be able to print
+        self.port = 0
+        self.control_port: int | None = None
+
+    # -- lifecycle -------------------------------------------------------------------------
+    def start(self) -> VirtualPrinter:
+        if self.out_dir is not None:
+            self.out_dir.mkdir(parents=True, exist_ok=True)
+        self._listener = self._listen(self._requested_port)
+        self.port = self._listener.getsockname()[1]
+        self._spawn(self._accept_loop, self._listener, self._serve, name="vp-accept")
+        self._spawn(self._print_loop, name="vp-print")
+        if self._requested_control_port is not None:
+            self._control = self._listen(self._requested_control_port)
+            self.control_port = self._control.getsockname()[1]
+            self._spawn(self._accept_loop, self._control, self._serve_control, name="vp-control")
+        return self
+
+    def stop(self) -> None:
+        with self._cond:
+            self._stopping = True
+            self._cond.notify_all()
+        self._slow_wait.set()
+        for listener in (self._listener, self._control):
+            if listener is not None:
+                with contextlib.suppress(OSError):
+                    listener.shutdown(socket.SHUT_RDWR)
+                with contextlib.suppress(OSError):
+                    listener.close()
+        with self._cond:
+            conns = list(self._conns)
+        for conn in conns:
+            conn.close()
+        self._queue.put(None)
+        for t in self._threads:
+            t.join(timeout=5)
+
+    def __enter__(self) -> VirtualPrinter:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    @property
+    def url(self) -> str:
+        """What to put in ``[printer] url``."""
+        return f"tcp://{self.host}:{self.port}"
+
+    def _listen(self, port: int) -> socket.socket:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((self.host, port))
+        sock.listen(8)
+        return sock
+
+    def _spawn(self, target: Any, *args: Any, name: str) -> None:
+        t = threading.Thread(target=target, args=args, name=name, daemon=True)
+        self._threads.append(t)
+        t.start()
+
+    def _accept_loop(self, listener: socket.socket, handler: Any) -> None:
+        while True:
+            try:
+                sock, _ = listener.accept()
+            except OSError:
+                return
+            with self._cond:
+                if self._stopping:
+                    sock.close()
+                    return
+            threading.Thread(target=handler, args=(sock,), daemon=True).start()
+
+    # -- waiting ---------------------------------------------------------------------------
+    def wait_for_slips(self, n: int, timeout: float = 5.0) -> bool:
+        """True once at least ``n`` slips were cut; False after ``timeout`` seconds."""
+        with self._cond:
+            return self._cond.wait_for(lambda: len(self.slips) >= n, timeout=timeout)
+
+    def wait_for(self, predicate: Callable[[], bool], timeout: float = 5.0) -> bool:
+        """Wait until ``predicate()`` holds; it is re-checked whenever the printer's state moves."""
+        with self._cond:
+            return self._cond.wait_for(predicate, timeout=timeout)
+
+    def wait_for_interrupted(self, n: int, timeout: float = 5.0) -> bool:
+        with self._cond:
+            return self._cond.wait_for(lambda: len(self.interrupted) >= n, timeout=timeout)
+
+    def wait_idle(self, timeout: float = 5.0) -> bool:
+        """True once everything received so far was executed (or is held by GS r)."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while self._queue.unfinished_tasks > self._held:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._cond.wait(left)
+            return True
+
+    # -- receive side ----------------------------------------------------------------------
+    def _serve(self, sock: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        conn = _Conn(sock)
+        with self._cond:
+            self._conns.add(conn)
+        tokenizer = Tokenizer()
+        try:
+            while True:
+                try:
+                    data = sock.recv(4096)
+                except OSError:
+                    return
+                if not data:
+                    return
+                drop = False
+                with self._cond:
+                    if self._drop_after is not None:
+                        if len(data) >= self._drop_after:
+                            data, drop, self._drop_after = data[: self._drop_after], True, None
+                        else:
+                            self._drop_after -= len(data)
+                    self.received.extend(data)
+                for token in tokenizer.feed(data):
+                    if token.kind == "realtime":
+                        self._realtime(conn, token)
+                    else:
+                        self._queue.put((conn, token))
+                if drop:
+                    return
+        finally:
+            conn.close()
+            with self._cond:
+                self._conns.discard(conn)
+
+    def _realtime(self, conn: _Conn, token: Token) -> None:
+        if token.raw[1] == 0x04:
+            reply = self.dle_eot_reply(token.raw[2])
+            if reply is not None:
+                conn.reply(reply)
+
+    # -- print side ------------------------------------------------------------------------
+    def _print_loop(self) -> None:
+        while True:
+            item = self._queue.get()
+            try:
+                if item is None:
+                    return
+                conn, token = item
+                with self._cond:
+                    self._cond.wait_for(lambda: self._stopping or not self._offline)
+                    if self._stopping:
+                        return
+                self._execute(conn, token)
+            finally:
+                self._queue.task_done()
+                with self._cond:
+                    self._cond.notify_all()
+
+    def _execute(self, conn: _Conn, token: Token) -> None:
+        m = self._machine
+        raw = token.raw
+        name = token.name
+        if token.kind == "text":
+            if not m.line_started:
+                m.line_started = True
+                m.line_style = (m.bold, m.underline, m.wscale, m.hscale)
+            m.line += decode_text(raw, m.code_page, self.profile)
+        elif name == "LF":
+            self._flush_line(force=True)
+        elif name == "HT":
+            m.line += " " * (8 - len(m.line) % 8)
+        elif name == "ESC @":
+            m.reset_modes()
+            m.line, m.line_started = "", False
+        elif name == "ESC t":
+            m.code_page = raw[2]
+        elif name == "ESC E":
+            m.bold = bool(raw[2] & 1)
+        elif name == "ESC -":
+            m.underline = raw[2] in (1, 2, 49, 50)
+        elif name == "ESC !":
+            n = raw[2]
+            m.bold, m.underline = bool(n & 0x08), bool(n & 0x80)
+            m.hscale, m.wscale = (2 if n & 0x10 else 1), (2 if n & 0x20 else 1)
+        elif name == "GS !":
+            m.wscale, m.hscale = (raw[2] >> 4) + 1, (raw[2] & 0x0F) + 1
+        elif name == "ESC a":
+            m.align = _ALIGN.get(raw[2], m.align)
+        elif name == "ESC d":
+            self._flush_line(force=False)
+            for _ in range(raw[2]):
+                self._print_row(Row("text", ""))
+        elif name == "ESC p":
+            self._flush_line(force=False)
+            with self._cond:
+                self._drawer_open = True
+                m.drawer_kicked = True
+                self._cond.notify_all()
+        elif name == "GS v":
+            self._flush_line(force=False)
+            self._print_row(Row("image", image=self._raster(raw), align=m.align))
+        elif name == "GS (" and len(raw) >= 7 and raw[2] == ord("k"):
+            self._qr(raw)
+        elif name == "GS k":
+            self._flush_line(force=False)
+            self._print_row(Row("barcode", self._barcode_data(raw), m.align))
+        elif name == "GS V":
+            self._flush_line(force=False)
+            self._cut()
+        elif name == "GS r":
+            self._flush_line(force=False)
+            self._answer_in_order(conn, raw[2])
+
+    def _flush_line(self, *, force: bool) -> None:
+        m = self._machine
+        if not (force or m.line_started):
+            return
+        bold, underline, wscale, hscale = (
+            m.line_style
+            if m.line_started
+            else (
+                m.bold,
+                m.underline,
+                m.wscale,
+                m.hscale,
+            )
+        )
+        text = m.line
+        cols = max(1, self.columns // wscale)
+        pieces = [text[i : i + cols] for i in range(0, len(text), cols)] or [""]
+        m.line, m.line_started = "", False
+        for piece in pieces:
+            self._print_row(Row("text", piece, m.align, bold, underline, wscale, hscale))
+
+    def _print_row(self, row: Row) -> None:
+        """Put one row on paper, unless the paper ran out or the cover is open."""
+        m = self._machine
+        with self._cond:
+            if self._stopping:
+                return
+            if self._lines_left is not None:
+                if self._lines_left == 0:
+                    self._paper_end, self._lines_left = True, None
+                else:
+                    self._lines_left -= 1
+            if self._paper_end or self._cover_open:
+                if not m.torn:
+                    m.torn = True
+                    self.interrupted.append(slip_text(m.rows, self.columns))
+                    m.rows = []
+                self._cond.notify_all()
+                return
+            m.rows.append(row)
+            delay = self._seconds_per_line
+        if delay > 0:
+            self._slow_wait.wait(delay)
+
+    def _raster(self, raw: bytes) -> Image.Image:
+        width_bytes = raw[4] + 256 * raw[5]
+        height = raw[6] + 256 * raw[7]
+        data = raw[8 : 8 + width_bytes * height]
+        return Image.frombytes("1", (width_bytes * 8, height), data, "raw", "1;I")
+
+    def _qr(self, raw: bytes) -> None:
+        m = self._machine
+        cn, fn = raw[5], raw[6]
+        if cn != 49:
+            return
+        if fn == 67 and len(raw) > 7:
+            m.qr_module = raw[7]
+        elif fn == 80:
+            m.qr_data = raw[8:].decode("utf-8", "replace")
+        elif fn == 81:
+            self._flush_line(force=False)
+            self._print_row(Row("qr", m.qr_data, m.align, module=m.qr_module))
+
+    @staticmethod
+    def _barcode_data(raw: bytes) -> str:
+        data = raw[4:] if raw[2] >= 65 else raw[3:-1]
+        text = data.decode("ascii", "replace")
+        if raw[2] in (73, 74) and text.startswith("{") and len(text) >= 2:
+            text = text[2:].replace("{{", "{")
+        return text
+
+    def _cut(self) -> None:
+        m = self._machine
+        with self._cond:
+            rows, torn, kicked = m.rows, m.torn, m.drawer_kicked
+            m.rows, m.torn, m.drawer_kicked = [], False, False
+            if torn:
+                if rows:  # printed on the fresh roll after a reload: still only a remainder
+                    self.interrupted.append(slip_text(rows, self.columns))
+                self._cond.notify_all()
+                return
+            if not rows:
+                return
+            number = len(self.slips) + 1
+        text = slip_text(rows, self.columns)
+        png_path: Path | None = None
+        if self.out_dir is not None:
+            (self.out_dir / f"{number:04d}.txt").write_text(text, encoding="utf-8")
+            png_path = self.out_dir / f"{number:04d}.png"
+            slip_png(rows, dots=self.dots, columns=self.columns, font_path=self.font_path).save(
+                png_path
+            )
+        slip = PrintedSlip(
+            number=number,
+            text=text,
+            png_path=png_path,
+            images=[r.image for r in rows if r.kind == "image" and r.image is not None],
+            qr_codes=[r.text for r in rows if r.kind == "qr"],
+            barcodes=[r.text for r in rows if r.kind == "barcode"],
+            drawer_kicked=kicked,
+            rows=rows,
+        )
+        with self._cond:
+            self.slips.append(slip)
+            self._cond.notify_all()
+
+    def _answer_in_order(self, conn: _Conn, n: int) -> None:
+        """GS r: processed only now, after everything before it; held while it cannot print."""
+        with self._cond:
+            self._held += 1
+            self._cond.notify_all()
+            try:
+                self._cond.wait_for(lambda: self._stopping or self._can_print())
+            finally:
+                self._held -= 1
+            if self._stopping or self._silent:
+                return
+        conn.reply(self.gs_r_reply(n))
+
+    # -- control port (JSON lines) ---------------------------------------------------------
+    _CONTROL_OPS = (
+        "paper_out",
+        "paper_out_after",
+        "load_paper",
+        "paper_near_end",
+        "open_cover",
+        "close_cover",
+        "go_offline",
+        "go_online",
+        "silent",
+        "drop_connection_after",
+        "slow",
+        "close_drawer",
+        "clear_faults",
+    )
+
+    def control(self, op: str, args: list[Any]) -> object:
+        """One control request; the same vocabulary as the Python methods."""
+        if op in self._CONTROL_OPS:
+            getattr(self, op)(*args)
+            return None
+        if op == "state":
+            return {**self.state_dict(), "slips": len(self.slips), "port": self.port}
+        if op == "slips":
+            with self._cond:
+                return [s.as_dict() for s in self.slips]
+        if op == "interrupted":
+            with self._cond:
+                return list(self.interrupted)
+        if op == "wait_for_slips":
+            n, timeout = int(args[0]), min(float(args[1]) if len(args) > 1 else 5.0, 60.0)
+            return self.wait_for_slips(n, timeout)
+        raise ValueError(f"unknown control operation {op!r}")
+
+    def _serve_control(self, sock: socket.socket) -> None:
+        with sock, sock.makefile("rwb") as stream:
+            for line in stream:
+                try:
+                    request = json.loads(line)
+                    result = self.control(str(request["op"]), list(request.get("args", [])))
+                    answer: dict[str, object] = {"ok": True, "result": result}
+                except Exception as exc:  # a bad request must not kill the printer
+                    answer = {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
+                stream.write(json.dumps(answer).encode() + b"\n")
+                stream.flush()
+
+
+__all__ = ["VirtualPrinter"]

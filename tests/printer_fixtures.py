@@ -1,0 +1,52 @@
+"""Shared helpers for the printer tests: a running virtual printer and slips to print."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from drivers.printer import ReceiptPrinter, open_printer
+from drivers.virtual_printer import VirtualPrinter
+from printer_templates.document import (
+    Barcode,
+    Columns,
+    Cut,
+    Element,
+    Feed,
+    QRCode,
+    Rule,
+    SlipDocument,
+    TextLine,
+)
+
+
+@pytest.fixture
+def vprinter(tmp_path: Path) -> Iterator[VirtualPrinter]:
+    """A virtual printer on a free loopback port, writing its slips under ``tmp_path``."""
+    with VirtualPrinter(port=0, out_dir=tmp_path / "slips") as vp:
+        yield vp
+
+
+def connect(vp: VirtualPrinter, timeout_s: float = 2.0) -> ReceiptPrinter:
+    """python-escpos over real TCP to the virtual printer."""
+    return open_printer(vp.url, profile="TM-T88V", width=42, timeout_s=timeout_s)
+
+
+def numbered_slip(lines: int = 20, tag: str = "SLIP") -> SlipDocument:
+    """A slip whose body lines are ``TAG line 01`` ... so tests can see which ones printed."""
+    elements: list[Element] = [
+        TextLine(f"{tag} header", align="center", bold=True, size="double"),
+        Rule(),
+    ]
+    elements += [TextLine(f"{tag} line {i:02d}") for i in range(1, lines + 1)]
+    elements += [
+        Columns("Total", "10,00 EUR", bold=True),
+        QRCode("00001000000042"),
+        Barcode("00001000000042"),
+        TextLine(f"{tag} footer"),
+        Feed(1),
+        Cut(),
+    ]
+    return SlipDocument(elements=elements, kind="test", txn="00001000000042")
