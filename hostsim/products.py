@@ -1,0 +1,100 @@
+"""The shape every simulated operator or issuer has, so the routing never special-cases one.
+
+A provision *reserves* (checks and returns what the slip needs, changes nothing the customer
+can use); a confirm *applies* the effect (balance, card, registration); a void or reversal of a
+provisioned sale *releases* the reservation; a storno *undoes* an applied effect. Keeping the
+effect at confirm time is what makes "confirmed only once the slip printed" true on the host
+side too: an unconfirmed provision never gave the customer anything, so auto-reversal is safe.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from hostsim.store import HostStore
+
+
+@dataclass(frozen=True)
+class HostSettings:
+    """Knobs of the simulated host; every duration is seconds on the host's clock."""
+
+    max_skew_s: int = 300
+    auto_reverse_after_s: int = 120
+    storno_window_s: int = 300
+    #: Benefit payments may be cancelled the same business day, in the provider's time zone.
+    benefit_timezone: str = "Europe/Helsinki"
+    #: MTS message times and validity dates are Belgrade local time.
+    mts_timezone: str = "Europe/Belgrade"
+    validity_days: int = 30
+
+
+@dataclass
+class Ctx:
+    """What one request's handler may use."""
+
+    store: HostStore
+    now: datetime
+    terminal_id: str
+    settings: HostSettings
+
+    @property
+    def now_iso(self) -> str:
+        return self.now.isoformat()
+
+
+@dataclass(frozen=True)
+class ProvisionInput:
+    """A validated provision request (amounts already checked to be integers)."""
+
+    txn: str
+    product: str
+    amount_minor: int
+    fees_minor: int
+    total_minor: int
+    currency: str
+    target: str
+    fields: dict[str, Any] = field(default_factory=dict)
+
+
+class Product:
+    """Base of one simulated product; subclasses override what their issuer does."""
+
+    product: str = ""
+    currency: str = ""
+    #: ``"duration"`` (the host's storno window), ``"same_day"`` or ``"none"``.
+    storno_window: str = "duration"
+
+    def authorize(self, ctx: Ctx, req: ProvisionInput) -> dict[str, Any]:
+        """Check the sale and return its product data; raise ``Decline`` to refuse."""
+        raise NotImplementedError
+
+    def apply(self, ctx: Ctx, txn: sqlite3.Row) -> dict[str, Any]:
+        """Give the customer what was paid for (at confirm / offline sale); extra product data."""
+        return {}
+
+    def release(self, ctx: Ctx, txn: sqlite3.Row) -> None:
+        """Drop a reservation of a provision that is voided or reversed before confirm."""
+
+    def undo(self, ctx: Ctx, txn: sqlite3.Row) -> dict[str, Any]:
+        """Take back an applied sale (storno); raise ``Decline`` when the issuer cannot."""
+        return {}
+
+    def check_undo(self, ctx: Ctx, txn: sqlite3.Row) -> None:
+        """Refuse a storno request early (before the storno slip prints) when undo would fail."""
+
+
+def fields_of(txn: sqlite3.Row) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(txn["fields_json"] or "{}")
+    return data
+
+
+def product_data_of(txn: sqlite3.Row) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(txn["product_data_json"] or "{}")
+    return data
+
+
+__all__ = ["Ctx", "HostSettings", "Product", "ProvisionInput", "fields_of", "product_data_of"]
