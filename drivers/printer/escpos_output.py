@@ -40,6 +40,8 @@ DEFAULT_FONT_PATH = "/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf"
 INIT = b"\x1b@"
 #: Height of one line of font A (12 x 24 dots) on TM-T88-class printers.
 LINE_DOTS = 24
+#: Characters the DejaVu fonts have no glyph for, drawn as a deliberate, readable substitute.
+GLYPH_SUBSTITUTES = {"\u20bc": "AZN"}  # manat sign
 #: DejaVu Sans Mono advance width as a fraction of the font size.
 _MONO_ADVANCE = 0.6021
 
@@ -110,7 +112,7 @@ def text_image(
     font = _font(_bold_path(font_path) if bold else font_path, font_size)
     img = Image.new("1", (base_w, LINE_DOTS), 1)
     draw = ImageDraw.Draw(img)
-    text = text[:cols]
+    text = "".join(GLYPH_SUBSTITUTES.get(ch, ch) for ch in text)[:cols]
     text_w = int(draw.textlength(text, font=font))
     if align == "center":
         x = max(0, (base_w - text_w) // 2)

@@ -1,0 +1,150 @@
+"""``kiosk printer status|test`` and ``kiosk printer-emulator``: thin over ``drivers``.
+
+``status`` exits non-zero unless the printer can print, so a shell script or a monitoring
+check can gate on it; ``printer-emulator`` runs the virtual printer the demo and tests use.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import threading
+from pathlib import Path
+from types import FrameType
+from typing import Any, NoReturn
+
+import click
+
+from drivers.errors import PrinterError
+from drivers.printer import PrintOutcome, ReceiptPrinter, open_printer
+from drivers.virtual_printer import VirtualPrinter
+from terminal.config import KioskConfig, load_config
+from terminal.errors import KioskError
+
+
+def _fail(message: str, payload: dict[str, Any] | None, as_json: bool) -> NoReturn:
+    if as_json and payload is not None:
+        click.echo(json.dumps(payload, ensure_ascii=False))
+    click.echo(message, err=True)
+    raise click.exceptions.Exit(1)
+
+
+def _printer(obj: Any, as_json: bool) -> tuple[KioskConfig, ReceiptPrinter]:
+    try:
+        cfg = load_config(obj.config_path)
+        p = cfg.printer
+        return cfg, open_printer(p.url, profile=p.profile, width=p.width, timeout_s=p.timeout_s)
+    except (KioskError, PrinterError) as exc:
+        _fail(str(exc), {"state": "unknown", "can_print": False, "error": str(exc)}, as_json)
+
+
+@click.group("printer")
+def printer_group() -> None:
+    """The receipt printer: status and test page."""
+
+
+@printer_group.command("status")
+@click.option("--json", "as_json", is_flag=True, help="Print the status as one JSON object.")
+@click.pass_obj
+def status_command(obj: Any, as_json: bool) -> None:
+    """Ask the printer how it is (DLE EOT); exit 1 unless it can print."""
+    _, printer = _printer(obj, as_json)
+    try:
+        data = printer.status().as_dict()
+    except PrinterError as exc:
+        data = {"state": "unknown", "can_print": False, "error": type(exc).__name__}
+        data["detail"] = str(exc)
+    if as_json:
+        click.echo(json.dumps(data, ensure_ascii=False))
+    else:
+        click.echo(f"{data['state']}: {data['detail']}")
+    if not data["can_print"]:
+        raise click.exceptions.Exit(1)
+
+
+@printer_group.command("test")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object.")
+@click.pass_obj
+def test_command(obj: Any, as_json: bool) -> None:
+    """Print the test page and report whether the printer proved it printed."""
+    from printer_templates.render import render_slip
+    from printer_templates.samples import sample_context
+
+    cfg, printer = _printer(obj, as_json)
+    language = cfg.printer.language
+    doc = render_slip(
+        "test_page", sample_context("test_page", language=language), language=language
+    )
+    try:
+        outcome = printer.print_slip(doc)
+    except PrinterError as exc:
+        _fail(
+            str(exc), {"result": "failed", "error": type(exc).__name__, "detail": str(exc)}, as_json
+        )
+    if outcome is PrintOutcome.PRINTED:
+        message = "Test page printed (confirmed by the printer)."
+    else:
+        message = "Test page sent; this connection cannot confirm it: check that it came out."
+    if as_json:
+        click.echo(json.dumps({"result": outcome.value, "detail": message}))
+    else:
+        click.echo(message)
+
+
+@click.command("printer-emulator")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=9100,
+    show_default=True,
+    help="ESC/POS port (0: pick a free one and print it).",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("slips"),
+    show_default=True,
+    help="Where slips go (NNNN.txt/.png).",
+)
+@click.option(
+    "--control-port",
+    type=click.IntRange(0, 65535),
+    default=None,
+    help="JSON-lines control port for faults (0: pick a free one).",
+)
+@click.option("--profile", default="TM-T88V", show_default=True, help="Code page table to use.")
+def emulator_command(
+    host: str, port: int, out_dir: Path, control_port: int | None, profile: str
+) -> None:
+    """Run the virtual ESC/POS printer in the foreground until Ctrl-C."""
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    try:
+        vp = VirtualPrinter(host, port, out_dir, profile=profile, control_port=control_port)
+        vp.start()
+    except OSError as exc:
+        _fail(f"Cannot start the printer emulator on {host}:{port}: {exc}", None, False)
+    try:
+        line = f"printer tcp://{host}:{vp.port} slips {out_dir}"
+        if vp.control_port is not None:
+            line += f" control tcp://{host}:{vp.control_port}"
+        click.echo(line)
+        stop.wait()
+    finally:
+        vp.stop()
+    click.echo(f"printer emulator stopped after {len(vp.slips)} slip(s)")
+
+
+def register(main: click.Group) -> None:
+    main.add_command(printer_group)
+    main.add_command(emulator_command)
+
+
+__all__ = ["emulator_command", "printer_group", "register"]
