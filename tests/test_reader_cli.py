@@ -1,0 +1,140 @@
+"""kiosk reader parse / listen: the same decoders from a shell, masked output, JSON lines."""
+
+from __future__ import annotations
+
+import json
+import queue
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO
+
+import pytest
+import reader_frames as F
+from click.testing import CliRunner
+from pty_peer import TIMEOUT_S, PtyPeer
+
+from terminal.cli import main
+
+KIOSK = Path(sys.executable).parent / "kiosk"
+
+
+def _parse(stdin: bytes, *args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(main, ["reader", "parse", *args], input=stdin)
+    return result.exit_code, result.stdout
+
+
+def test_parse_card_capture_prints_masked_events() -> None:
+    code, out = _parse(F.IDTECH_SIGN_ON + F.MAGTEK_VISA + F.MAGTEK_LUHN_WRONG)
+    assert code == 0
+    assert out.splitlines() == [
+        "reader says: ID TECH MiniMag II Serial V3.10 Copyright 2009",
+        "card swiped: ************1111 expires 12/28 DOE/JOHN (tracks 1+2)",
+        "swipe failed (luhn): Card could not be read: swipe again, steadily, "
+        "stripe facing the reader.",
+    ]
+    assert F.VISA_PAN not in out
+
+
+def test_parse_json_lines_from_a_hex_msr605_capture() -> None:
+    code, out = _parse(F.MSR605_VISA.hex(" ").encode(), "--hex", "--json", "--framing", "msr605")
+    assert code == 0
+    (line,) = out.splitlines()
+    assert json.loads(line) == {
+        "kind": "card_swiped",
+        "last4": "1111",
+        "masked": "************1111",
+        "expiry": "2812",
+        "service_code": "101",
+        "name": "DOE/JOHN",
+        "tracks_present": [1, 2],
+    }
+
+
+def test_parse_refuses_bad_hex() -> None:
+    code, _ = _parse(b"zz", "--hex")
+    assert code == 2
+
+
+def test_parse_scanner_and_wedge() -> None:
+    code, out = _parse(F.SCAN_TXN_QR + F.SCAN_VOUCHER_PREFIXED, "--kind", "scanner", "--json")
+    assert code == 0
+    kinds = [json.loads(line)["kind"] for line in out.splitlines()]
+    assert kinds == ["scanned_transaction", "scanned_card"]
+    assert F.MC_PAN not in out
+    code, out = _parse(F.MAGTEK_VISA + b"\r12345000000001\r", "--kind", "wedge")
+    assert code == 0
+    assert out.splitlines()[1] == "scanned transaction: 12345000000001"
+
+
+def _lines(stream: IO[str]) -> queue.Queue[str]:
+    lines: queue.Queue[str] = queue.Queue()
+
+    def pump() -> None:
+        for line in stream:
+            lines.put(line)
+
+    threading.Thread(target=pump, daemon=True).start()
+    return lines
+
+
+def _next_json(lines: queue.Queue[str]) -> dict[str, object]:
+    try:
+        return dict(json.loads(lines.get(timeout=TIMEOUT_S)))
+    except queue.Empty:
+        raise AssertionError("kiosk reader listen printed nothing in time") from None
+
+
+@pytest.fixture
+def peer(tmp_path: Path) -> Iterator[PtyPeer]:
+    device = PtyPeer(tmp_path)
+    yield device
+    device.close()
+
+
+def _listen(peer: PtyPeer, *args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [str(KIOSK), "reader", "listen", "--port", str(peer.link), "--json", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def test_listen_streams_json_lines_and_stops_after_count(peer: PtyPeer) -> None:
+    proc = _listen(peer, "--framing", "magtek", "--count", "2")
+    try:
+        assert proc.stdout is not None
+        lines = _lines(proc.stdout)
+        assert _next_json(lines)["kind"] == "reader_connected"
+        peer.write(F.MAGTEK_VISA + F.MAGTEK_ALL_ERRORS)
+        swiped = _next_json(lines)
+        assert (swiped["kind"], swiped["last4"]) == ("card_swiped", "1111")
+        assert _next_json(lines) == {
+            "kind": "swipe_failed",
+            "reason": "no_valid_track",
+            "message": "Card could not be read: swipe again, steadily, stripe facing the reader.",
+        }
+        assert proc.wait(timeout=TIMEOUT_S) == 0
+    finally:
+        proc.kill()
+        proc.wait(timeout=TIMEOUT_S)
+
+
+def test_listen_until_ctrl_c(peer: PtyPeer) -> None:
+    proc = _listen(peer, "--kind", "scanner")
+    try:
+        assert proc.stdout is not None
+        lines = _lines(proc.stdout)
+        assert _next_json(lines)["kind"] == "reader_connected"
+        peer.write(F.SCAN_TXN_BARE)
+        assert _next_json(lines) == {"kind": "scanned_transaction", "txn": "12345000000042"}
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=TIMEOUT_S) == 0
+        assert proc.stderr is not None and "Traceback" not in proc.stderr.read()
+    finally:
+        proc.kill()
+        proc.wait(timeout=TIMEOUT_S)
