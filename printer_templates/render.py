@@ -68,6 +68,13 @@ _TEMPLATE_FITS: dict[str, tuple[str, str]] = {
 }
 
 
+def _defined(*values: Any) -> None:
+    """Raise Jinja's error for a missing field handed to a formatter (it would not raise itself)."""
+    for value in values:
+        if isinstance(value, jinja2.Undefined):
+            value._fail_with_undefined_error()
+
+
 class SlipFormatter:
     """How the market writes money, dates and times, bound to a locale and a time zone."""
 
@@ -77,14 +84,17 @@ class SlipFormatter:
 
     def money(self, minor: int, currency: str) -> str:
         """``153,00 €``, ``500 RSD``, ``12,50 AZN``: always through ``terminal.money``."""
+        _defined(minor, currency)
         return Money(minor, currency).format(self.locale)
 
     def local(self, moment: datetime) -> datetime:
         """``moment`` on the market's wall clock."""
+        _defined(moment)
         return moment.astimezone(self.zone)
 
     def date(self, moment: datetime | date) -> str:
         """The calendar date as the market writes it (a datetime is taken in the market's zone)."""
+        _defined(moment)
         if isinstance(moment, datetime):
             moment = self.local(moment).date()
         return format_date(moment, "medium", locale=self.locale)

@@ -240,7 +240,7 @@ def _report(language: str, kind: str) -> ReportSlip:
     }[market]
     lines = tuple(ReportLine(product, currency, count, total) for product, count, total in products)
     sales_minor = sum(line.total_minor for line in lines)
-    storno_minor = lines[0].total_minor // lines[0].count
+    storno_minor = {"SI": 15300, "RS": 50000, "AZ": 2030, "FI": 4000}[market]
     closing = kind == "Z"
     return ReportSlip(
         header=_header(market, _local(market, 20 if closing else 14, 30)),
