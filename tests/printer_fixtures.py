@@ -50,3 +50,15 @@ def numbered_slip(lines: int = 20, tag: str = "SLIP") -> SlipDocument:
         Cut(),
     ]
     return SlipDocument(elements=elements, kind="test", txn="00001000000042")
+
+
+def kiosk_config(tmp_path: Path, printer_url: str, market: str = "az") -> Path:
+    """A working kiosk.toml for ``market`` whose ``[printer] url`` is ``printer_url``."""
+    from terminal.config import write_preset
+
+    path = write_preset(tmp_path / "kiosk.toml", market)
+    text = path.read_text(encoding="utf-8")
+    old = 'url = "tcp://127.0.0.1:9100"'
+    assert old in text, "the preset's printer url moved: update this helper"
+    path.write_text(text.replace(old, f'url = "{printer_url}"', 1), encoding="utf-8")
+    return path

@@ -6,12 +6,14 @@ never in PRINTED, and the next job after a failure prints on a fresh connection.
 
 from __future__ import annotations
 
+import json
 import socket
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from printer_fixtures import connect, numbered_slip, vprinter
+from click.testing import CliRunner
+from printer_fixtures import connect, kiosk_config, numbered_slip, vprinter
 
 from drivers.errors import (
     CoverOpen,
@@ -25,6 +27,7 @@ from drivers.errors import (
 from drivers.printer import PrintOutcome, open_printer
 from drivers.printer.escpos_output import INIT
 from drivers.virtual_printer import VirtualPrinter
+from terminal.cli import main
 
 __all__ = ["vprinter"]
 
@@ -206,3 +209,22 @@ def test_unknown_url_scheme_is_a_clear_error() -> None:
 
     with pytest.raises(PrinterConfigError, match="unknown connection type 'lpt'"):
         open_printer("lpt://1")
+
+
+@pytest.mark.parametrize("market", ["si", "rs", "az", "fi"])
+def test_kiosk_printer_test_page(vprinter: VirtualPrinter, tmp_path: Path, market: str) -> None:
+    config = kiosk_config(tmp_path, vprinter.url, market)
+    result = CliRunner().invoke(main, ["--config", str(config), "printer", "test", "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["result"] == "printed"
+    assert len(vprinter.slips) == 1
+    assert "?" not in vprinter.slips[0].text.replace("[QR:", "")
+
+
+def test_kiosk_printer_test_page_paper_out(vprinter: VirtualPrinter, tmp_path: Path) -> None:
+    vprinter.paper_out()
+    config = kiosk_config(tmp_path, vprinter.url)
+    result = CliRunner().invoke(main, ["--config", str(config), "printer", "test", "--json"])
+    assert result.exit_code == 1
+    assert json.loads(result.stdout)["error"] == "PaperOut"
+    assert "load a new roll" in result.stderr

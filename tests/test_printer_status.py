@@ -6,12 +6,15 @@ never read as "ready".
 
 from __future__ import annotations
 
+import json
 import socket
 import threading
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
-from printer_fixtures import connect, numbered_slip, vprinter
+from click.testing import CliRunner
+from printer_fixtures import connect, kiosk_config, numbered_slip, vprinter
 
 from drivers.errors import PrintNotConfirmed
 from drivers.printer import open_printer
@@ -21,6 +24,7 @@ from drivers.printer.status import (
     is_realtime_status_byte,
 )
 from drivers.virtual_printer import VirtualPrinter
+from terminal.cli import main
 
 __all__ = ["vprinter"]
 
@@ -200,3 +204,40 @@ def test_garbage_or_hang_up_over_tcp_is_unknown(replies: list[bytes], detail: st
         done.set()
         thread.join(2)
         server.close()
+
+
+@pytest.mark.parametrize(
+    ("setup", "state", "code"),
+    [
+        (lambda vp: None, "ready", 0),
+        (lambda vp: vp.paper_near_end(True), "paper_near_end", 0),
+        (lambda vp: vp.paper_out(), "paper_out", 1),
+        (lambda vp: vp.open_cover(), "cover_open", 1),
+    ],
+    ids=["ready", "near-end", "paper-out", "cover-open"],
+)
+def test_kiosk_printer_status_json(
+    vprinter: VirtualPrinter,
+    tmp_path: Path,
+    setup: Callable[[VirtualPrinter], None],
+    state: str,
+    code: int,
+) -> None:
+    setup(vprinter)
+    config = kiosk_config(tmp_path, vprinter.url)
+    result = CliRunner().invoke(main, ["--config", str(config), "printer", "status", "--json"])
+    assert result.exit_code == code, result.output
+    data = json.loads(result.stdout)
+    assert data["state"] == state
+    assert data["can_print"] is (code == 0)
+
+
+def test_kiosk_printer_status_unreachable_is_unknown(tmp_path: Path) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    config = kiosk_config(tmp_path, f"tcp://127.0.0.1:{port}")
+    result = CliRunner().invoke(main, ["--config", str(config), "printer", "status", "--json"])
+    assert result.exit_code == 1
+    data = json.loads(result.stdout)
+    assert data["state"] == "unknown" and data["error"] == "PrinterUnreachable"
