@@ -45,11 +45,18 @@ MAGTEK_PAN_MISMATCH = f"{VISA_T1}{DEBIT_T2}\r".encode()
 MAGTEK_PARTIAL = b"%B4111111111111111^DOE/JO\r"
 
 # -- MSR605 style (ESC framed) ---------------------------------------------------------------
-MSR605_VISA = f"\x1bs\x1b1{VISA_T1}\x1b2{VISA_T2}\x1b3?\x1c\x1b0".encode()
-MSR605_MC_T2_ONLY = f"\x1bs\x1b1\x1b2{MC_T2}\x1b3?\x1c\x1b0".encode()
-MSR605_READ_ERROR = b"\x1bs\x1b1\x1b2\x1b3?\x1c\x1b1"
+# Track markers are ESC 0x01/0x02/0x03; the field ends with "?" FS after the last track's own
+# end sentinel (manual section 8: ``1B 73 1B 01 %01? 1B 02 ;23? 1B 03 ;45? ? 1C 1B status``).
+MSR605_VISA = f"\x1bs\x1b\x01{VISA_T1}\x1b\x02{VISA_T2}\x1b\x03?\x1c\x1b0".encode()
+MSR605_MC_T2_ONLY = f"\x1bs\x1b\x01\x1b\x02{MC_T2}\x1b\x03?\x1c\x1b0".encode()
+#: Track 3 marker left out ("none data tracks will not be transmitted").
+MSR605_MC_T2_NO_T3_MARKER = f"\x1bs\x1b\x01\x1b\x02{MC_T2}?\x1c\x1b0".encode()
+#: The same frame as the brief writes it: ASCII "1", "2", "3" after ESC.
+MSR605_VISA_ASCII_MARKERS = f"\x1bs\x1b1{VISA_T1}\x1b2{VISA_T2}\x1b3?\x1c\x1b0".encode()
+MSR605_READ_ERROR = b"\x1bs\x1b\x01\x1b\x02\x1b\x03?\x1c\x1b1"
 MSR605_STATUS_ONLY_ERROR = b"\x1b9"
-MSR605_PAN_MISMATCH = f"\x1bs\x1b1{VISA_T1}\x1b2{DEBIT_T2}\x1b3?\x1c\x1b0".encode()
+MSR605_PAN_MISMATCH = f"\x1bs\x1b\x01{VISA_T1}\x1b\x02{DEBIT_T2}\x1b\x03?\x1c\x1b0".encode()
+MSR605_NO_FIELD_END = f"\x1bs\x1b\x01\x1b\x02{MC_T2}\x1c\x1b0".encode()
 
 # -- Scanners (CR or CR LF terminated) -------------------------------------------------------
 SCAN_TXN_QR = b"TXN:12345000000001\r\n"

@@ -36,7 +36,7 @@ REAL_FRAMES = [
     F.MSR605_MC_T2_ONLY,
     F.IDTECH_SIGN_ON,
 ]
-ALPHABET = b"%;+?^=E\x1b\x1c\r\n0123456789BsA/ "
+ALPHABET = b"%;+?^=E\x1b\x1c\x01\x02\x03\r\n0123456789BsA/ "
 
 #: Bytes that look like reader output: real frames, sentinels, digits, noise, interleaved.
 readerish = st.lists(

@@ -11,9 +11,13 @@ Two framings cover the readers we meet at counters:
   terminated by CR (or CR LF), e.g. ``%B...?;...?\\r``; optionally an LRC character after each
   end sentinel; ``%E?`` / ``;E?`` / ``+E?`` (or a bare ``E``) for a track the reader could not
   read; and a sign-on line at power-up (``ID TECH MiniMag II USB-HID ...``).
-* ``msr605`` -- MSR605/MSR206 style replies to the read command ``ESC r``:
-  ``ESC s ESC 1 <track 1> ESC 2 <track 2> ESC 3 <track 3> ? FS ESC <status>`` where status
-  ``0`` is OK and ``1``/``2``/``4``/``9``/``A`` are the reader's errors.
+* ``msr605`` -- MSR605/MSR206 style replies to the read command ``ESC r`` (MSR605
+  Programmer's Manual, sections 6-8): ``ESC s [ESC 01 <track 1>] [ESC 02 <track 2>]
+  [ESC 03 <track 3>] ? FS ESC <status>``. The track markers are the bytes 0x01-0x03 (the
+  manual's "Char Code" column writes them ``ESC 1``; ASCII ``1``-``3`` are accepted too); each
+  track string keeps its sentinels (``%...?``, ``;...?``); a track with no data may be left
+  out. Status ``0`` is OK; ``1``-``?`` (0x31-0x3F: read error, command format, invalid
+  command, card moving ``9`` ...) and ``A`` are errors.
 
 ``auto`` feeds both until one of them recognises a frame and then sticks to it for the
 connection. :class:`CardStreamDecoder` turns frames into events (:mod:`.events`).
@@ -238,7 +242,7 @@ class MagtekFraming:
         self._lines.reset()
 
 
-_MSR605_ERRORS = frozenset(b"12349A")
+_MSR605_ERRORS = frozenset(range(0x31, 0x40)) | {ord("A")}
 
 
 class Msr605Framing:
@@ -307,23 +311,33 @@ class Msr605Framing:
         self._buf.clear()
 
 
-_MSR605_BLOCK = re.compile(rb"\x1b1(?P<t1>[^\x1b]*)\x1b2(?P<t2>[^\x1b]*)\x1b3(?P<t3>[^\x1b]*)\?")
-_MSR605_SENTINELS = {1: ("%", "?"), 2: (";", "?"), 3: (";", "?")}
+_MSR605_MARKER = re.compile(rb"\x1b([\x01-\x03123])")
 
 
 def _msr605_tracks(block: bytes) -> tuple[RawTrack, ...] | None:
-    match = _MSR605_BLOCK.fullmatch(block)
-    if match is None:
+    """Tracks of one ``[ESC n <string>]... ?`` card-data field; None if it is not one.
+
+    The field's closing ``?`` follows the last track's own end sentinel (``;23??``), so it is
+    stripped from the last string only; a missing one leaves a track without its sentinel,
+    which the track checks refuse.
+    """
+    parts = _MSR605_MARKER.split(block)
+    markers, strings = parts[1::2], parts[2::2]
+    if not markers:
+        return () if block == b"?" else None
+    if parts[0] or not strings[-1].endswith(b"?"):
         return None
+    strings[-1] = strings[-1][:-1]
     tracks: list[RawTrack] = []
-    for number in (1, 2, 3):
-        text = match[f"t{number}"].decode("latin-1")
+    last = 0
+    for marker, data in zip(markers, strings, strict=True):
+        number = marker[0] if marker[0] < 0x10 else marker[0] - 0x30
+        if number <= last:
+            return None  # out of order or repeated: not a frame this reader sends
+        last = number
+        text = data.decode("latin-1")
         if not text:
             continue  # the reader found nothing on this track
-        start, end = _MSR605_SENTINELS[number]
-        if text[0] not in _SENTINELS:
-            # Some firmware strips sentinels; put them back so one parser checks all readers.
-            text = f"{start}{text}{end}"
         if text[1:-1] == "E":
             tracks.append(RawTrack(number, unreadable=True))
         else:
