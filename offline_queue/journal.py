@@ -161,7 +161,7 @@ def verify_chain(
         )
     if head_seq < last_seq:
         return _bad(
-            checked,
+            head_seq,
             head_seq + 1,
             f"event {head_seq + 1}: the head says the journal ends at event {head_seq} (inserted?)",
         )

@@ -1,0 +1,295 @@
+"""``kiosk queue status|list``, ``kiosk journal verify|show`` and ``kiosk txn show|list|find``.
+
+Read-only looks into the store, safe while a kiosk process runs (WAL lets readers in beside
+the writer). Each command opens the store named by kiosk.toml and calls one store method.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, NoReturn
+
+import click
+
+from offline_queue.errors import StoreError
+from offline_queue.states import ALL_STATES
+from offline_queue.store import OUTBOX_STATES, OutboxRecord, Store, TxnRecord
+from terminal.cli import CliContext
+from terminal.config import load_config
+from terminal.errors import KioskError
+from terminal.money import Money, MoneyError
+
+JSON_OPTION = click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+
+
+def _fail(message: str, *, as_json: bool, code: str) -> NoReturn:
+    if as_json:
+        click.echo(json.dumps({"error": {"code": code, "message": message}}, ensure_ascii=False))
+    click.echo(message, err=True)
+    sys.exit(1)
+
+
+@contextmanager
+def _open_store(obj: CliContext, as_json: bool) -> Iterator[Store]:
+    """The store of the configured terminal; refuses to create one where none exists."""
+    try:
+        config = load_config(obj.config_path)
+    except KioskError as exc:
+        _fail(str(exc), as_json=as_json, code=exc.code)
+    path = config.store.path
+    if not path.exists():
+        _fail(
+            f"No store at {path}: the kiosk has not run here yet, or store.path in "
+            f"{obj.config_path} points elsewhere.",
+            as_json=as_json,
+            code="no_store",
+        )
+    try:
+        store = Store(path, terminal_id=config.terminal.id)
+    except StoreError as exc:
+        _fail(str(exc), as_json=as_json, code=exc.code)
+    try:
+        yield store
+    except StoreError as exc:
+        _fail(str(exc), as_json=as_json, code=exc.code)
+    finally:
+        store.close()
+
+
+def _echo_json(value: Any) -> None:
+    click.echo(json.dumps(value, ensure_ascii=False, indent=None))
+
+
+def _money(minor: int, currency: str) -> str:
+    try:
+        return str(Money(minor, currency))
+    except MoneyError:
+        return f"{minor} {currency} (minor units)"
+
+
+def _when(record: TxnRecord) -> str:
+    return record.created_at.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _txn_line(record: TxnRecord) -> str:
+    flags = " offline" if record.offline else ""
+    return (
+        f"{record.txn}  {_when(record)}Z  {record.product:<16} {record.state:<16} "
+        f"{_money(record.total_minor, record.currency):>14}{flags}"
+    )
+
+
+def _message_line(message: OutboxRecord) -> str:
+    error = f"  last error: {message.last_error}" if message.last_error else ""
+    return (
+        f"#{message.seq:<6} {message.txn}  {message.kind:<12} {message.state:<9} "
+        f"attempts {message.attempts}  id {message.message_id}{error}"
+    )
+
+
+def _txn_text(record: TxnRecord, outbox: list[OutboxRecord]) -> str:
+    lines = [
+        f"Transaction {record.txn} ({record.product})",
+        f"  state       {record.state}{'  (accepted offline)' if record.offline else ''}",
+        f"  amount      {_money(record.amount_minor, record.currency)}",
+    ]
+    lines += [
+        f"  fee         {_money(amount, record.currency)}  {name}" for name, amount in record.fees
+    ]
+    lines += [
+        f"  total       {_money(record.total_minor, record.currency)}",
+        f"  cash        {_money(record.cash_minor, record.currency)}",
+        f"  change      {_money(record.change_minor, record.currency)}",
+        f"  target      {json.dumps(record.target, ensure_ascii=False)}",
+        f"  created     {record.created_at.isoformat()}",
+        f"  updated     {record.updated_at.isoformat()}",
+        f"  printed     {record.printed_at.isoformat() if record.printed_at else '-'}",
+        f"  copies      {record.copies}",
+    ]
+    for label, value in (
+        ("clerk", record.clerk),
+        ("auth code", record.auth_code),
+        ("reason", record.reason),
+    ):
+        if value:
+            lines.append(f"  {label:<11} {value}")
+    if record.details:
+        lines.append(f"  details     {json.dumps(record.details, ensure_ascii=False)}")
+    lines.append("  advices to the host:" if outbox else "  advices to the host: none")
+    lines += [
+        f"    {message.kind:<12} {message.state:<9} attempts {message.attempts}"
+        + (f"  last error: {message.last_error}" if message.last_error else "")
+        for message in outbox
+    ]
+    return "\n".join(lines)
+
+
+def register(main: click.Group) -> None:
+    """Add the store's commands to the ``kiosk`` group."""
+    queue = main.commands.get("queue")
+    if not isinstance(queue, click.Group):
+        queue = click.Group("queue", help="The outbox: advices waiting for the host.")
+        main.add_command(queue)
+
+    @queue.command("status")
+    @JSON_OPTION
+    @click.pass_obj
+    def queue_status(obj: CliContext, as_json: bool) -> None:
+        """Counts per state, age of the oldest undelivered advice, and the dead letters."""
+        with _open_store(obj, as_json) as store:
+            status = store.outbox_status()
+        if as_json:
+            _echo_json(status)
+            return
+        counts = status["counts"]
+        click.echo(
+            f"pending {counts['pending']}, in flight {counts['in_flight']}, "
+            f"delivered {counts['delivered']}, dead {counts['dead']}"
+        )
+        age = status["oldest_pending_age_s"]
+        click.echo(
+            "nothing waiting for the host"
+            if age is None
+            else f"oldest undelivered advice: {age:.0f} s old"
+        )
+        for dead in status["dead_letters"]:
+            click.echo(
+                f"DEAD {dead['txn']} {dead['kind']} (id {dead['message_id']}, "
+                f"{dead['attempts']} attempts): {dead['last_error']}"
+            )
+
+    @queue.command("list")
+    @click.option(
+        "--state",
+        "states",
+        multiple=True,
+        type=click.Choice(OUTBOX_STATES),
+        help="Only messages in this state (repeat for several).",
+    )
+    @click.option("--txn", default=None, metavar="TXN", help="Only this transaction's messages.")
+    @click.option("--limit", default=100, show_default=True, type=click.IntRange(min=1))
+    @JSON_OPTION
+    @click.pass_obj
+    def queue_list(
+        obj: CliContext, states: tuple[str, ...], txn: str | None, limit: int, as_json: bool
+    ) -> None:
+        """Outbox messages in the order they will be sent."""
+        with _open_store(obj, as_json) as store:
+            messages = store.list_outbox(states=states or None, txn=txn, limit=limit)
+        if as_json:
+            _echo_json([message.to_dict() for message in messages])
+            return
+        for message in messages:
+            click.echo(_message_line(message))
+        if not messages:
+            click.echo("no messages")
+
+    @main.group("journal")
+    def journal_group() -> None:
+        """The append-only, hash-chained journal of everything the terminal did."""
+
+    @journal_group.command("verify")
+    @JSON_OPTION
+    @click.pass_obj
+    def journal_verify(obj: CliContext, as_json: bool) -> None:
+        """Check the hash chain; exit 1 naming the first event that was edited or removed."""
+        with _open_store(obj, as_json) as store:
+            verdict = store.verify_journal()
+        if as_json:
+            _echo_json(verdict.to_dict())
+        elif verdict.ok:
+            click.echo(f"journal OK: {verdict.checked} events")
+        else:
+            click.echo(
+                f"journal BROKEN at event {verdict.first_bad_seq}: {verdict.reason} "
+                f"({verdict.checked} events before it are intact)",
+                err=True,
+            )
+        if not verdict.ok:
+            sys.exit(1)
+
+    @journal_group.command("show")
+    @click.option("--txn", default=None, metavar="TXN", help="Only this transaction's events.")
+    @click.option("--limit", default=50, show_default=True, type=click.IntRange(min=1))
+    @JSON_OPTION
+    @click.pass_obj
+    def journal_show(obj: CliContext, txn: str | None, limit: int, as_json: bool) -> None:
+        """The newest journal events, oldest of them first."""
+        with _open_store(obj, as_json) as store:
+            events = store.journal(txn, limit=limit)
+        if as_json:
+            _echo_json([event.to_dict() for event in events])
+            return
+        for event in events:
+            data = json.dumps(event.data, ensure_ascii=False, sort_keys=True)
+            click.echo(
+                f"{event.seq:>7} {event.at.isoformat()} {event.txn or '-':<14} {event.event} {data}"
+            )
+
+    @main.group("txn")
+    def txn_group() -> None:
+        """Look up transactions: what was sold, in what state, and whether the host has it."""
+
+    @txn_group.command("show")
+    @click.argument("txn")
+    @JSON_OPTION
+    @click.pass_obj
+    def txn_show(obj: CliContext, txn: str, as_json: bool) -> None:
+        """One transaction with its advices to the host."""
+        with _open_store(obj, as_json) as store:
+            record = store.get(txn)
+            outbox = store.outbox_for(txn)
+        if as_json:
+            _echo_json({**record.to_dict(), "outbox": [m.to_dict() for m in outbox]})
+        else:
+            click.echo(_txn_text(record, outbox))
+
+    @txn_group.command("list")
+    @click.option(
+        "--state",
+        "states",
+        multiple=True,
+        type=click.Choice(sorted(ALL_STATES)),
+        help="Only transactions in this state (repeat for several).",
+    )
+    @click.option("--product", default=None, help="Only this product.")
+    @click.option("--limit", default=20, show_default=True, type=click.IntRange(min=1))
+    @JSON_OPTION
+    @click.pass_obj
+    def txn_list(
+        obj: CliContext, states: tuple[str, ...], product: str | None, limit: int, as_json: bool
+    ) -> None:
+        """Transactions, newest first: number, time, product, state, total."""
+        with _open_store(obj, as_json) as store:
+            records = store.list_transactions(states=states or None, product=product, limit=limit)
+        _print_txns(records, as_json)
+
+    @txn_group.command("find")
+    @click.option("--target", "target_value", default=None, help="Phone, card number or IMEI.")
+    @click.option("--last4", default=None, metavar="NNNN", help="Last 4 digits of the target.")
+    @click.option("--limit", default=20, show_default=True, type=click.IntRange(min=1))
+    @JSON_OPTION
+    @click.pass_obj
+    def txn_find(
+        obj: CliContext, target_value: str | None, last4: str | None, limit: int, as_json: bool
+    ) -> None:
+        """Find sales by what the customer remembers: the phone, the card's last 4, the IMEI."""
+        with _open_store(obj, as_json) as store:
+            records = store.find_transactions(target_value=target_value, last4=last4, limit=limit)
+        _print_txns(records, as_json)
+
+
+def _print_txns(records: list[TxnRecord], as_json: bool) -> None:
+    if as_json:
+        _echo_json([record.to_dict() for record in records])
+        return
+    for record in records:
+        click.echo(_txn_line(record))
+    if not records:
+        click.echo("no transactions")
+
+
+__all__ = ["register"]
