@@ -26,6 +26,7 @@ from typing import Any, Literal, Protocol
 from urllib.parse import quote, urlsplit
 
 import requests
+from urllib3.exceptions import NewConnectionError
 
 from offline_queue.clock import Clock, SystemClock
 from offline_queue.delivery import DeliveryOutcome, TransientSendError
@@ -138,6 +139,9 @@ class ProvisionResult:
     duplicate: bool = False
     #: Why the outcome is unknown (for the journal and support), in plain words.
     error: str | None = None
+    #: False only when the request provably never reached the host (connection refused, name
+    #: not found): the only case where a sale may be accepted offline instead of reversed.
+    may_have_reached_host: bool = True
     raw: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -235,6 +239,21 @@ def _error_of(response: requests.Response) -> tuple[str | None, str]:
         return error.get("code"), str(error.get("message") or response.reason)
     except (ProtocolViolation, AttributeError):
         return None, f"HTTP {response.status_code} {response.reason}"
+
+
+def _may_have_sent(exc: requests.RequestException) -> bool:
+    """Whether a failed request may still have reached the host.
+
+    A connection that was never established (refused, name not found, connect timeout) never
+    carried the request; a read timeout, a reset or a drop after sending may have.
+    """
+    if isinstance(exc, requests.ConnectTimeout):
+        return False
+    if isinstance(exc, requests.ConnectionError):
+        cause = exc.args[0] if exc.args else None
+        reason = getattr(cause, "reason", cause)
+        return not isinstance(reason, NewConnectionError)
+    return True
 
 
 class HostClient:
@@ -336,13 +355,15 @@ class HostClient:
         txn = str(body.get("txn", ""))
         message_id = str(body.get("message_id", ""))
 
-        def unknown(why: str) -> ProvisionResult:
-            return ProvisionResult("unknown", txn, message_id, error=why)
+        def unknown(why: str, *, may_have_reached_host: bool = True) -> ProvisionResult:
+            return ProvisionResult(
+                "unknown", txn, message_id, error=why, may_have_reached_host=may_have_reached_host
+            )
 
         try:
             response = self._request("POST", "/v1/provision", body)
         except requests.RequestException as exc:
-            return unknown(self._unavailable(exc))
+            return unknown(self._unavailable(exc), may_have_reached_host=_may_have_sent(exc))
         status = response.status_code
         if status >= 500 or status in _TRANSIENT_STATUSES:
             return unknown(f"the host answered HTTP {status}")

@@ -1,0 +1,179 @@
+"""The local JSON API of the kiosk process, for the shop's own till, scripts and ``kiosk`` commands.
+
+FastAPI because it gives typed request models, validation errors and an OpenAPI document
+(``/openapi.json``) from one declaration; the same app will serve the counter screen. Every
+endpoint needs the terminal's API token (``Authorization: Bearer ...``). Errors are JSON
+``{"error": {"code", "message"}}`` with a message a clerk can act on, never a 500 for bad input.
+"""
+
+from __future__ import annotations
+
+import hmac
+import threading
+import time
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Header, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
+
+from drivers.errors import PrinterError
+from offline_queue.errors import StoreError, UnknownTransaction
+from terminal.errors import KioskError
+from terminal.kiosk import Kiosk
+from terminal.sale import SaleRequest
+
+API_PREFIX = "/api/v1"
+
+
+class SellBody(BaseModel):
+    """A sale as the till sends it; amounts in minor units (cents)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    product: str = Field(min_length=1, max_length=40)
+    target: str = Field(default="", max_length=80)
+    target2: str | None = Field(default=None, max_length=80)
+    #: leave out for an IMEI fee: the host quotes it per phone model
+    amount_minor: StrictInt | None = Field(default=None, gt=0, le=10**12)
+    cash_minor: StrictInt = Field(ge=0, le=10**12)
+    benefit_type: str | None = Field(default=None, max_length=40)
+    message: str | None = Field(default=None, max_length=500)
+    biller_id: str | None = Field(default=None, max_length=40)
+    clerk: str | None = Field(default=None, max_length=40)
+    id_checked: bool = False
+
+
+def _error(status: int, code: str, message: str) -> JSONResponse:
+    return JSONResponse(status_code=status, content={"error": {"code": code, "message": message}})
+
+
+def create_app(kiosk: Kiosk, *, token: str) -> FastAPI:
+    """The API over one running :class:`Kiosk`."""
+    app = FastAPI(
+        title="Counter terminal local API",
+        version="1",
+        description="Quote, sell and inspect transactions on this terminal.",
+    )
+
+    def authorised(authorization: Annotated[str | None, Header()] = None) -> None:
+        expected = f"Bearer {token}"
+        if authorization is None or not hmac.compare_digest(authorization, expected):
+            raise _Unauthorised()
+
+    class _Unauthorised(Exception):
+        pass
+
+    @app.exception_handler(_Unauthorised)
+    async def _unauthorised(_: Request, __: Exception) -> JSONResponse:
+        return _error(401, "unauthorised", "Send the terminal's API token as a Bearer token.")
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        first = exc.errors()[0] if exc.errors() else {}
+        where = ".".join(str(p) for p in first.get("loc", ()) if p != "body")
+        return _error(
+            422, "invalid_request", f"{where or 'request'}: {first.get('msg', 'invalid')}"
+        )
+
+    @app.exception_handler(UnknownTransaction)
+    async def _unknown(_: Request, exc: UnknownTransaction) -> JSONResponse:
+        return _error(404, "unknown_transaction", str(exc))
+
+    @app.exception_handler(KioskError)
+    async def _kiosk_error(_: Request, exc: KioskError) -> JSONResponse:
+        return _error(422, exc.code, str(exc))
+
+    @app.exception_handler(PrinterError)
+    async def _printer_error(_: Request, exc: PrinterError) -> JSONResponse:
+        return _error(503, "printer_not_ready", str(exc))
+
+    @app.exception_handler(StoreError)
+    async def _store_error(_: Request, exc: StoreError) -> JSONResponse:
+        return _error(409, "store_refused", str(exc))
+
+    guard = [Depends(authorised)]
+
+    @app.get(f"{API_PREFIX}/status", dependencies=guard)
+    def status() -> dict[str, Any]:
+        """Queue depth, dead letters and offline exposure: what the status bar shows."""
+        store = kiosk.store
+        return {
+            "terminal": kiosk.config.terminal.id,
+            "outbox": store.outbox_status(),
+            "offline_exposure": {
+                c: e.to_dict() for c, e in store.unforwarded_offline_exposure().items()
+            },
+            "forwarder": kiosk.forwarder.state,
+        }
+
+    @app.get(f"{API_PREFIX}/quote", dependencies=guard)
+    def quote(product: str, amount_minor: Annotated[int, Field(gt=0, le=10**12)]) -> dict[str, Any]:
+        return kiosk.sales.quote(product, amount_minor).to_dict()
+
+    @app.post(f"{API_PREFIX}/sales", dependencies=guard)
+    def sell(body: SellBody) -> JSONResponse:
+        result = kiosk.sales.sell(SaleRequest(**body.model_dump()))
+        return JSONResponse(status_code=200 if result.ok else 409, content=result.to_dict())
+
+    @app.get(f"{API_PREFIX}/transactions/{{txn}}", dependencies=guard)
+    def transaction(txn: Annotated[str, Field(pattern=r"^[0-9]{14}$")]) -> dict[str, Any]:
+        record = kiosk.store.get(txn)
+        return {
+            "transaction": record.to_dict(),
+            "outbox": [m.to_dict() for m in kiosk.store.outbox_for(txn)],
+        }
+
+    @app.post(f"{API_PREFIX}/queue/drain", dependencies=guard)
+    def drain(timeout_s: Annotated[float, Field(gt=0, le=300)] = 10.0) -> dict[str, Any]:
+        return kiosk.forwarder.drain(timeout_s).to_dict()
+
+    return app
+
+
+class ApiServer:
+    """The API served by uvicorn on a background thread, so the caller keeps the main thread
+    (signals, the demo's peers) and tests can start it on a free port."""
+
+    def __init__(self, kiosk: Kiosk, *, host: str = "127.0.0.1", port: int = 0) -> None:
+        import secrets
+
+        import uvicorn
+
+        self.kiosk = kiosk
+        self.token = secrets.token_urlsafe(32)
+        self.app = create_app(kiosk, token=self.token)
+        self._server = uvicorn.Server(
+            uvicorn.Config(self.app, host=host, port=port, log_level="warning", access_log=False)
+        )
+        self._host = host
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        sockets = self._server.servers[0].sockets if self._server.servers else []
+        if not sockets:
+            raise RuntimeError("the API server is not listening yet")
+        port = sockets[0].getsockname()[1]
+        return f"http://{self._host}:{port}"
+
+    def start(self, timeout_s: float = 10.0) -> ApiServer:
+        self._thread = threading.Thread(target=self._server.run, name="kiosk-api", daemon=True)
+        self._thread.start()
+        deadline = time.monotonic() + timeout_s
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("the local API did not start (is the port in use?)")
+            self._thread.join(0.02)
+        self.kiosk.publish(api_url=self.url, token=self.token)
+        return self
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(10)
+        self.kiosk.publish(api_url=None, token=None)
+
+
+__all__ = ["API_PREFIX", "ApiServer", "SellBody", "create_app"]

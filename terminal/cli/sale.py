@@ -1,0 +1,288 @@
+"""``kiosk sell``, ``kiosk serve``, ``kiosk demo`` and ``kiosk queue drain``.
+
+When a kiosk process already runs this terminal, ``sell`` and ``queue drain`` go through its
+local API: two processes must never drive the same printer or settle the same sales.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+import requests
+
+from terminal.cli import CliContext
+from terminal.config import KioskConfig, load_config
+from terminal.errors import KioskError
+from terminal.kiosk import Kiosk, RunningKiosk, running_kiosk
+from terminal.money import Money, MoneyError
+from terminal.sale import SaleRequest
+
+#: Exit code of a sale that ended without a printed slip (declined, failed, not printed).
+EXIT_NOT_SOLD = 3
+
+
+def _fail(message: str, *, as_json: bool, code: str = "error", exit_code: int = 1) -> None:
+    if as_json:
+        click.echo(json.dumps({"error": {"code": code, "message": message}}))
+    click.echo(message, err=True)
+    sys.exit(exit_code)
+
+
+def _config(obj: CliContext, as_json: bool) -> KioskConfig:
+    try:
+        return load_config(obj.config_path)
+    except KioskError as exc:
+        _fail(str(exc), as_json=as_json, code=exc.code)
+        raise  # unreachable: _fail exits
+
+
+def _minor(text: str, currency: str, what: str, as_json: bool) -> int:
+    try:
+        return Money.parse(text, currency).minor
+    except MoneyError as exc:
+        _fail(f"--{what}: {exc}", as_json=as_json, code="invalid_amount")
+        raise
+
+
+def _api(running: RunningKiosk, method: str, path: str, **kwargs: Any) -> requests.Response:
+    if not running.api_url or not running.token:
+        raise KioskError(
+            f"A kiosk process (pid {running.pid}) runs this terminal but serves no API yet: "
+            "wait a moment and try again, or stop it first."
+        )
+    try:
+        return requests.request(
+            method,
+            running.api_url + path,
+            headers={"Authorization": f"Bearer {running.token}"},
+            timeout=(3, 120),
+            **kwargs,
+        )
+    except requests.RequestException as exc:
+        raise KioskError(
+            f"The running kiosk process does not answer ({exc}): check it, then try again."
+        ) from None
+
+
+def _print_sale(result: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps(result))
+        return
+    click.echo(f"{result['state'].upper()}  txn {result['txn']}")
+    if result.get("reason"):
+        click.echo(f"reason: {result['reason']}")
+    click.echo(result.get("instruction", ""))
+
+
+def register(main: click.Group) -> None:
+    @main.command()
+    @click.argument("product")
+    @click.option("--target", default="", help="Card number, phone number, IMEI or account.")
+    @click.option("--target2", default=None, help="Second IMEI of a dual-SIM (duos) phone.")
+    @click.option(
+        "--amount",
+        default=None,
+        help="Face value as typed: 50, 50.00, 50,5. Leave out for an IMEI fee (the host quotes).",
+    )
+    @click.option("--cash", required=True, help="Cash the customer handed over.")
+    @click.option("--benefit-type", default=None, help="Benefit type (benefit payments).")
+    @click.option("--message", default=None, help="Free text sent with a benefit payment.")
+    @click.option("--biller", "biller_id", default=None, help="Biller id (bill payments).")
+    @click.option("--clerk", default=None, help="Clerk number recorded with the sale.")
+    @click.option("--id-checked", is_flag=True, help="The customer's ID document was checked.")
+    @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+    @click.pass_obj
+    def sell(
+        obj: CliContext,
+        product: str,
+        target: str,
+        target2: str | None,
+        amount: str | None,
+        cash: str,
+        benefit_type: str | None,
+        message: str | None,
+        biller_id: str | None,
+        clerk: str | None,
+        id_checked: bool,
+        as_json: bool,
+    ) -> None:
+        """Sell PRODUCT: record, ask the host, print the slip, confirm.
+
+        Exits 0 only when the slip printed (state confirmed or offline_confirmed).
+        """
+        config = _config(obj, as_json)
+        try:
+            currency = config.product(product).currency
+        except KioskError as exc:
+            _fail(str(exc), as_json=as_json, code=exc.code)
+        body = {
+            "product": product,
+            "target": target,
+            "target2": target2,
+            "amount_minor": None if amount is None else _minor(amount, currency, "amount", as_json),
+            "cash_minor": _minor(cash, currency, "cash", as_json),
+            "benefit_type": benefit_type,
+            "message": message,
+            "biller_id": biller_id,
+            "clerk": clerk,
+            "id_checked": id_checked,
+        }
+        try:
+            result = _sell(config, body)
+        except KioskError as exc:
+            _fail(str(exc), as_json=as_json, code=exc.code)
+        _print_sale(result, as_json)
+        if result.get("state") not in ("confirmed", "offline_confirmed"):
+            sys.exit(EXIT_NOT_SOLD)
+
+    @main.command()
+    @click.option("--port", default=8780, show_default=True, help="Port of the local API.")
+    @click.option("--bind", default="127.0.0.1", show_default=True, help="Address to bind.")
+    @click.pass_obj
+    def serve(obj: CliContext, port: int, bind: str) -> None:
+        """Run the kiosk process (forwarder, drivers, local API) until stopped."""
+        config = _config(obj, False)
+        _run(config, bind=bind, port=port, banner=lambda url: f"kiosk serving on {url}")
+
+    @main.command()
+    @click.option(
+        "--market",
+        type=click.Choice(["si", "rs", "az", "fi"]),
+        default="si",
+        show_default=True,
+        help="Which market's preset to demonstrate.",
+    )
+    @click.option(
+        "--dir",
+        "folder",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=None,
+        help="Folder for the demo's files (default var/demo).",
+    )
+    @click.option("--host-port", default=8700, show_default=True)
+    @click.option("--printer-port", default=9100, show_default=True)
+    @click.option("--api-port", default=8780, show_default=True)
+    def demo(
+        market: str, folder: Path | None, host_port: int, printer_port: int, api_port: int
+    ) -> None:
+        """Start the reference host, the virtual printer and the kiosk: no hardware needed."""
+        from terminal.demo import (
+            DEFAULT_DIR,
+            DemoPeers,
+            DemoPorts,
+            how_to_sell,
+            prepare_config,
+            register_terminal,
+        )
+
+        ports = DemoPorts(host=host_port, printer=printer_port, api=api_port)
+        where = (folder or DEFAULT_DIR).resolve()
+        config = prepare_config(where, market, ports)
+        register_terminal(where / "host.sqlite", config, datetime.now(UTC).isoformat())
+        peers = DemoPeers(where, ports).start()
+        try:
+            _run(
+                config,
+                bind="127.0.0.1",
+                port=api_port,
+                banner=lambda url: how_to_sell(config, peers, url),
+            )
+        finally:
+            peers.stop()
+
+    existing = main.commands.get("queue")
+    if isinstance(existing, click.Group):
+        queue = existing
+    else:
+        queue = click.Group("queue", help="The outbox: advices waiting for the host.")
+        main.add_command(queue)
+
+    @queue.command("drain")
+    @click.option(
+        "--timeout",
+        "timeout_s",
+        default=30.0,
+        show_default=True,
+        help="Give up after this many seconds.",
+    )
+    @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+    @click.pass_obj
+    def drain(obj: CliContext, timeout_s: float, as_json: bool) -> None:
+        """Forward what is due to the host now, then exit (for scripts and cron)."""
+        config = _config(obj, as_json)
+        try:
+            report = _drain(config, timeout_s)
+        except KioskError as exc:
+            _fail(str(exc), as_json=as_json, code=exc.code)
+        if as_json:
+            click.echo(json.dumps(report))
+        else:
+            click.echo(", ".join(f"{k}: {v}" for k, v in report.items()))
+        if report.get("pending", 0) or report.get("in_flight", 0):
+            sys.exit(1)
+
+
+def _sell(config: KioskConfig, body: dict[str, Any]) -> dict[str, Any]:
+    running = running_kiosk(config)
+    if running is not None:
+        response = _api(running, "POST", "/api/v1/sales", json=body)
+        data: dict[str, Any] = response.json()
+        if "error" in data:
+            raise KioskError(data["error"]["message"], code=data["error"]["code"])
+        return data
+    with Kiosk(config) as kiosk:
+        result = kiosk.sales.sell(SaleRequest(**body))
+        # Nobody else will forward it: hand the advice to the host right away, briefly.
+        kiosk.forwarder.drain(timeout_s=5.0)
+        return result.to_dict()
+
+
+def _drain(config: KioskConfig, timeout_s: float) -> dict[str, Any]:
+    running = running_kiosk(config)
+    if running is not None:
+        response = _api(running, "POST", "/api/v1/queue/drain", params={"timeout_s": timeout_s})
+        report: dict[str, Any] = response.json()
+        status = _api(running, "GET", "/api/v1/status").json()["outbox"]
+    else:
+        with Kiosk(config) as kiosk:
+            report = kiosk.forwarder.drain(timeout_s).to_dict()
+            status = kiosk.store.outbox_status()
+    counts = status.get("counts", status)
+    return {
+        **report,
+        "pending": int(counts.get("pending", 0)),
+        "in_flight": int(counts.get("in_flight", 0)),
+        "dead": int(counts.get("dead", 0)),
+    }
+
+
+def _run(config: KioskConfig, *, bind: str, port: int, banner: Callable[[str], str]) -> None:
+    from terminal.api import ApiServer
+
+    stop = threading.Event()
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        kiosk = Kiosk(config)
+    except KioskError as exc:
+        _fail(str(exc), as_json=False, code=exc.code)
+    with kiosk:
+        for txn, outcome in kiosk.recovery.settled.items():
+            click.echo(f"recovered {txn}: {outcome}")
+        kiosk.start_forwarding()
+        api = ApiServer(kiosk, host=bind, port=port).start()
+        try:
+            click.echo(banner(api.url))
+            sys.stdout.flush()
+            stop.wait()
+        finally:
+            api.stop()
+    click.echo("kiosk stopped")

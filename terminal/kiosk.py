@@ -1,0 +1,198 @@
+"""The kiosk process: one owner of the store, the printer and the forwarder.
+
+Only one process may drive a terminal's printer and settle its unfinished sales, so the owner
+holds an exclusive lock next to the store for as long as it runs. Crash recovery runs right
+after the lock is taken and before the first sale. A second ``kiosk`` command finds the lock
+held and talks to the owner through its local API instead (see ``terminal.api``).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import IO, Any
+
+from drivers.printer import open_printer
+from drivers.printer.base import ReceiptPrinter
+from offline_queue.clock import Clock, SystemClock
+from offline_queue.forwarder import Forwarder
+from offline_queue.store import Store
+from terminal.config import KioskConfig
+from terminal.errors import KioskError
+from terminal.host_client import HostClient
+from terminal.recovery import RecoveryReport, recover
+from terminal.sale import ClerkConfirmsPrint, SaleService
+
+log = logging.getLogger(__name__)
+
+
+class TerminalBusy(KioskError):
+    """Another kiosk process owns this terminal."""
+
+    code = "terminal_busy"
+
+
+@dataclass(frozen=True)
+class RunningKiosk:
+    """What the owning process publishes so other commands can reach it."""
+
+    pid: int
+    api_url: str | None
+    token: str | None
+
+
+def lock_path(config: KioskConfig) -> Path:
+    return config.store.path.with_name(config.store.path.name + ".lock")
+
+
+def running_kiosk(config: KioskConfig) -> RunningKiosk | None:
+    """The process that owns this terminal now, if any (the lock is held, not just a file)."""
+    path = lock_path(config)
+    if not path.exists():
+        return None
+    with path.open("r+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            try:
+                data = json.loads(path.read_text() or "{}")
+            except json.JSONDecodeError:
+                data = {}
+            return RunningKiosk(
+                pid=int(data.get("pid", 0)), api_url=data.get("api_url"), token=data.get("token")
+            )
+        fcntl.flock(handle, fcntl.LOCK_UN)
+    return None
+
+
+class Kiosk:
+    """Store, printer, host client, forwarder and sale service of one terminal, wired together.
+
+    Tests pass their own clock, printer or host client; production builds them from the
+    configuration.
+    """
+
+    def __init__(
+        self,
+        config: KioskConfig,
+        *,
+        clock: Clock | None = None,
+        printer: ReceiptPrinter | None = None,
+        host: HostClient | None = None,
+        clerk_confirms_print: ClerkConfirmsPrint | None = None,
+        forwarder_idle_wait_s: float = 2.0,
+    ) -> None:
+        self.config = config
+        self.clock = clock or SystemClock()
+        self._lock_handle: IO[str] | None = None
+        self._take_lock()
+        try:
+            self.store = Store(config.store.path, terminal_id=config.terminal.id, clock=self.clock)
+            self.printer = printer or open_printer(
+                config.printer.url,
+                profile=config.printer.profile,
+                width=config.printer.width,
+                timeout_s=config.printer.timeout_s,
+            )
+            self.host = host or HostClient(
+                config.host.url,
+                terminal_id=config.terminal.id,
+                key=config.terminal.key,
+                connect_timeout_s=config.host.connect_timeout_s,
+                read_timeout_s=config.host.read_timeout_s,
+                clock=self.clock,
+            )
+            f = config.forwarder
+            self.forwarder = Forwarder(
+                self.store,
+                self.host.send_advices,
+                clock=self.clock,
+                batch_size=f.batch_size,
+                lease_s=f.lease_s,
+                backoff_base_s=f.backoff_base_s,
+                backoff_cap_s=f.backoff_cap_s,
+                circuit_failures=f.circuit_failures,
+                circuit_cooldown_s=f.circuit_cooldown_s,
+                idle_wait_s=forwarder_idle_wait_s,
+            )
+            self.sales = SaleService(
+                config=config,
+                store=self.store,
+                printer=self.printer,
+                host=self.host,
+                clock=self.clock,
+                clerk_confirms_print=clerk_confirms_print,
+                on_enqueued=self.forwarder.notify,
+            )
+            self.recovery: RecoveryReport = recover(self.sales)
+        except BaseException:
+            self._release_lock()
+            raise
+
+    # -- the process lock ---------------------------------------------------------------------
+
+    def _take_lock(self) -> None:
+        path = lock_path(self.config)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle = path.open("a+")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.close()
+            raise TerminalBusy(
+                "Another kiosk process runs this terminal: use it (its screen or `kiosk` "
+                "commands reach it through its API), or stop it first."
+            ) from None
+        os.chmod(path, 0o600)
+        self._lock_handle = handle
+        self.publish(api_url=None, token=None)
+
+    def publish(self, *, api_url: str | None, token: str | None) -> None:
+        """Tell other commands where this process's local API is (the lock file, mode 600)."""
+        handle = self._lock_handle
+        if handle is None:
+            return
+        handle.seek(0)
+        handle.truncate()
+        info: dict[str, Any] = {"pid": os.getpid(), "api_url": api_url, "token": token}
+        handle.write(json.dumps(info))
+        handle.flush()
+
+    def _release_lock(self) -> None:
+        handle = self._lock_handle
+        if handle is not None:
+            handle.seek(0)
+            handle.truncate()
+            fcntl.flock(handle, fcntl.LOCK_UN)
+            handle.close()
+            self._lock_handle = None
+
+    # -- life cycle ---------------------------------------------------------------------------
+
+    def start_forwarding(self) -> None:
+        self.forwarder.start()
+
+    def close(self) -> None:
+        self.forwarder.stop()
+        self.printer.close()
+        self.store.close()
+        self._release_lock()
+
+    def __enter__(self) -> Kiosk:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+__all__ = ["Kiosk", "RunningKiosk", "TerminalBusy", "lock_path", "running_kiosk"]

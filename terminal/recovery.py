@@ -1,0 +1,77 @@
+"""Crash recovery: settle every sale a dead process left in between, before the first new sale.
+
+Each in-between state has exactly one outcome (docs/internals.md). The rule behind all of them:
+what cannot be proven did not happen. A slip that may or may not have printed is not a proof,
+so the sale is voided and a failure notice printed for whoever holds half a slip.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from offline_queue import states
+from offline_queue.store import OutboxMessage, TxnRecord
+from terminal.sale import SaleService, advice_payload
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class RecoveryReport:
+    """What recovery did, per transaction, for the log and the clerk's screen."""
+
+    settled: dict[str, str] = field(default_factory=dict)
+    leases_released: int = 0
+
+    def to_dict(self) -> dict[str, object]:
+        return {"settled": self.settled, "leases_released": self.leases_released}
+
+
+def recover(service: SaleService) -> RecoveryReport:
+    """Settle every in-between transaction and return in-flight advices to the queue."""
+    store = service.store
+    report = RecoveryReport(leases_released=store.recover_after_restart())
+    for record in store.in_between_transactions():
+        outcome = _settle(service, record)
+        report.settled[record.txn] = outcome
+        log.warning("recovery: %s was %s -> %s", record.txn, record.state, outcome)
+    return report
+
+
+def _settle(service: SaleService, record: TxnRecord) -> str:
+    store = service.store
+    txn = record.txn
+    why = "the terminal restarted during the sale"
+    if record.state == states.RECORDED:
+        # The provision may have reached the host: reverse it, whatever the host did.
+        store.transition(
+            txn,
+            states.FAILED,
+            data={"recovery": True},
+            updates={"reason": f"{why}; the sale is reversed"},
+            outbox=[OutboxMessage(states.REVERSAL, advice_payload(record, states.REVERSAL))],
+        )
+        return states.FAILED
+    if record.state in (states.AUTHORIZED, states.OFFLINE_ACCEPTED):
+        service.void_unprinted(record, f"{why} before the slip printed")
+        service.on_enqueued()
+        return states.VOIDED
+    if record.state == states.PRINTING:
+        service.fail_print(record, f"{why} while the slip was printing; it is not valid")
+        return states.VOIDED
+    if record.state == states.PRINT_FAILED:
+        service.void_unprinted(record, record.reason or why)
+        service.on_enqueued()
+        return states.VOIDED
+    if record.state == states.STORNO_REQUESTED:
+        store.transition(txn, states.CONFIRMED, data={"recovery": True, "storno": "not done"})
+        return states.CONFIRMED
+    if record.state == states.STORNO_PRINTING:
+        store.transition(txn, states.CONFIRMED, data={"recovery": True, "storno": "not proven"})
+        service.print_failure_notice(record, "the storno was not completed; the sale stands")
+        return states.CONFIRMED
+    raise AssertionError(f"{record.state} is not an in-between state")
+
+
+__all__ = ["RecoveryReport", "recover"]

@@ -1,0 +1,516 @@
+"""The sale: record, provision, print through the barrier, confirm. Slip first, always.
+
+Every step is one store transition, so whatever fails (host, printer, the process itself) the
+store says exactly how far the sale got, and crash recovery (``terminal.recovery``) knows how
+to finish it. A sale is ``confirmed``, and its confirm advice queued, only in the same store
+transaction that records the printer's proof that the slip came out.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal, Protocol
+
+from drivers.errors import PrinterError
+from drivers.printer.base import PrintOutcome, ReceiptPrinter
+from offline_queue import states
+from offline_queue.clock import Clock
+from offline_queue.store import OutboxMessage, Store, TxnRecord
+from printer_templates.document import SlipDocument
+from terminal import slips
+from terminal.config import KioskConfig
+from terminal.errors import InvalidAmount, KioskError
+from terminal.host_client import (
+    HostProtocolError,
+    ImeiQuote,
+    ProvisionRequest,
+    ProvisionResult,
+)
+from terminal.money import Money
+from terminal.tariffs import Quote, quote
+from terminal.validation import (
+    Target,
+    check_id,
+    validate_benefit_type,
+    validate_cash,
+    validate_message,
+    validate_target,
+)
+
+log = logging.getLogger(__name__)
+
+#: What ``kiosk sell --json`` reports as ``state``.
+SaleState = Literal["confirmed", "offline_confirmed", "declined", "print_failed", "failed"]
+
+#: Asked when the printer cannot prove a print (file/lp): did the slip come out?
+ClerkConfirmsPrint = Callable[[SlipDocument], bool]
+
+
+class Provisioner(Protocol):
+    """The part of the host client a sale needs."""
+
+    def provision(self, request: ProvisionRequest) -> ProvisionResult: ...
+
+    def imei_quote(self, imeis: Sequence[str], model: str | None = None) -> ImeiQuote: ...
+
+
+@dataclass(frozen=True)
+class SaleRequest:
+    """What the clerk entered. Amounts in minor units of the product's currency."""
+
+    product: str
+    target: str
+    #: None for an IMEI fee: the state sets it per phone model and the host quotes it
+    amount_minor: int | None
+    cash_minor: int
+    target2: str | None = None
+    benefit_type: str | None = None
+    message: str | None = None
+    biller_id: str | None = None
+    clerk: str | None = None
+    id_checked: bool = False
+
+
+@dataclass(frozen=True)
+class SaleResult:
+    """How the sale ended, and what the clerk must do now."""
+
+    txn: str
+    state: SaleState
+    reason: str | None
+    total_minor: int
+    change_minor: int
+    currency: str
+    instruction: str
+    slip: SlipDocument | None = None
+    record: TxnRecord | None = field(default=None, repr=False)
+
+    @property
+    def ok(self) -> bool:
+        return self.state in ("confirmed", "offline_confirmed")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "txn": self.txn,
+            "state": self.state,
+            "reason": self.reason,
+            "total_minor": self.total_minor,
+            "change_minor": self.change_minor,
+            "currency": self.currency,
+            "instruction": self.instruction,
+        }
+
+
+#: What the clerk is told for each outcome, in plain words.
+INSTRUCTIONS: dict[str, str] = {
+    "confirmed": "Hand over the slip and take the money; give the change.",
+    "offline_confirmed": (
+        "Hand over the slip and take the money. The host is offline: the sale is sent "
+        "automatically when it is back."
+    ),
+    "declined": "The host declined the sale: do not take money. Tell the customer the reason.",
+    "print_failed": (
+        "The slip did not print: the sale is cancelled. Do not take money, or give it all back."
+    ),
+    "failed": "The host is not answering: the sale is cancelled, do not take money. Try again.",
+}
+
+
+class SaleService:
+    """Sells one product at a time through the store, the host and the printer.
+
+    One lock serialises sales: there is one printer and one cash drawer at a counter.
+    """
+
+    def __init__(
+        self,
+        *,
+        config: KioskConfig,
+        store: Store,
+        printer: ReceiptPrinter,
+        host: Provisioner,
+        clock: Clock,
+        clerk_confirms_print: ClerkConfirmsPrint | None = None,
+        on_enqueued: Callable[[], None] | None = None,
+    ) -> None:
+        self.config = config
+        self.store = store
+        self.printer = printer
+        self.host = host
+        self.clock = clock
+        self.clerk_confirms_print = clerk_confirms_print
+        self.on_enqueued = on_enqueued or (lambda: None)
+        self._lock = threading.Lock()
+
+    # -- quoting and validation ---------------------------------------------------------------
+
+    def quote(self, product_id: str, amount_minor: int) -> Quote:
+        return quote(self.config.product(product_id), amount_minor)
+
+    def _validate(self, request: SaleRequest) -> tuple[Target, Quote, int, dict[str, Any]]:
+        product = self.config.product(request.product)
+        target = validate_target(
+            product, request.target, second=request.target2, region=self.config.terminal.region
+        )
+        amount_minor = request.amount_minor
+        if amount_minor is None:
+            amount_minor = self._host_quoted_amount(product.id, target)
+        the_quote = quote(product, amount_minor)
+        check_id(product, amount_minor, id_checked=request.id_checked)
+        change = validate_cash(
+            the_quote.total_minor,
+            request.cash_minor,
+            product.currency,
+            locale=self.config.terminal.locale,
+        )
+        details: dict[str, Any] = {}
+        if product.benefit_types or request.benefit_type is not None:
+            details["benefit_type"] = validate_benefit_type(product, request.benefit_type or "")
+        if request.message:
+            details["message"] = validate_message(request.message, product.message_max_length)
+        if request.biller_id:
+            details["biller_id"] = request.biller_id
+        if request.id_checked:
+            details["id_checked"] = True
+        return target, the_quote, change, details
+
+    def _host_quoted_amount(self, product_id: str, target: Target) -> int:
+        """The amount the host sets (the IMEI fee by phone model); other products need one."""
+        if target.kind != "imei":
+            raise InvalidAmount("Type the amount the customer wants to pay.")
+        imeis = [target.value] + ([target.second] if target.second else [])
+        return self.host.imei_quote(imeis).fee_minor
+
+    # -- the sale -----------------------------------------------------------------------------
+
+    def sell(self, request: SaleRequest) -> SaleResult:
+        """Run one whole sale. Invalid input raises before anything is recorded."""
+        target, the_quote, change, details = self._validate(request)
+        with self._lock:
+            self._require_printer_ready()
+            record = self.store.record(
+                product=request.product,
+                currency=the_quote.currency,
+                amount_minor=the_quote.amount_minor,
+                fees=[(line.name, line.amount_minor) for line in the_quote.fees],
+                total_minor=the_quote.total_minor,
+                cash_minor=request.cash_minor,
+                change_minor=change,
+                target=_target_dict(target),
+                details={
+                    **details,
+                    "attempt_started_mono": self.clock.monotonic(),
+                    "provision_message_id": uuid.uuid4().hex,
+                },
+                clerk=request.clerk,
+            )
+            record = self._provision(record)
+            if record.state in (states.DECLINED, states.FAILED):
+                return self._result(record)
+            if self._attempt_expired(record):
+                record = self.void_unprinted(record, "the payment attempt took too long; try again")
+                return self._result(record, state="failed")
+            return self._print_and_confirm(record)
+
+    def _require_printer_ready(self) -> None:
+        """Refuse to start a sale whose slip cannot print: nothing is recorded or provisioned."""
+        if not self.printer.can_prove_print:
+            return
+        status = self.printer.status()
+        if not status.can_print:
+            raise PrinterNotReady(status.detail or status.state)
+
+    def _provision(self, record: TxnRecord) -> TxnRecord:
+        try:
+            answer = self.host.provision(provision_request(record))
+        except HostProtocolError as exc:
+            # The host refused the request itself (4xx): it authorised nothing.
+            return self.store.transition(
+                record.txn,
+                states.DECLINED,
+                data={"reason_code": exc.host_code or "refused", "status": exc.status},
+                updates={"reason": str(exc)},
+            )
+        if answer.status == "approved":
+            return self.store.transition(
+                record.txn,
+                states.AUTHORIZED,
+                data={"auth_code": answer.auth_code},
+                updates={
+                    "auth_code": answer.auth_code,
+                    "details": {"product_data": dict(answer.product_data or {})},
+                },
+            )
+        if answer.status == "declined":
+            return self.store.transition(
+                record.txn,
+                states.DECLINED,
+                data={"reason_code": answer.reason_code},
+                updates={"reason": answer.reason},
+            )
+        if not answer.may_have_reached_host:
+            return self._offline_or_refuse(record, answer.error or "host unreachable")
+        reason = f"{answer.error or 'no clear answer from the host'}; the sale is reversed"
+        return self.store.transition(
+            record.txn,
+            states.FAILED,
+            data={"error": answer.error},
+            updates={"reason": reason},
+            outbox=[OutboxMessage(states.REVERSAL, advice_payload(record, "reversal"))],
+        )
+
+    def _offline_or_refuse(self, record: TxnRecord, why: str) -> TxnRecord:
+        """The host never got the request: accept offline if the product and the limits allow."""
+        product = self.config.product(record.product)
+        try:
+            self._check_offline_limits(record)
+        except ProductNotOffline as refusal:
+            return self.store.transition(
+                record.txn,
+                states.DECLINED,
+                data={"reason_code": refusal.code, "host_error": why},
+                updates={"reason": str(refusal)},
+            )
+        log.info("host unreachable (%s): %s accepted offline", why, record.txn)
+        return self.store.transition(
+            record.txn,
+            states.OFFLINE_ACCEPTED,
+            data={"host_error": why, "policy": product.offline.__dict__},
+        )
+
+    def _check_offline_limits(self, record: TxnRecord) -> None:
+        policy = self.config.product(record.product).offline
+        currency = record.currency
+        if not policy.allowed:
+            raise ProductNotOffline(
+                "The host is not answering and this product cannot be sold offline: "
+                "do not take money, try again later.",
+                code="offline_forbidden",
+            )
+        if policy.max_amount_minor is not None and record.amount_minor > policy.max_amount_minor:
+            limit = self._show(policy.max_amount_minor, currency)
+            raise ProductNotOffline(
+                f"The host is not answering; offline only up to {limit} per sale: "
+                "sell a smaller amount or try again later.",
+                code="offline_amount_limit",
+            )
+        exposure = self.store.unforwarded_offline_exposure().get(currency)
+        pending_total = exposure.amount_minor if exposure else 0
+        if (
+            policy.max_unforwarded_total_minor is not None
+            and pending_total + record.amount_minor > policy.max_unforwarded_total_minor
+        ):
+            raise ProductNotOffline(
+                "The host is not answering and offline sales not yet sent reach the limit "
+                f"of {self._show(policy.max_unforwarded_total_minor, currency)}: "
+                "do not take money, try again when the host is back.",
+                code="offline_total_limit",
+            )
+        if exposure and policy.max_age_s is not None:
+            age = (self.clock.now() - exposure.oldest_created_at).total_seconds()
+            if age > policy.max_age_s:
+                raise ProductNotOffline(
+                    "The host has been unreachable too long: the oldest offline sale is "
+                    f"{int(age // 3600)} h old. No more offline sales until it is sent.",
+                    code="offline_age_limit",
+                )
+
+    def _show(self, minor: int, currency: str) -> str:
+        return Money(minor, currency).format(self.config.terminal.locale)
+
+    def _attempt_expired(self, record: TxnRecord) -> bool:
+        started = float(record.details.get("attempt_started_mono", self.clock.monotonic()))
+        limit = self.config.product(record.product).attempt_timeout_s
+        return self.clock.monotonic() - started > limit
+
+    def void_unprinted(self, record: TxnRecord, reason: str) -> TxnRecord:
+        """Cancel an authorised sale that never printed; the host is told unless offline."""
+        outbox = (
+            [] if record.offline else [OutboxMessage(states.VOID, advice_payload(record, "void"))]
+        )
+        return self.store.transition(
+            record.txn,
+            states.VOIDED,
+            data={"reason": reason},
+            updates={"reason": reason},
+            outbox=outbox,
+        )
+
+    def _print_and_confirm(self, record: TxnRecord) -> SaleResult:
+        printed_at = self.clock.now()
+        doc = slips.render_sale(self.config, record, printed_at=printed_at)
+        record = self.store.transition(
+            record.txn, states.PRINTING, data={"printed_at": printed_at.isoformat()}
+        )
+        try:
+            outcome = self.printer.print_slip(doc)
+            proven = outcome is PrintOutcome.PRINTED or (
+                outcome is PrintOutcome.NEEDS_CLERK_CONFIRMATION
+                and self.clerk_confirms_print is not None
+                and self.clerk_confirms_print(doc)
+            )
+            failure = None if proven else "the clerk did not confirm the slip printed"
+        except PrinterError as exc:
+            failure = str(exc)
+        if failure is not None:
+            record = self.fail_print(record, failure)
+            return self._result(record, state="print_failed", slip=doc)
+        kind = states.OFFLINE_SALE if record.offline else states.CONFIRM
+        record = self.store.transition(
+            record.txn,
+            states.CONFIRMED,
+            data={"proof": "barrier" if self.printer.can_prove_print else "clerk"},
+            updates={"printed_at": printed_at},
+            outbox=[OutboxMessage(kind, advice_payload(record, kind, printed_at=printed_at))],
+        )
+        self.on_enqueued()
+        self._open_drawer(record)
+        return self._result(record, slip=doc)
+
+    def fail_print(self, record: TxnRecord, failure: str) -> TxnRecord:
+        """Slip not proven: void the sale, tell the host, and print a notice if the printer can."""
+        record = self.store.transition(
+            record.txn, states.PRINT_FAILED, data={"error": failure}, updates={"reason": failure}
+        )
+        record = self.void_unprinted(record, f"slip not printed: {failure}")
+        self.on_enqueued()
+        self.print_failure_notice(record, failure)
+        return record
+
+    def print_failure_notice(self, record: TxnRecord, reason: str) -> bool:
+        """Best effort: the notice is for whoever finds the half-printed slip, not a proof."""
+        try:
+            doc = slips.render_failure(self.config, record, reason=reason, at=self.clock.now())
+            self.printer.print_slip(doc)
+        except PrinterError as exc:
+            self.store.journal_event(record.txn, "failure_notice_not_printed", {"error": str(exc)})
+            return False
+        self.store.journal_event(record.txn, "failure_notice_printed", {})
+        return True
+
+    def _open_drawer(self, record: TxnRecord) -> None:
+        """Money changes hands only for a confirmed sale: only then does the drawer open."""
+        try:
+            self.printer.kick_drawer()
+        except PrinterError as exc:
+            self.store.journal_event(record.txn, "drawer_not_opened", {"error": str(exc)})
+            return
+        self.store.journal_event(record.txn, "drawer_opened", {})
+
+    def _result(
+        self, record: TxnRecord, *, state: SaleState | None = None, slip: SlipDocument | None = None
+    ) -> SaleResult:
+        if state is None:
+            if record.state == states.CONFIRMED:
+                state = "offline_confirmed" if record.offline else "confirmed"
+            elif record.state == states.DECLINED:
+                state = "declined"
+            else:
+                state = "failed"
+        return SaleResult(
+            txn=record.txn,
+            state=state,
+            reason=record.reason,
+            total_minor=record.total_minor,
+            change_minor=record.change_minor,
+            currency=record.currency,
+            instruction=INSTRUCTIONS[state],
+            slip=slip,
+            record=record,
+        )
+
+
+class ProductNotOffline(KioskError):
+    """The host is unreachable and this sale may not be accepted offline."""
+
+    code = "offline_refused"
+
+
+class PrinterNotReady(KioskError):
+    """The printer cannot print now, so no sale starts."""
+
+    code = "printer_not_ready"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(
+            f"The printer is not ready ({detail}): fix it (paper, cover, power), then sell again. "
+            "Nothing was charged."
+        )
+
+
+def _target_dict(target: Target) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "kind": target.kind,
+        "value": target.value,
+        "display": target.display,
+        "masked": target.masked,
+    }
+    if target.last4:
+        data["last4"] = target.last4
+    if target.second:
+        data["second"] = target.second
+    return data
+
+
+def provision_request(record: TxnRecord) -> ProvisionRequest:
+    """The provision message: everything the host needs to reserve the sale.
+
+    Its ``message_id`` was created once, when the sale was recorded, so a repeat after a
+    timeout is the same request to the host, never a second sale.
+    """
+    t = record.target
+    fields: dict[str, Any] = {"fees": [{"name": n, "amount_minor": a} for n, a in record.fees]}
+    if t.get("second"):
+        fields["second_imei"] = t["second"]
+    for key in ("benefit_type", "message", "biller_id"):
+        if key in record.details:
+            fields[key] = record.details[key]
+    return ProvisionRequest(
+        message_id=str(record.details["provision_message_id"]),
+        txn=record.txn,
+        product=record.product,
+        amount_minor=record.amount_minor,
+        currency=record.currency,
+        target=str(t.get("value", "")),
+        fees_minor=record.total_minor - record.amount_minor,
+        total_minor=record.total_minor,
+        fields=fields,
+    )
+
+
+def advice_payload(
+    record: TxnRecord, kind: str, *, printed_at: datetime | None = None
+) -> dict[str, Any]:
+    """The body of an advice; an offline sale carries the whole sale, the others refer to it."""
+    payload: dict[str, Any] = {
+        "txn": record.txn,
+        "product": record.product,
+        "currency": record.currency,
+        "amount_minor": record.amount_minor,
+        "total_minor": record.total_minor,
+    }
+    if printed_at is not None:
+        payload["printed_at"] = printed_at.isoformat()
+    if kind == states.OFFLINE_SALE:
+        sale = provision_request(record).to_json()
+        sale.pop("message_id")
+        payload.update(sale)
+        payload["accepted_at"] = record.created_at.isoformat()
+    return payload
+
+
+__all__ = [
+    "INSTRUCTIONS",
+    "PrinterNotReady",
+    "Provisioner",
+    "SaleRequest",
+    "SaleResult",
+    "SaleService",
+    "advice_payload",
+    "provision_request",
+]
