@@ -35,6 +35,7 @@ TEMPLATE_DIR = Path(__file__).parent / "templates"
 
 #: Template name prefix -> the document kind the printer and the journal see.
 _KINDS = {
+    "storno_not_completed": "failure",
     "sale_": "sale",
     "storno": "storno",
     "failure": "failure",

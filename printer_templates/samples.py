@@ -7,6 +7,7 @@ the slip's language. Times are fixed so golden renderings never change by themse
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -214,6 +215,14 @@ def _storno(language: str) -> StornoSlip:
     )
 
 
+def _storno_not_completed(language: str) -> StornoSlip:
+    return dataclasses.replace(
+        _storno(language),
+        header=_header("RS", _local("RS", 14, 6, 0)),
+        reason="recovered_after_restart",
+    )
+
+
 def _failure(language: str) -> FailureSlip:
     market = _LANGUAGE_MARKETS[language]
     product = {"RS": "mobile-topup", "AZ": "bill-payment", "FI": "benefit-payment"}.get(
@@ -272,6 +281,7 @@ _SAMPLES: dict[str, Callable[[str], SlipContext]] = {
     "sale_imei_fee": _sale_imei_fee,
     "sale_mobile_topup": _sale_mobile_topup,
     "storno": _storno,
+    "storno_not_completed": _storno_not_completed,
     "test_page": _test_page,
 }
 

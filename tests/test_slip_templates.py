@@ -41,6 +41,7 @@ ALL_TEMPLATES = [
     "sale_imei_fee",
     "sale_mobile_topup",
     "storno",
+    "storno_not_completed",
     "test_page",
 ]
 
@@ -296,6 +297,16 @@ def test_storno_slip_refers_to_the_original_and_says_what_is_reversed() -> None:
 def test_storno_prints_a_free_text_reason_as_given() -> None:
     text = all_text(render("storno", reason="Kupac se predomislio"))
     assert "Reason: Kupac se predomislio" in text
+
+
+def test_storno_not_completed_tells_the_clerk_the_sale_stands() -> None:
+    doc = render("storno_not_completed", "sr_Latn")
+    text = all_text(doc)
+    assert doc.kind == "failure"
+    assert "STORNIRANJE NIJE IZVRŠENO" in text
+    assert "Originalna prodaja ostaje važeća: ne vraćajte novac." in text
+    assert "Originalna transakcija | 12345000000001" in text
+    assert QRCode("12345000000001") in doc.elements
 
 
 def test_failure_notice_tells_the_clerk_to_return_the_cash() -> None:
