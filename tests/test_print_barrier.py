@@ -228,3 +228,118 @@ def test_kiosk_printer_test_page_paper_out(vprinter: VirtualPrinter, tmp_path: P
     assert result.exit_code == 1
     assert json.loads(result.stdout)["error"] == "PaperOut"
     assert "load a new roll" in result.stderr
+
+
+# -- the same barrier over a serial line (pyserial on a pseudo-terminal) ----------------------
+
+
+def test_serial_barrier_over_a_pty(vprinter: VirtualPrinter) -> None:
+    path = vprinter.serve_pty()
+    printer = open_printer(f"serial://{path}?baudrate=19200", timeout_s=2.0)
+    assert printer.status().state == "ready"
+    assert printer.print_slip(numbered_slip(3, tag="SERIAL")) is PrintOutcome.PRINTED
+    assert "SERIAL footer" in vprinter.slips[0].text
+
+    vprinter.paper_out_after(3)
+    with pytest.raises(PrintNotConfirmed, match="paper ran out"):
+        printer.print_slip(numbered_slip(10, tag="TORN"))
+    # the held GS r reply is released into the line now: the next job must not take it as proof
+    vprinter.load_paper()
+    vprinter.slow(0.01)
+    assert printer.print_slip(numbered_slip(3, tag="AFTER")) is PrintOutcome.PRINTED
+    assert "AFTER footer" in vprinter.slips[-1].text
+
+
+def test_serial_silent_printer_is_unknown(vprinter: VirtualPrinter) -> None:
+    path = vprinter.serve_pty()
+    vprinter.silent(True)
+    printer = open_printer(f"serial://{path}", timeout_s=0.3)
+    with pytest.raises(PrinterStatusUnknown):
+        printer.print_slip(numbered_slip(1))
+    assert vprinter.slips == []
+
+
+# -- USB: no bus in a test, so a fake pyusb device carries the bytes to the virtual printer ---
+
+
+class FakeUsbDevice:
+    """What ``usb.core.find`` returns: bulk OUT/IN endpoints tunnelled to the virtual printer."""
+
+    class _Backend:
+        """Not libusb1: python-escpos then leaves kernel drivers alone."""
+
+    class _Ctx:
+        def dispose(self, device: object, close_handle: bool = True) -> None:
+            """pyusb's dispose_resources() lands here; the socket closes with the device."""
+
+    def __init__(self, port: int) -> None:
+        self.backend = self._Backend()
+        self._ctx = self._Ctx()
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=2.0)
+        self.read_timeouts: list[int] = []
+
+    def set_configuration(self) -> None:
+        """A real printer is configured once; nothing to do here."""
+
+    def reset(self) -> None:
+        """No bus to reset."""
+
+    def write(self, endpoint: int, data: bytes, timeout: int | None = None) -> int:
+        assert endpoint == 0x01 and timeout is not None and timeout > 0, "unbounded USB write"
+        self.sock.sendall(bytes(data))
+        return len(data)
+
+    def read(self, endpoint: int, size: int, timeout: int | None = None) -> bytes:
+        import usb.core
+
+        assert endpoint == 0x82 and timeout is not None and timeout > 0, "unbounded USB read"
+        self.read_timeouts.append(timeout)
+        self.sock.settimeout(timeout / 1000)
+        try:
+            data = self.sock.recv(size)
+        except TimeoutError:
+            raise usb.core.USBTimeoutError("Operation timed out", 110, 110) from None
+        if not data:
+            raise usb.core.USBError("No such device (it may have been disconnected)", 19, 19)
+        return data
+
+
+@pytest.fixture
+def usb_bus(vprinter: VirtualPrinter, monkeypatch: pytest.MonkeyPatch) -> list[FakeUsbDevice]:
+    import usb.core
+
+    found: list[FakeUsbDevice] = []
+
+    def find(**kwargs: object) -> FakeUsbDevice | None:
+        if (kwargs.get("idVendor"), kwargs.get("idProduct")) != (0x04B8, 0x0202):
+            return None
+        found.append(FakeUsbDevice(vprinter.port))
+        return found[-1]
+
+    monkeypatch.setattr(usb.core, "find", find)
+    return found
+
+
+def test_usb_barrier_with_bounded_timeouts(
+    vprinter: VirtualPrinter, usb_bus: list[FakeUsbDevice]
+) -> None:
+    printer = open_printer("usb://04b8:0202", timeout_s=2.0)
+    assert printer.print_slip(numbered_slip(3, tag="USB")) is PrintOutcome.PRINTED
+    assert "USB footer" in vprinter.slips[0].text
+    assert all(0 < t <= 2000 for dev in usb_bus for t in dev.read_timeouts)
+
+    vprinter.open_cover()
+    with pytest.raises(CoverOpen):
+        printer.print_slip(numbered_slip(1))
+    vprinter.close_cover()
+    vprinter.silent(True)
+    printer.timeout_s = 0.3
+    with pytest.raises(PrinterStatusUnknown):
+        printer.print_slip(numbered_slip(1))
+    assert len(usb_bus) == 3, "every job opens the device afresh"
+
+
+def test_usb_printer_not_plugged_in(usb_bus: list[FakeUsbDevice]) -> None:
+    printer = open_printer("usb://04b8:0e15", timeout_s=0.5)
+    with pytest.raises(PrinterUnreachable, match="04b8:0e15"):
+        printer.print_slip(numbered_slip(1))

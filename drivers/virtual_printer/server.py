@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import queue
 import socket
 import threading
@@ -34,10 +35,11 @@ from drivers.virtual_printer.render import (
 
 
 class _Conn:
-    """One client connection; replies from two threads go through one lock."""
+    """One client link (TCP socket or pty); replies from two threads go through one lock."""
 
-    def __init__(self, sock: socket.socket) -> None:
+    def __init__(self, sock: socket.socket | None = None, fd: int | None = None) -> None:
         self.sock = sock
+        self.fd = fd
         self._lock = threading.Lock()
         self.closed = False
 
@@ -46,17 +48,21 @@ class _Conn:
             if self.closed:
                 return
             try:
-                self.sock.sendall(bytes([value]))
+                if self.sock is not None:
+                    self.sock.sendall(bytes([value]))
+                elif self.fd is not None:
+                    os.write(self.fd, bytes([value]))
             except OSError:
                 self.closed = True
 
     def close(self) -> None:
         with self._lock:
             self.closed = True
-            with contextlib.suppress(OSError):
-                self.sock.shutdown(socket.SHUT_RDWR)
-            with contextlib.suppress(OSError):
-                self.sock.close()
+            if self.sock is not None:
+                with contextlib.suppress(OSError):
+                    self.sock.shutdown(socket.SHUT_RDWR)
+                with contextlib.suppress(OSError):
+                    self.sock.close()
 
 
 @dataclass
@@ -122,6 +128,8 @@ class VirtualPrinter(FaultState):
         self._threads: list[threading.Thread] = []
         self._machine = _Machine()
         self._slow_wait = threading.Event()
+        self._pty_fds: list[int] = []
+        self._pty_wakers: list[int] = []
         self._held = 0  # GS r commands waiting for the printer to be able to print
         self.port = 0
         self.control_port: int | None = None
@@ -155,9 +163,16 @@ class VirtualPrinter(FaultState):
             conns = list(self._conns)
         for conn in conns:
             conn.close()
+        for waker in self._pty_wakers:
+            with contextlib.suppress(OSError):
+                os.write(waker, b"x")
         self._queue.put(None)
         for t in self._threads:
             t.join(timeout=5)
+        for fd in self._pty_fds:
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        self._pty_fds.clear()
 
     def __enter__(self) -> VirtualPrinter:
         return self.start()
@@ -229,14 +244,45 @@ class VirtualPrinter(FaultState):
     def _serve(self, sock: socket.socket) -> None:
         with contextlib.suppress(OSError):
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        conn = _Conn(sock)
+        self._serve_link(_Conn(sock=sock), lambda: sock.recv(4096))
+
+    def serve_pty(self) -> str:
+        """Also listen on a pseudo-terminal, like a serial printer; returns the device path.
+
+        ``serial://<path>`` then reaches this printer through pyserial, as a real RS-232 one.
+        """
+        import pty
+        import select
+        import tty
+
+        master, slave = pty.openpty()
+        tty.setraw(slave)
+        tty.setraw(master)
+        self._pty_fds += [master, slave]  # holding the slave open keeps reads from failing
+        wake_r, wake_w = os.pipe()
+        self._pty_fds += [wake_r, wake_w]
+        self._pty_wakers.append(wake_w)
+
+        def recv() -> bytes:
+            ready, _, _ = select.select([master, wake_r], [], [])
+            if wake_r in ready:
+                return b""
+            try:
+                return os.read(master, 4096)
+            except OSError:
+                return b""
+
+        self._spawn(self._serve_link, _Conn(fd=master), recv, name="vp-pty")
+        return os.ttyname(slave)
+
+    def _serve_link(self, conn: _Conn, recv: Callable[[], bytes]) -> None:
         with self._cond:
             self._conns.add(conn)
         tokenizer = Tokenizer()
         try:
             while True:
                 try:
-                    data = sock.recv(4096)
+                    data = recv()
                 except OSError:
                     return
                 if not data:
