@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
+import tomllib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -131,6 +132,27 @@ def test_fee_names_are_translated() -> None:
     text = all_text(render("sale_card_sale", "sl"))
     assert "Cena aktivacije | 3,00 €" in text
     assert "Doplačilo na prodajnem mestu | 2,00 €" in text
+
+
+def _preset_fee_names() -> list[str]:
+    presets = Path(__file__).parent.parent / "terminal" / "presets"
+    names: set[str] = set()
+    for path in presets.glob("*.toml"):
+        for product in tomllib.loads(path.read_text(encoding="utf-8")).get("products", {}).values():
+            names.update(fee["name"] for fee in product.get("fees", []))
+    return sorted(names)
+
+
+@pytest.mark.parametrize("fee_name", _preset_fee_names())
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_fee_the_presets_charge_has_a_translated_name(fee_name: str, language: str) -> None:
+    sample = sample_context("sale_card_topup", language=language)
+    assert isinstance(sample, SaleSlip)
+    context = dataclasses.replace(sample, fees=((fee_name, 300),), change_minor=700)
+    columns = [e for e in render_slip("sale_card_topup", context, language=language).elements
+               if isinstance(e, Columns) and e.right in ("€3.00", "3,00 €")]  # fmt: skip
+    assert len(columns) == 1
+    assert columns[0].left != fee_name and "_" not in columns[0].left
 
 
 def test_storno_deadline_is_a_clock_time_in_the_markets_zone() -> None:
