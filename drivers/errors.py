@@ -69,6 +69,15 @@ class PrinterOffline(PrinterError):
         super().__init__(f"{msg} ({detail})" if detail else msg)
 
 
+class SlipNotPrintable(PrinterError):
+    """The slip itself cannot be expressed on this printer; nothing was sent."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(
+            f"This slip cannot be printed ({detail}). Nothing was printed: call support."
+        )
+
+
 class PrintNotConfirmed(PrinterError):
     """The job was sent but never proven printed; the slip must be treated as lost."""
 
@@ -90,4 +99,5 @@ __all__ = [
     "PrinterOffline",
     "PrinterStatusUnknown",
     "PrinterUnreachable",
+    "SlipNotPrintable",
 ]

@@ -23,10 +23,12 @@ from drivers.errors import (
     PrinterStatusUnknown,
     PrinterUnreachable,
     PrintNotConfirmed,
+    SlipNotPrintable,
 )
 from drivers.printer import PrintOutcome, open_printer
 from drivers.printer.escpos_output import INIT
 from drivers.virtual_printer import VirtualPrinter
+from printer_templates.document import Barcode, SlipDocument, TextLine
 from terminal.cli import main
 
 __all__ = ["vprinter"]
@@ -343,3 +345,10 @@ def test_usb_printer_not_plugged_in(usb_bus: list[FakeUsbDevice]) -> None:
     printer = open_printer("usb://04b8:0e15", timeout_s=0.5)
     with pytest.raises(PrinterUnreachable, match="04b8:0e15"):
         printer.print_slip(numbered_slip(1))
+
+
+def test_slip_that_cannot_be_rendered_sends_nothing(vprinter: VirtualPrinter) -> None:
+    doc = SlipDocument(elements=[TextLine("Total 10,00"), Barcode("12AB", symbology="EAN13")])
+    with pytest.raises(SlipNotPrintable, match="call support"):
+        connect(vprinter).print_slip(doc)
+    assert bytes(vprinter.received) == b"", "a slip that fails to render never opens the link"

@@ -24,6 +24,7 @@ from drivers.errors import (
     PrinterError,
     PrinterOffline,
     PrinterStatusUnknown,
+    PrinterUnreachable,
     PrintNotConfirmed,
 )
 from drivers.printer.escpos_output import render_job
@@ -170,7 +171,7 @@ class ReadBackPrinter(ReceiptPrinter):
         try:
             self._write(pulse)
         except LinkBroken as exc:
-            raise PrinterStatusUnknown(f"the drawer pulse could not be sent: {exc}") from exc
+            raise PrinterUnreachable(f"the drawer pulse could not be sent: {exc}") from exc
         finally:
             self._disconnect()
 

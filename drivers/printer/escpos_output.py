@@ -22,6 +22,7 @@ from escpos.magicencode import Encoder
 from escpos.printer import Dummy
 from PIL import Image, ImageDraw, ImageFont
 
+from drivers.errors import SlipNotPrintable
 from printer_templates.document import (
     Barcode,
     Columns,
@@ -46,7 +47,7 @@ GLYPH_SUBSTITUTES = {"\u20bc": "AZN"}  # manat sign
 _MONO_ADVANCE = 0.6021
 
 
-class SlipRenderError(ValueError):
+class SlipRenderError(SlipNotPrintable):
     """A slip element cannot be expressed on this printer (e.g. an invalid barcode)."""
 
 
@@ -146,7 +147,12 @@ class SlipRenderer:
         dummy._raw(INIT)
         dummy.magic.encoding = None  # ESC @ reset the code page: force ESC t before text
         for element in doc.elements:
-            self.element(dummy, element)
+            try:
+                self.element(dummy, element)
+            except SlipRenderError:
+                raise
+            except Exception as exc:  # python-escpos and Pillow raise many kinds
+                raise SlipRenderError(f"{type(element).__name__}: {exc}") from exc
         return bytes(dummy.output)
 
     def element(self, p: Dummy, element: Element) -> None:
@@ -245,7 +251,7 @@ class SlipRenderer:
                     function_type=function_type,
                 )
         except Exception as exc:  # python-escpos raises its own Barcode*Error family
-            raise SlipRenderError(f"cannot print barcode {element.data!r}: {exc}") from exc
+            raise SlipRenderError(f"barcode {element.data!r}: {exc}") from exc
         p.text("\n")
         p.set(align="left")
 
