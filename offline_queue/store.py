@@ -789,28 +789,33 @@ class Store:
             ]
 
     def verify_journal(self) -> JournalVerdict:
-        """Check the whole hash chain against the head; see :func:`journal.verify_chain`."""
-        with self._read() as conn:
-            head = conn.execute("SELECT seq, hash FROM journal_head WHERE id = 1").fetchone()
+        """Check the whole hash chain against the head; see :func:`journal.verify_chain`.
+
+        Reads through a connection of its own inside one read transaction: WAL gives it a
+        consistent snapshot while sales go on committing on the store's connection, so checking
+        a long journal never holds up the counter.
+        """
+        self._live()
+        conn = connect(self.path)
+        try:
+            conn.execute("BEGIN")
+            try:
+                head = conn.execute("SELECT seq, hash FROM journal_head WHERE id = 1").fetchone()
+            except sqlite3.OperationalError:  # the head table itself was dropped
+                head = None
             rows = (
-                RawJournalRow(
-                    seq=row["seq"],
-                    at=row["at"],
-                    txn=row["txn"],
-                    event=row["event"],
-                    data=row["data"],
-                    prev_hash=row["prev_hash"],
-                    hash=row["hash"],
-                )
+                RawJournalRow(*row)
                 for row in conn.execute(
                     "SELECT seq, at, txn, event, data, prev_hash, hash FROM journal ORDER BY seq"
                 )
             )
             return verify_chain(
                 rows,
-                head_seq=None if head is None else int(head["seq"]),
-                head_hash=None if head is None else str(head["hash"]),
+                head_seq=None if head is None else int(head[0]),
+                head_hash=None if head is None else str(head[1]),
             )
+        finally:
+            conn.close()
 
     # -- outbox ----------------------------------------------------------------------------
 

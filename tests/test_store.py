@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -10,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 
 from offline_queue.clock import ManualClock
 from offline_queue.errors import (
@@ -23,6 +25,8 @@ from offline_queue.errors import (
 )
 from offline_queue.schema import MIGRATIONS, SCHEMA_VERSION, connect, migrate
 from offline_queue.store import OutboxMessage, Store, TxnRecord
+from terminal.cli import main
+from terminal.config import load_config, write_preset
 
 
 @pytest.fixture
@@ -492,3 +496,51 @@ def test_threads_sharing_one_store_never_share_a_number(store: Store) -> None:
     assert errors == []
     assert sorted(numbers) == [f"12345{n:09d}" for n in range(1, 101)]
     assert store.verify_journal().ok
+
+
+# -- the clerk's view through `kiosk` ---------------------------------------------------------
+
+
+def test_kiosk_commands_show_sales_and_the_queue(tmp_path: Path) -> None:
+    config_path = tmp_path / "kiosk.toml"
+    write_preset(config_path, "rs", terminal_id="12345")
+    config = load_config(config_path)
+    with Store(config.store.path, terminal_id="12345") as store:
+        sold = record_sale(store, cash_minor=60_000, change_minor=9_900)
+        confirm_online(store, sold.txn)
+        declined = record_sale(store)
+        store.transition(declined.txn, "declined", updates={"reason": "no such number"})
+
+    def kiosk(*args: str) -> tuple[int, str]:
+        result = CliRunner().invoke(main, ["--config", str(config_path), *args])
+        return result.exit_code, result.output
+
+    code, output = kiosk("txn", "list")
+    assert code == 0
+    assert output.splitlines()[0].startswith(declined.txn)
+    assert sold.txn in output and "501.00 RSD" in output and "confirmed" in output
+    code, output = kiosk("txn", "list", "--state", "confirmed", "--json")
+    assert [t["txn"] for t in json.loads(output)] == [sold.txn]
+    code, output = kiosk("txn", "show", sold.txn)
+    assert code == 0 and "confirm" in output and "pending" in output and "99.00 RSD" in output
+    code, output = kiosk("txn", "show", sold.txn, "--json")
+    shown = json.loads(output)
+    assert (shown["state"], shown["outbox"][0]["kind"]) == ("confirmed", "confirm")
+    code, output = kiosk("txn", "show", "12345000000099")
+    assert code == 1 and "no transaction '12345000000099'" in output
+    code, output = kiosk("txn", "find", "--target", "064 123 4567", "--json")
+    assert sorted(t["txn"] for t in json.loads(output)) == [sold.txn, declined.txn]
+
+    code, output = kiosk("queue", "status", "--json")
+    assert code == 0 and json.loads(output)["counts"]["pending"] == 1
+    code, output = kiosk("queue", "status")
+    assert "pending 1, in flight 0, delivered 0, dead 0" in output
+    code, output = kiosk("queue", "list", "--state", "pending", "--json")
+    assert [(m["txn"], m["kind"]) for m in json.loads(output)] == [(sold.txn, "confirm")]
+    code, output = kiosk("journal", "show", "--txn", sold.txn, "--json")
+    assert [e["event"] for e in json.loads(output)] == [
+        "recorded",
+        "state:authorized",
+        "state:printing",
+        "state:confirmed",
+    ]
