@@ -13,7 +13,7 @@ import threading
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Literal, Protocol
 
 from drivers.errors import PrinterError
@@ -106,6 +106,11 @@ class SaleResult:
         }
 
 
+#: Journal events of the failed-transaction notice of a voided sale.
+NOTICE_OWED = "failure_notice_owed"
+NOTICE_PRINTED = "failure_notice_printed"
+NOTICE_EVENTS = (NOTICE_OWED, NOTICE_PRINTED)
+
 #: What the clerk is told for each outcome, in plain words.
 INSTRUCTIONS: dict[str, str] = {
     "confirmed": "Hand over the slip and take the money; give the change.",
@@ -193,6 +198,7 @@ class SaleService:
         target, the_quote, change, details = self._validate(request)
         with self._lock:
             self._require_printer_ready()
+            self.print_owed_notices()
             record = self.store.record(
                 product=request.product,
                 currency=the_quote.currency,
@@ -383,15 +389,38 @@ class SaleService:
         return record
 
     def print_failure_notice(self, record: TxnRecord, reason: str) -> bool:
-        """Best effort: the notice is for whoever finds the half-printed slip, not a proof."""
+        """Print the notice now if the printer can; else it stays owed (see below).
+
+        The notice is for whoever holds a half-printed slip, not a proof, so it is best effort:
+        a notice that could not print is journalled as owed and printed by
+        :meth:`print_owed_notices` as soon as the printer can.
+        """
         try:
             doc = slips.render_failure(self.config, record, reason=reason, at=self.clock.now())
             self.printer.print_slip(doc)
         except PrinterError as exc:
-            self.store.journal_event(record.txn, "failure_notice_not_printed", {"error": str(exc)})
+            self.store.journal_event(record.txn, NOTICE_OWED, {"reason": reason, "error": str(exc)})
             return False
-        self.store.journal_event(record.txn, "failure_notice_printed", {})
+        self.store.journal_event(record.txn, NOTICE_PRINTED, {"reason": reason})
         return True
+
+    def print_owed_notices(self, *, lookback_s: float = 86400.0, limit: int = 50) -> int:
+        """Print failure notices that could not print when their sale failed; returns how many.
+
+        Stops at the first one that fails again: the printer is still not ready.
+        """
+        since = self.clock.now() - timedelta(seconds=lookback_s)
+        printed = 0
+        for record in reversed(
+            self.store.list_transactions(since=since, states=[states.VOIDED], limit=limit)
+        ):
+            events = [e for e in self.store.journal(record.txn) if e.event in NOTICE_EVENTS]
+            if not events or events[-1].event != NOTICE_OWED:
+                continue
+            if not self.print_failure_notice(record, str(events[-1].data.get("reason", ""))):
+                break
+            printed += 1
+        return printed
 
     def _open_drawer(self, record: TxnRecord) -> None:
         """Money changes hands only for a confirmed sale: only then does the drawer open."""

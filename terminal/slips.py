@@ -130,7 +130,7 @@ def sale_slip(
         reversal_window=product.reversal_window.kind,
         product_data=slip_product_data(record, printed_at),
         copy_number=copy_number,
-        product_name=product.display_name(config.printer.language),
+        product_name=product.name.get(config.printer.language),
         **_target_fields(record),
     )
 
@@ -159,7 +159,7 @@ def render_failure(
         currency=record.currency,
         amount_minor=record.total_minor,
         reason=reason,
-        product_name=product.display_name(config.printer.language),
+        product_name=product.name.get(config.printer.language),
     )
     return render_slip(
         "failure", context, language=config.printer.language, locale=config.terminal.locale
