@@ -56,8 +56,11 @@ class Fault:
     _rng: random.Random = field(default_factory=random.Random, repr=False)
 
     def to_json(self) -> dict[str, Any]:
+        """JSON without floats (the protocol's JSON has none): fractions as decimal strings."""
         data = asdict(self)
         data.pop("_rng")
+        data["rate"] = format(self.rate, "g")
+        data["hold_s"] = format(self.hold_s, "g")
         return data
 
 

@@ -180,6 +180,11 @@ class Ledger:
                 answer["duplicate"] = True
                 answer["original_message_id"] = original["message_id"]
                 answer["message_id"] = message_id
+                if answer.get("result") in ("accepted", "duplicate"):
+                    # An advice whose business key was already applied: success, no effect.
+                    # A rejected original stays rejected, so the back office still sees it.
+                    answer["original_result"] = answer["result"]
+                    answer["result"] = "duplicate"
                 return dumps(answer)
         body = dumps(compute())
         store.store_message(ctx.terminal_id, message_id, txn, kind, fingerprint, body, ctx.now_iso)

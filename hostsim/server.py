@@ -196,7 +196,10 @@ class HostServer:
 
     def start(self) -> HostServer:
         self._thread = threading.Thread(
-            target=self._httpd.serve_forever, name="hostsim-http", daemon=True
+            target=self._httpd.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="hostsim-http",
+            daemon=True,
         )
         self._thread.start()
         if self._sweep_interval_s:
