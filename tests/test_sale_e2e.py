@@ -4,9 +4,9 @@ reaches the host exactly once."""
 from __future__ import annotations
 
 import pytest
+from kiosk_fixtures import MARKET_PRODUCTS, Counter, any_market_counter, si_counter
 
 from offline_queue import states
-from kiosk_fixtures import MARKET_PRODUCTS, Counter, any_market_counter, si_counter
 
 __all__ = ["any_market_counter", "si_counter"]
 
