@@ -43,6 +43,13 @@ MAGTEK_LUHN_WRONG = (
 )
 MAGTEK_PAN_MISMATCH = f"{VISA_T1}{DEBIT_T2}\r".encode()
 MAGTEK_PARTIAL = b"%B4111111111111111^DOE/JO\r"
+#: MagTek insert reader: card inserted (sensor blocked), then a swipe with STX ESC framing and
+#: the sensor state ("0": card withdrawn) after the last end sentinel.
+MAGTEK_INSERT_SENSOR = b"\x02\x1b1\r\x03"
+MAGTEK_STX_ESC_SENSOR_SWIPE = f"\x02\x1b{MC_T1}{MC_T2}0\r\x03".encode()
+#: ID TECH's own format: one CR-terminated line per track.
+IDTECH_LINES_T1_T2_T3 = f"{VISA_T1}\r{VISA_T2}\r;0123456789=0123?\r".encode()
+IDTECH_LINES_T1_T2 = f"{MC_T1}\r{MC_T2}\r".encode()
 
 # -- MSR605 style (ESC framed) ---------------------------------------------------------------
 # Track markers are ESC 0x01/0x02/0x03; the field ends with "?" FS after the last track's own

@@ -57,7 +57,6 @@ MSR605_CASES = [
     (F.MSR605_VISA, ("swiped", F.VISA_PAN)),
     (F.MSR605_MC_T2_ONLY, ("swiped", F.MC_PAN)),
     (F.MSR605_READ_ERROR, ("failed", "reader_status_1")),
-    (F.MSR605_STATUS_ONLY_ERROR, ("failed", "reader_status_9")),
     (F.MSR605_PAN_MISMATCH, ("failed", "pan_mismatch")),
     (F.MSR605_MC_T2_NO_T3_MARKER, ("swiped", F.MC_PAN)),
     (F.MSR605_VISA_ASCII_MARKERS, ("swiped", F.VISA_PAN)),
@@ -78,6 +77,42 @@ def test_magtek_frames(frame: bytes, expected: tuple[str, str], framing: Framing
 @pytest.mark.parametrize("framing", ["msr605", "auto"])
 def test_msr605_frames(frame: bytes, expected: tuple[str, str], framing: FramingName) -> None:
     assert _summary(_decode(frame, framing)) == [expected]
+
+
+def test_msr605_status_only_error_is_swipe_again() -> None:
+    assert _summary(_decode(F.MSR605_STATUS_ONLY_ERROR, "msr605")) == [
+        ("failed", "reader_status_9")
+    ]
+
+
+def test_auto_is_not_fooled_by_magtek_escape_prefixes_and_sensor_messages() -> None:
+    framing = AutoFraming()
+    assert framing.feed(F.MAGTEK_INSERT_SENSOR) == []
+    assert framing.chosen is None
+    decoder = CardStreamDecoder("auto")
+    stream = F.MAGTEK_INSERT_SENSOR + F.MAGTEK_STX_ESC_SENSOR_SWIPE
+    assert _summary(decoder.feed(stream)) == [("swiped", F.MC_PAN)]
+    assert decoder.greeting() == b""  # settled on MagTek: no arm command is sent
+
+
+def test_id_tech_one_line_per_track_is_one_swipe() -> None:
+    decoder = CardStreamDecoder("magtek")
+    # Track 3 is the last a swipe can have: the swipe is complete without waiting.
+    assert _summary(decoder.feed(F.IDTECH_LINES_T1_T2_T3)) == [("swiped", F.VISA_PAN)]
+    assert not decoder.pending()
+    events = _decode(F.IDTECH_LINES_T1_T2_T3 + F.IDTECH_LINES_T1_T2, "magtek")
+    assert _summary(events) == [("swiped", F.VISA_PAN), ("swiped", F.MC_PAN)]
+    assert events[0].swipe.tracks_present == (1, 2, 3)  # type: ignore[attr-defined]
+    assert events[1].swipe.tracks_present == (1, 2)  # type: ignore[attr-defined]
+
+
+def test_a_held_single_track_is_released_by_the_next_unrelated_line() -> None:
+    decoder = CardStreamDecoder("magtek")
+    assert decoder.feed(F.MC_T2.encode() + b"\r") == []
+    assert decoder.pending()
+    events = decoder.feed(F.MAGTEK_VISA)
+    assert _summary(events) == [("swiped", F.MC_PAN), ("swiped", F.VISA_PAN)]
+    assert not decoder.pending()
 
 
 def test_msr605_reader_acks_carry_no_swipe() -> None:

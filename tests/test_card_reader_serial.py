@@ -211,3 +211,13 @@ def test_a_failing_subscriber_does_not_stop_the_reader(peer: PtyPeer) -> None:
         assert expect(events, SwipeFailed).reason == "unreadable"
     finally:
         reader.stop()
+
+
+def test_id_tech_track_per_line_swipe_is_released_after_the_frame_timeout(
+    peer: PtyPeer, run: list[Running]
+) -> None:
+    r = _start(run, peer, "magtek", frame_timeout_s=0.2)
+    peer.write(F.IDTECH_LINES_T1_T2)
+    swipe = expect(r.events, CardSwiped).swipe
+    assert (swipe.pan, swipe.tracks_present) == (F.MC_PAN, (1, 2))
+    assert r.events.empty()

@@ -68,6 +68,10 @@ def test_parse_scanner_and_wedge() -> None:
     code, out = _parse(F.MAGTEK_VISA + b"\r12345000000001\r", "--kind", "wedge")
     assert code == 0
     assert out.splitlines()[1] == "scanned transaction: 12345000000001"
+    code, out = _parse(F.IDTECH_LINES_T1_T2, "--kind", "wedge")
+    assert out.splitlines() == [
+        "card swiped: ************4444 expires 06/27 MUSTERMANN/ERIKA (tracks 1+2)"
+    ]
 
 
 def _lines(stream: IO[str]) -> queue.Queue[str]:

@@ -192,3 +192,21 @@ def test_wedge_input_is_bounded() -> None:
     assert wedge.feed("%" + "1" * 500) == []
     assert wedge.feed("\r") == [SwipeFailed("overflow")]
     assert wedge.feed(F.MAGTEK_VISA.decode())[0].kind == "card_swiped"
+
+
+def test_wedge_id_tech_track_per_line_is_one_swipe_released_by_poll() -> None:
+    clock = ManualClock()
+    wedge = WedgeAssembler(clock=clock, inter_key_timeout_s=0.5)
+    assert wedge.feed(F.IDTECH_LINES_T1_T2.decode()) == []  # track 3 may still follow
+    assert wedge.pending()
+    clock.advance(0.6)
+    (event,) = wedge.poll()
+    assert isinstance(event, CardSwiped)
+    assert (event.swipe.pan, event.swipe.tracks_present) == (F.MC_PAN, (1, 2))
+    assert not wedge.pending()
+
+
+def test_wedge_scan_after_a_single_track_line_releases_the_swipe_first() -> None:
+    wedge = WedgeAssembler(clock=ManualClock())
+    events = wedge.feed(F.VISA_T2 + "\r" + "TXN:12345000000001\r")
+    assert [e.kind for e in events] == ["card_swiped", "scanned_transaction"]

@@ -126,6 +126,7 @@ class LineAssembler:
 
 
 _SENTINELS = "%;+"
+_SENSOR = "01"
 _LONG_DIGITS = re.compile(r"[0-9]{12,}")
 
 
@@ -147,10 +148,14 @@ def _tokenise(line: str, pos: int, seen: tuple[int, ...]) -> list[RawTrack] | No
     Why the backtracking: a reader that sends LRCs may send one that equals a start sentinel
     (``;`` is a legal LRC), and a reader that does not send LRCs puts the next sentinel right
     after ``?``. We prefer the reading in which the LRC checks out and the rest still parses.
+    A ``0``/``1`` that ends the line and is not the LRC is the card-sensor state MagTek insert
+    readers append (``%...?;...?0``), not a wrong LRC.
     """
     if pos == len(line):
         return []
     char = line[pos]
+    if seen and pos == len(line) - 1 and char in _SENSOR:
+        return []  # MagTek insert readers end the line with the card-sensor state
     if len(seen) >= 3:
         return None
     if char == "E":
@@ -185,7 +190,7 @@ def _tokenise(line: str, pos: int, seen: tuple[int, ...]) -> list[RawTrack] | No
     candidates: list[tuple[str | None, int]] = []
     if nxt == expected:
         candidates.append((nxt, after + 1))
-    if nxt in _SENTINELS or nxt == "E":
+    if nxt in _SENTINELS or nxt == "E" or (after == len(line) - 1 and nxt in _SENSOR):
         candidates.append((None, after))
     elif nxt != expected:
         candidates.append((nxt, after + 1))  # an LRC that does not match: refused later
@@ -212,34 +217,73 @@ def parse_magtek_line(raw: bytes) -> Frame | None:
 
 
 class MagtekFraming:
-    """Streaming assembler for CR-terminated ASCII readers (MagTek, ID TECH)."""
+    """Streaming assembler for CR-terminated ASCII readers (MagTek, ID TECH).
+
+    Most readers put all tracks of a swipe on one line. ID TECH's own output format sends one
+    line per track (``%...?\r;...?\r``), so a line holding a single track is held back until
+    the next line shows whether a later track of the same swipe follows; :meth:`flush` (the
+    reader thread calls it once the line has gone quiet for the frame timeout) releases it.
+    A held swipe is never lost and never merged with a track that cannot belong to it.
+    """
 
     def __init__(self, max_frame: int = MAX_FRAME) -> None:
         self._lines = LineAssembler(max_frame)
+        self._held: SwipeFrame | None = None
 
     def feed(self, data: bytes) -> list[Frame]:
         frames: list[Frame] = []
         for line in self._lines.feed(data):
             if isinstance(line, _Overflow):
+                frames += self._release()
                 frames.append(BadFrame("overflow"))
                 continue
             frame = parse_magtek_line(line)
             if frame is not None:
-                frames.append(frame)
+                frames += self._merge(frame)
         return frames
 
+    def _release(self) -> list[Frame]:
+        held, self._held = self._held, None
+        return [held] if held is not None else []
+
+    def _merge(self, frame: Frame) -> list[Frame]:
+        if not (isinstance(frame, SwipeFrame) and len(frame.tracks) == 1):
+            return [*self._release(), frame]
+        track = frame.tracks[0]
+        held = self._held
+        if held is not None:
+            last = held.tracks[-1].number
+            if track.number == 2 and last == 2 and track.text.startswith(";"):
+                # ISO track 3 also starts with ";": on its own line it reads as a track 2.
+                track = RawTrack(3, track.text, track.lrc, track.unreadable)
+            if track.number > last:
+                merged = SwipeFrame((*held.tracks, track))
+                self._held = None
+                if track.number == 3:
+                    return [merged]
+                self._held = merged
+                return []
+        out = self._release()
+        if track.number == 3:
+            return [*out, frame]
+        self._held = frame
+        return out
+
     def pending(self) -> bool:
-        return self._lines.pending()
+        return self._lines.pending() or self._held is not None
 
     def flush(self) -> list[Frame]:
-        """A stale unterminated line: a swipe cut short if it holds a sentinel, else noise."""
+        """Release a held single-track swipe; a stale unterminated line with a sentinel is a
+        swipe cut short, anything else is noise."""
+        frames = self._release()
         rest = self._lines.flush().decode("latin-1")
         if any(s in rest for s in _SENTINELS):
-            return [BadFrame("partial")]
-        return []
+            frames.append(BadFrame("partial"))
+        return frames
 
     def reset(self) -> None:
         self._lines.reset()
+        self._held = None
 
 
 _MSR605_ERRORS = frozenset(range(0x31, 0x40)) | {ord("A")}
@@ -251,6 +295,8 @@ class Msr605Framing:
     def __init__(self, max_frame: int = MAX_FRAME) -> None:
         self._max = max_frame
         self._buf = bytearray()
+        #: True once an ``ESC s`` data block was cut: proof the peer speaks this framing.
+        self.saw_block = False
 
     def feed(self, data: bytes) -> list[Frame]:
         self._buf += data
@@ -269,6 +315,7 @@ class Msr605Framing:
                 if consumed == 0:
                     break
                 del self._buf[:consumed]
+                self.saw_block = True
                 if frame is not None:
                     frames.append(frame)
                 continue
@@ -309,6 +356,7 @@ class Msr605Framing:
 
     def reset(self) -> None:
         self._buf.clear()
+        self.saw_block = False
 
 
 _MSR605_MARKER = re.compile(rb"\x1b([\x01-\x03123])")
@@ -349,7 +397,9 @@ class AutoFraming:
     """Feeds both framings until one recognises a frame, then keeps to that one.
 
     MSR605 frames complete on ``ESC status`` (no line end), MagTek frames on CR, so whichever
-    device is attached, its own framing speaks first. :meth:`reset` (a new connection) forgets
+    device is attached, its own framing speaks first. MagTek readers may prefix lines with
+    ``STX ESC`` and send ``STX ESC 1 CR ETX`` on card insertion, so only a complete ``ESC s``
+    data block chooses the MSR605 framing. :meth:`reset` (a new connection) forgets
     the choice: the reader on the port may have been swapped.
     """
 
@@ -366,7 +416,9 @@ class AutoFraming:
             return self.msr605.feed(data)
         esc_frames = self.msr605.feed(data)
         line_frames = self.magtek.feed(data)
-        if esc_frames:
+        # A bare "ESC 1" is also MagTek's card-sensor message, so only a data block proves
+        # an MSR605; its status-only replies are ignored until then.
+        if self.msr605.saw_block:
             self.chosen = "msr605"
             self.magtek.reset()
             return esc_frames

@@ -9,7 +9,7 @@ assembler uses the devices' own structure instead: a line ends with Enter (CR or
 starting with a track sentinel (``%``, ``;``, ``+``) is a swipe and goes through exactly the
 same checks as a serial swipe, anything else is a scanned code. The clock is used only to
 discard a stale partial line (a swipe cut off before its Enter), so the next input does not get
-glued to it.
+glued to it, and to release a one-track line that no further track followed.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from __future__ import annotations
 import drivers.scanner.codes as scan_codes
 from drivers.card_reader.clock import MonotonicClock, SystemMonotonic
 from drivers.card_reader.events import ReaderEvent, SwipeFailed
-from drivers.card_reader.framing import MAX_FRAME, decode_frame, parse_magtek_line
+from drivers.card_reader.framing import MAX_FRAME, MagtekFraming, decode_frame
 
 _CARD_START = ("%", ";", "+")
 _OFF_TRACK = "\x7f"  # outside every track's character set: such a track is refused
@@ -27,27 +27,22 @@ _OFF_TRACK = "\x7f"  # outside every track's character set: such a track is refu
 
 def _looks_like_card(text: str) -> bool:
     stripped = text.lstrip()
-    return stripped.startswith(_CARD_START)
+    return stripped.startswith(_CARD_START) or stripped == "E"
 
 
-def decode_wedge_line(line: str) -> ReaderEvent | None:
-    """One Enter-terminated line of wedge input as an event; ``None`` for a blank line."""
-    text = line.strip()
-    if not text:
-        return None
-    if _looks_like_card(text) or text == "E":
-        # Keyboard text is Unicode; a character a stripe cannot hold must not be folded into
-        # one it can (``?`` is a sentinel), so it becomes an off-set character instead.
-        raw = "".join(ch if ord(ch) < 0x80 else _OFF_TRACK for ch in text).encode("ascii")
-        frame = parse_magtek_line(raw)
-        if frame is None:  # pragma: no cover - a line with a sentinel always frames
-            return SwipeFailed("malformed")
-        return decode_frame(frame)
-    return scan_codes.parse_scan(text)
+def _track_bytes(text: str) -> bytes:
+    """Keyboard text is Unicode; a character a stripe cannot hold must not be folded into one
+    it can (``?`` is a sentinel), so it becomes an off-set character the track check refuses."""
+    return "".join(ch if ord(ch) < 0x80 else _OFF_TRACK for ch in text).encode("ascii")
 
 
 class WedgeAssembler:
-    """Keystrokes in (any chunking), events out: ``CardSwiped``/``SwipeFailed`` or scans."""
+    """Keystrokes in (any chunking), events out: ``CardSwiped``/``SwipeFailed`` or scans.
+
+    Card lines go through the same :class:`MagtekFraming` as a serial reader, so a wedge reader
+    that types one line per track (ID TECH format) gives one swipe; such a single-track line is
+    released by the next line or, if none follows, by :meth:`poll` after the inter-key timeout.
+    """
 
     def __init__(
         self,
@@ -60,30 +55,40 @@ class WedgeAssembler:
         self.inter_key_timeout_s = inter_key_timeout_s
         self._max = max_input
         self._buf: list[str] = []
-        self._size = 0
         self._last_key: float | None = None
         self._overflowed = False
+        self._cards = MagtekFraming(max_input)
 
     def pending(self) -> bool:
-        return bool(self._buf) or self._overflowed
+        return bool(self._buf) or self._overflowed or self._cards.pending()
 
     def _stale(self, now: float) -> list[ReaderEvent]:
         if self._last_key is None or now - self._last_key <= self.inter_key_timeout_s:
             return []
-        return self._discard()
+        return self.flush()
 
-    def _discard(self) -> list[ReaderEvent]:
+    def flush(self) -> list[ReaderEvent]:
+        """The input ended (field lost focus, end of a capture): settle whatever is pending."""
+        self._last_key = None
         text = "".join(self._buf)
         self._buf.clear()
-        self._size = 0
         self._overflowed = False
+        events = [decode_frame(f) for f in self._cards.flush()]
         if _looks_like_card(text):
-            return [SwipeFailed("partial")]
-        return []  # a half-typed code is simply dropped; nobody can act on it
+            events.append(SwipeFailed("partial"))
+        return events  # a half-typed code is simply dropped; nobody can act on it
 
     def poll(self) -> list[ReaderEvent]:
-        """Check the inter-key timeout without new input (call it from a UI tick)."""
+        """Apply the inter-key timeout without new input (call it from a UI tick)."""
         return self._stale(self._clock.monotonic())
+
+    def _line(self, text: str) -> list[ReaderEvent]:
+        if not text.strip():
+            return []
+        if _looks_like_card(text):
+            return [decode_frame(f) for f in self._cards.feed(_track_bytes(text) + b"\r")]
+        events = [decode_frame(f) for f in self._cards.flush()]
+        return [*events, scan_codes.parse_scan(text)]
 
     def feed(self, keys: str) -> list[ReaderEvent]:
         now = self._clock.monotonic()
@@ -94,22 +99,17 @@ class WedgeAssembler:
                     events.append(SwipeFailed("overflow"))
                     self._overflowed = False
                 else:
-                    event = decode_wedge_line("".join(self._buf))
-                    if event is not None:
-                        events.append(event)
+                    events += self._line("".join(self._buf))
                 self._buf.clear()
-                self._size = 0
                 continue
             if self._overflowed:
                 continue
             self._buf.append(key)
-            self._size += 1
-            if self._size > self._max:
+            if len(self._buf) > self._max:
                 self._buf.clear()
-                self._size = 0
                 self._overflowed = True
         self._last_key = now
         return events
 
 
-__all__ = ["WedgeAssembler", "decode_wedge_line"]
+__all__ = ["WedgeAssembler"]

@@ -146,7 +146,7 @@ def register(main: click.Group) -> None:
         events: list[ReaderEvent]
         if kind == "wedge":
             wedge = WedgeAssembler(inter_key_timeout_s=float("inf"))
-            events = wedge.feed(data.decode("utf-8", errors="replace"))
+            events = wedge.feed(data.decode("utf-8", errors="replace")) + wedge.flush()
         elif kind == "scanner":
             scan = ScanStreamDecoder()
             events = scan.feed(data) + scan.flush()
