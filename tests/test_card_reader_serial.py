@@ -15,6 +15,7 @@ import pytest
 import reader_frames as F
 from pty_peer import TIMEOUT_S, PtyPeer, expect
 
+from drivers.card_reader.errors import ReaderUnavailable
 from drivers.card_reader.events import (
     CardSwiped,
     EventHub,
@@ -67,6 +68,7 @@ def _start(run: list[Running], peer: PtyPeer, framing: FramingName, **kw: object
 
 def test_magtek_sign_on_and_swipes_in_chunks(peer: PtyPeer, run: list[Running]) -> None:
     r = _start(run, peer, "magtek")
+    r.reader.require_connected()
     peer.write(F.IDTECH_SIGN_ON)
     assert expect(r.events, SignOn).text.startswith("ID TECH MiniMag II")
     frame = F.MAGTEK_VISA_LRC
@@ -176,6 +178,8 @@ def test_missing_port_is_reported_once_and_stop_is_immediate(tmp_path: Path) -> 
     reader.start()
     down = expect(events, ReaderDisconnected)
     assert "cannot open port" in down.reason
+    with pytest.raises(ReaderUnavailable, match="card reader is not connected: check its cable"):
+        reader.require_connected()
     started = time.monotonic()
     reader.stop()
     assert time.monotonic() - started < 1.0, "stop() waited for the reopen interval"

@@ -23,6 +23,7 @@ from typing import Any, Literal, Protocol
 import serial
 
 from drivers.card_reader.clock import MonotonicClock, SystemMonotonic
+from drivers.card_reader.errors import ReaderUnavailable
 from drivers.card_reader.events import (
     EventCallback,
     ReaderConnected,
@@ -134,6 +135,19 @@ class SerialInputDevice:
     def connected(self) -> bool:
         with self._lock:
             return self._port is not None
+
+    def require_connected(self) -> None:
+        """Refuse with a clerk message when the device is not on line right now.
+
+        For the screen that says "swipe the card now": better to say at once that the reader
+        is unplugged than to wait for a swipe that cannot arrive.
+        """
+        if not self.connected:
+            label = self._name.replace("-", " ")
+            raise ReaderUnavailable(
+                f"The {label} is not connected: check its cable (the terminal reconnects by "
+                "itself) or type the number by hand."
+            )
 
     def __enter__(self) -> SerialInputDevice:
         self.start()
