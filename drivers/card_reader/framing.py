@@ -220,7 +220,7 @@ class MagtekFraming:
     """Streaming assembler for CR-terminated ASCII readers (MagTek, ID TECH).
 
     Most readers put all tracks of a swipe on one line. ID TECH's own output format sends one
-    line per track (``%...?\r;...?\r``), so a line holding a single track is held back until
+    line per track (``%...?\\r;...?\\r``), so a line holding a single track is held back until
     the next line shows whether a later track of the same swipe follows; :meth:`flush` (the
     reader thread calls it once the line has gone quiet for the frame timeout) releases it.
     A held swipe is never lost and never merged with a track that cannot belong to it.
