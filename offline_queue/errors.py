@@ -93,6 +93,12 @@ class JournalTampered(StoreError):
     code = "journal_tampered"
 
 
+class StoreBusy(StoreError):
+    """Another process held the store's write lock for longer than the busy timeout."""
+
+    code = "store_busy"
+
+
 class StoreClosed(StoreError):
     """The store was closed; open a new one."""
 
@@ -105,6 +111,7 @@ __all__ = [
     "InvalidRecord",
     "JournalTampered",
     "SchemaTooNew",
+    "StoreBusy",
     "StoreClosed",
     "StoreError",
     "UnknownMessage",

@@ -152,7 +152,7 @@ def only_digits(value: object) -> str:
     return "".join(ch for ch in value if "0" <= ch <= "9")
 
 
-def connect(path: str | Path) -> sqlite3.Connection:
+def connect(path: str | Path, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> sqlite3.Connection:
     """Open ``path`` the only way the store opens files: WAL, ``synchronous=FULL``, FKs on.
 
     ``isolation_level=None`` hands transaction control to the store, which writes only inside
@@ -163,10 +163,10 @@ def connect(path: str | Path) -> sqlite3.Connection:
         str(path),
         isolation_level=None,
         check_same_thread=False,
-        timeout=BUSY_TIMEOUT_MS / 1000,
+        timeout=busy_timeout_ms / 1000,
     )
     try:
-        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
         mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
         if str(mode).lower() != "wal":
             raise StoreError(

@@ -33,6 +33,7 @@ from offline_queue.errors import (
     DuplicateMessage,
     IllegalTransition,
     InvalidRecord,
+    StoreBusy,
     StoreClosed,
     StoreError,
     UnknownMessage,
@@ -46,7 +47,13 @@ from offline_queue.journal import (
     event_hash,
     verify_chain,
 )
-from offline_queue.schema import INSERT_TARGET_KEYS_SQL, connect, migrate, only_digits
+from offline_queue.schema import (
+    BUSY_TIMEOUT_MS,
+    INSERT_TARGET_KEYS_SQL,
+    connect,
+    migrate,
+    only_digits,
+)
 from offline_queue.schema import schema_version as read_schema_version
 from offline_queue.states import (
     IN_BETWEEN_STATES,
@@ -247,14 +254,24 @@ def _json_object(name: str, value: Mapping[str, Any] | None) -> dict[str, Any]:
 class Store:
     """The terminal's SQLite store; thread-safe, one instance per process."""
 
-    def __init__(self, path: str | Path, *, terminal_id: str, clock: Clock | None = None) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        terminal_id: str,
+        clock: Clock | None = None,
+        busy_timeout_s: float = BUSY_TIMEOUT_MS / 1000,
+    ) -> None:
         if not isinstance(terminal_id, str) or not _TERMINAL_ID.match(terminal_id):
             raise StoreError(f"terminal id must be 5 digits such as '12345', not {terminal_id!r}")
         self.path = Path(path)
         self.terminal_id = terminal_id
         self.clock: Clock = clock or SystemClock()
         self._lock = threading.RLock()
-        self._conn: sqlite3.Connection | None = connect(self.path)
+        self._busy_timeout_ms = int(busy_timeout_s * 1000)
+        self._conn: sqlite3.Connection | None = connect(
+            self.path, busy_timeout_ms=self._busy_timeout_ms
+        )
         try:
             self._conn.row_factory = sqlite3.Row
             migrate(self._conn, path=str(self.path))
@@ -305,10 +322,23 @@ class Store:
         """One write transaction: all of it commits, or none of it."""
         with self._lock:
             conn = self._live()
-            conn.execute("BEGIN IMMEDIATE")
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:
+                raise StoreBusy(
+                    f"store {self.path} is locked by another process ({exc}) for more than "
+                    f"{self._busy_timeout_ms / 1000:g} s; nothing was written, try again"
+                ) from exc
             try:
                 yield conn
                 conn.execute("COMMIT")
+            except sqlite3.OperationalError as exc:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise StoreError(
+                    f"store {self.path} could not be written ({exc}); nothing of this step "
+                    "was kept: check free disk space and file permissions"
+                ) from exc
             except BaseException:
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
@@ -796,7 +826,7 @@ class Store:
         a long journal never holds up the counter.
         """
         self._live()
-        conn = connect(self.path)
+        conn = connect(self.path, busy_timeout_ms=self._busy_timeout_ms)
         try:
             conn.execute("BEGIN")
             try:

@@ -18,6 +18,7 @@ from offline_queue.errors import (
     DuplicateMessage,
     InvalidRecord,
     SchemaTooNew,
+    StoreBusy,
     StoreClosed,
     StoreError,
     UnknownMessage,
@@ -462,6 +463,22 @@ def test_a_file_from_newer_software_is_refused(tmp_path: Path) -> None:
     raw.close()
     with pytest.raises(SchemaTooNew, match="newer terminal software"):
         Store(path, terminal_id="12345")
+
+
+def test_a_write_lock_held_elsewhere_is_a_named_refusal_not_a_half_write(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    path = tmp_path / "kiosk.sqlite"
+    with Store(path, terminal_id="12345", clock=clock, busy_timeout_s=0.05) as store:
+        other = sqlite3.connect(path, isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")  # another process in the middle of a write
+        try:
+            with pytest.raises(StoreBusy, match="locked by another process"):
+                record_sale(store)
+        finally:
+            other.execute("ROLLBACK")
+            other.close()
+        assert record_sale(store).txn == "12345000000001"
 
 
 def test_a_closed_store_says_so(tmp_path: Path) -> None:
