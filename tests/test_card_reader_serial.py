@@ -225,3 +225,17 @@ def test_id_tech_track_per_line_swipe_is_released_after_the_frame_timeout(
     swipe = expect(r.events, CardSwiped).swipe
     assert (swipe.pan, swipe.tracks_present) == (F.MC_PAN, (1, 2))
     assert r.events.empty()
+
+
+def test_event_hub_fans_out_until_unsubscribed() -> None:
+    hub = EventHub()
+    first: list[ReaderEvent] = []
+    second: list[ReaderEvent] = []
+    stop_first = hub.subscribe(first.append)
+    hub.subscribe(second.append)
+    hub(SignOn("MagTek"))
+    stop_first()
+    stop_first()  # twice is harmless: a screen may close twice
+    hub.publish(SwipeFailed("partial"))
+    assert first == [SignOn("MagTek")]
+    assert second == [SignOn("MagTek"), SwipeFailed("partial")]
