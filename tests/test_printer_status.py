@@ -241,3 +241,15 @@ def test_kiosk_printer_status_unreachable_is_unknown(tmp_path: Path) -> None:
     assert result.exit_code == 1
     data = json.loads(result.stdout)
     assert data["state"] == "unknown" and data["error"] == "PrinterUnreachable"
+
+
+def test_late_gs_r_reply_before_the_status_is_skipped() -> None:
+    """A GS r reply released late (bit 4 clear) must not be read as the DLE EOT answer."""
+    port, thread, server, done = _peer([b"\x00\x12", b"\x12", b"\x12", b"\x0c\x12"])
+    try:
+        st = open_printer(f"tcp://127.0.0.1:{port}", timeout_s=0.5).status()
+        assert st.state == "ready" and st.raw == {1: 0x12, 2: 0x12, 3: 0x12, 4: 0x12}
+    finally:
+        done.set()
+        thread.join(2)
+        server.close()

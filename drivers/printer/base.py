@@ -195,16 +195,36 @@ class ReadBackPrinter(ReceiptPrinter):
             for n in (1, 2, 3, 4):
                 self._drain()
                 self._write(DLE_EOT + bytes([n]))
-                value = self._read_byte(self.status_timeout_s)
-                raw[n] = value
+                value, odd = self._read_status_reply()
                 if value is None:
                     # one silence is enough: asking the rest would only multiply the wait
-                    return unknown_status(
-                        raw, f"no answer to status query {n} within {self.status_timeout_s:g} s"
-                    )
+                    if odd is not None:
+                        raw[n] = odd
+                        detail = f"status query {n} got an invalid reply 0x{odd:02x}"
+                    else:
+                        detail = f"no answer to status query {n} within {self.status_timeout_s:g} s"
+                    return unknown_status(raw, detail)
+                raw[n] = value
         except LinkBroken as exc:
             return unknown_status(raw, f"the connection dropped during the status query: {exc}")
         return decode_status(raw)
+
+    def _read_status_reply(self) -> tuple[int | None, int | None]:
+        """The first DLE EOT-shaped byte within the status timeout, and the last odd byte seen.
+
+        A late GS r reply from an earlier job (released when paper was loaded) can arrive after
+        the drain; it has bit 4 clear, so it is skipped instead of being read as a status.
+        """
+        deadline = time.monotonic() + self.status_timeout_s
+        odd: int | None = None
+        while (left := deadline - time.monotonic()) > 0:
+            value = self._read_byte(left)
+            if value is None:
+                break
+            if is_realtime_status_byte(value):
+                return value, odd
+            odd = value
+        return None, odd
 
     def _check_ready(self) -> None:
         st = self._query_status()
