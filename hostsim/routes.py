@@ -234,7 +234,7 @@ class HostApp:
         if method == "POST" and action == "spend":
             amount = _object(body).get("amount_minor")
             try:
-                row = subscribers.spend(self.store, msisdn, amount)  # type: ignore[arg-type]
+                row = subscribers.spend(self.store, msisdn, amount)
             except subscribers.SubscriberError as exc:
                 raise HttpError(400, ErrorCode.INVALID_REQUEST, str(exc)) from None
             return Response.json(200, subscribers.subscriber_json(row))

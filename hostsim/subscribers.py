@@ -213,7 +213,7 @@ class MobileTopup(Product):
         return {"taken_from_balance_minor": taken, "debt_added_minor": debt}
 
 
-def spend(store: HostStore, msisdn: str, amount_minor: int) -> sqlite3.Row:
+def spend(store: HostStore, msisdn: str, amount_minor: object) -> sqlite3.Row:
     """Simulate the subscriber using credit (calls, data), so storno debt can be reproduced."""
     if isinstance(amount_minor, bool) or not isinstance(amount_minor, int) or amount_minor <= 0:
         raise SubscriberError("amount_minor must be a positive integer number of para")
