@@ -159,15 +159,27 @@ def connect(path: str | Path, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> sqli
     explicit ``BEGIN IMMEDIATE`` so two writers never deadlock on a lock upgrade.
     ``synchronous=FULL`` makes a committed sale survive a power cut, not only a crash.
     """
-    conn = sqlite3.connect(
-        str(path),
-        isolation_level=None,
-        check_same_thread=False,
-        timeout=busy_timeout_ms / 1000,
-    )
+    try:
+        conn = sqlite3.connect(
+            str(path),
+            isolation_level=None,
+            check_same_thread=False,
+            timeout=busy_timeout_ms / 1000,
+        )
+    except sqlite3.Error as exc:
+        raise StoreError(
+            f"cannot open the store at {path} ({exc}): check that its folder exists and the "
+            "kiosk user may write there"
+        ) from exc
     try:
         conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
-        mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        try:
+            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(
+                f"{path} is not a usable store ({exc}): point store.path at the kiosk's "
+                "SQLite file, or at a new file name to start an empty store"
+            ) from exc
         if str(mode).lower() != "wal":
             raise StoreError(
                 f"store {path} cannot use WAL journal mode (got {mode!r}); "

@@ -481,6 +481,15 @@ def test_a_write_lock_held_elsewhere_is_a_named_refusal_not_a_half_write(
         assert record_sale(store).txn == "12345000000001"
 
 
+def test_a_path_that_cannot_hold_a_store_is_named(tmp_path: Path) -> None:
+    with pytest.raises(StoreError, match="check that its folder exists"):
+        Store(tmp_path / "no-such-folder" / "kiosk.sqlite", terminal_id="12345")
+    not_a_store = tmp_path / "notes.txt"
+    not_a_store.write_text("this is not SQLite, just a text file of some length" * 20)
+    with pytest.raises(StoreError, match="is not a usable store"):
+        Store(not_a_store, terminal_id="12345")
+
+
 def test_a_closed_store_says_so(tmp_path: Path) -> None:
     store = Store(tmp_path / "k.sqlite", terminal_id="12345")
     store.close()
