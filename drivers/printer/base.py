@@ -124,6 +124,8 @@ class ReadBackPrinter(ReceiptPrinter):
     """
 
     can_prove_print = True
+    #: serial and USB keep a reply the printer sends after we gave up, for the next session
+    replies_survive_reconnect: bool = False
     #: how often DLE EOT 2 is polled while waiting for the barrier reply
     poll_interval_s: float = 0.05
     #: ceiling for one status reply; real printers answer DLE EOT within milliseconds
@@ -132,6 +134,8 @@ class ReadBackPrinter(ReceiptPrinter):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.status_timeout_s = min(self.status_timeout_s, self.timeout_s)
+        #: GS r replies still owed by the printer from barriers we gave up on
+        self._stale_replies = 0
 
     # -- what each connection type provides ------------------------------------------------
     @abc.abstractmethod
@@ -151,8 +155,17 @@ class ReadBackPrinter(ReceiptPrinter):
         """One byte, or None after ``timeout_s``; raise :class:`LinkBroken` if the link died."""
 
     @abc.abstractmethod
-    def _drain(self) -> None:
-        """Discard bytes already received (stale replies, ASB) so the next read is fresh."""
+    def _drain(self) -> bytes:
+        """Take the bytes already received (stale replies, ASB) so the next read is fresh."""
+
+    def _discard_input(self) -> None:
+        for value in self._drain():
+            self._note_odd(value)
+
+    def _note_odd(self, value: int) -> None:
+        """A byte nobody asked for; if it is a GS r reply, it is the late one we were owed."""
+        if self._stale_replies and decode_paper_reply(value) is not None:
+            self._stale_replies -= 1
 
     # -- the boundary ----------------------------------------------------------------------
     def close(self) -> None:
@@ -181,6 +194,8 @@ class ReadBackPrinter(ReceiptPrinter):
         try:
             self._check_ready()
             try:
+                if self._stale_replies:
+                    self._settle_stale_replies()
                 self._write(job)
             except LinkBroken as exc:
                 raise PrintNotConfirmed(f"the connection dropped while sending: {exc}") from exc
@@ -193,7 +208,7 @@ class ReadBackPrinter(ReceiptPrinter):
         raw: dict[int, int | None] = {1: None, 2: None, 3: None, 4: None}
         try:
             for n in (1, 2, 3, 4):
-                self._drain()
+                self._discard_input()
                 self._write(DLE_EOT + bytes([n]))
                 value, odd = self._read_status_reply()
                 if value is None:
@@ -223,8 +238,24 @@ class ReadBackPrinter(ReceiptPrinter):
                 break
             if is_realtime_status_byte(value):
                 return value, odd
+            self._note_odd(value)
             odd = value
         return None, odd
+
+    def _settle_stale_replies(self) -> None:
+        """Collect a GS r reply owed from an earlier, failed job before this job's barrier.
+
+        The printer was just found ready, so a GS r it held (paper out, cover open) has been
+        released and its reply is on its way; taken now, it cannot pass for this job's proof.
+        If it does not come within the status timeout it was lost (printer reset): forget it.
+        """
+        deadline = time.monotonic() + self.status_timeout_s
+        while self._stale_replies and (left := deadline - time.monotonic()) > 0:
+            value = self._read_byte(left)
+            if value is None:
+                break
+            self._note_odd(value)
+        self._stale_replies = 0
 
     def _check_ready(self) -> None:
         st = self._query_status()
@@ -238,36 +269,50 @@ class ReadBackPrinter(ReceiptPrinter):
             raise PrinterOffline(st.detail)
 
     def _barrier(self) -> PrintOutcome:
+        sent = False
         try:
-            self._drain()
+            self._discard_input()
             self._write(GS_R_PAPER)
-            deadline = time.monotonic() + self.timeout_s
-            next_poll = time.monotonic()
-            while True:
-                now = time.monotonic()
-                if now >= deadline:
-                    raise PrintNotConfirmed(
-                        f"the printer did not confirm within {self.timeout_s:g} s"
-                    )
-                if now >= next_poll:
-                    self._write(DLE_EOT + b"\x02")
-                    next_poll = now + self.poll_interval_s
-                value = self._read_byte(max(0.001, min(deadline, next_poll) - now))
-                if value is None:
-                    continue
-                if is_realtime_status_byte(value):
-                    self._check_poll(value)
-                    continue
-                reply = decode_paper_reply(value)
-                if reply is None:
-                    continue  # neither kind of reply: line noise, keep waiting for the proof
-                if reply.paper_end:
-                    raise PrintNotConfirmed("the printer reports the paper ran out")
-                return PrintOutcome.PRINTED
+            sent = True
+            return self._await_barrier_reply()
         except LinkBroken as exc:
+            self._owe_reply(sent)
             raise PrintNotConfirmed(
                 f"the connection dropped before the printer confirmed: {exc}"
             ) from exc
+        except PrintNotConfirmed:
+            self._owe_reply(sent)
+            raise
+
+    def _owe_reply(self, sent: bool) -> None:
+        if sent and self.replies_survive_reconnect:
+            self._stale_replies += 1
+
+    def _await_barrier_reply(self) -> PrintOutcome:
+        deadline = time.monotonic() + self.timeout_s
+        next_poll = time.monotonic()
+        while True:
+            now = time.monotonic()
+            if now >= deadline:
+                raise PrintNotConfirmed(f"the printer did not confirm within {self.timeout_s:g} s")
+            if now >= next_poll:
+                self._write(DLE_EOT + b"\x02")
+                next_poll = now + self.poll_interval_s
+            value = self._read_byte(max(0.001, min(deadline, next_poll) - now))
+            if value is None:
+                continue
+            if is_realtime_status_byte(value):
+                self._check_poll(value)
+                continue
+            reply = decode_paper_reply(value)
+            if reply is None:
+                continue  # neither kind of reply: line noise, keep waiting for the proof
+            if self._stale_replies:
+                self._stale_replies -= 1  # an earlier job's late reply: it comes first, in order
+                continue
+            if reply.paper_end:
+                raise PrintNotConfirmed("the printer reports the paper ran out")
+            return PrintOutcome.PRINTED
 
     @staticmethod
     def _check_poll(offline_cause: int) -> None:

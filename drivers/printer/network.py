@@ -69,20 +69,22 @@ class NetworkPrinter(ReadBackPrinter):
             raise LinkBroken("the printer closed the connection")
         return data[0]
 
-    def _drain(self) -> None:
+    def _drain(self) -> bytes:
         sock = self._sock()
+        taken = bytearray()
         try:
             sock.settimeout(0)
             while True:
                 try:
                     data = sock.recv(4096)
                 except (BlockingIOError, InterruptedError):
-                    return
+                    return bytes(taken)
                 if not data:
                     raise LinkBroken("the printer closed the connection")
+                taken += data
+        except LinkBroken:
+            raise
         except OSError as exc:
-            if isinstance(exc, LinkBroken):
-                raise
             raise LinkBroken(str(exc) or type(exc).__name__) from exc
 
 

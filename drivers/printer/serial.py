@@ -16,6 +16,8 @@ from drivers.printer.base import LinkBroken, ReadBackPrinter
 class SerialPrinter(ReadBackPrinter):
     """A serial printer; read and write timeouts are set on the port, never infinite."""
 
+    replies_survive_reconnect = True
+
     def __init__(
         self, devfile: str, baudrate: int = 19200, dsrdtr: bool = True, **kwargs: Any
     ) -> None:
@@ -72,10 +74,11 @@ class SerialPrinter(ReadBackPrinter):
             raise LinkBroken(str(exc)) from exc
         return data[0] if data else None
 
-    def _drain(self) -> None:
+    def _drain(self) -> bytes:
         port = self._port()
         try:
-            port.reset_input_buffer()
+            waiting = port.in_waiting
+            return bytes(port.read(waiting)) if waiting else b""
         except (OSError, pyserial.SerialException) as exc:
             raise LinkBroken(str(exc)) from exc
 

@@ -19,6 +19,8 @@ from drivers.printer.base import LinkBroken, ReadBackPrinter
 class UsbPrinter(ReadBackPrinter):
     """A USB printer found by vendor and product id."""
 
+    replies_survive_reconnect = True
+
     def __init__(
         self,
         id_vendor: int,
@@ -108,7 +110,8 @@ class UsbPrinter(ReadBackPrinter):
         self._pending.extend(bytes(data))
         return self._pending.popleft()
 
-    def _drain(self) -> None:
+    def _drain(self) -> bytes:
+        taken = bytearray(self._pending)
         self._pending.clear()
         dev = self._device()
         for _ in range(64):  # bounded: a babbling device cannot keep us here
@@ -116,10 +119,12 @@ class UsbPrinter(ReadBackPrinter):
                 data = dev.read(self.in_ep, 64, 1)
             except Exception as exc:
                 if self._is_timeout(exc):
-                    return
+                    break
                 raise LinkBroken(str(exc) or type(exc).__name__) from exc
             if not data:
-                return
+                break
+            taken += bytes(data)
+        return bytes(taken)
 
 
 __all__ = ["UsbPrinter"]
