@@ -17,6 +17,10 @@ from terminal.sale import SaleService, advice_payload
 log = logging.getLogger(__name__)
 
 
+#: Journal event written for every transaction crash recovery settled.
+RECOVERED_EVENT = "recovered"
+
+
 @dataclass
 class RecoveryReport:
     """What recovery did, per transaction, for the log and the clerk's screen."""
@@ -35,6 +39,7 @@ def recover(service: SaleService) -> RecoveryReport:
     for record in store.in_between_transactions():
         outcome = _settle(service, record)
         report.settled[record.txn] = outcome
+        store.journal_event(record.txn, RECOVERED_EVENT, {"from": record.state, "to": outcome})
         log.warning("recovery: %s was %s -> %s", record.txn, record.state, outcome)
     return report
 
@@ -74,4 +79,4 @@ def _settle(service: SaleService, record: TxnRecord) -> str:
     raise AssertionError(f"{record.state} is not an in-between state")
 
 
-__all__ = ["RecoveryReport", "recover"]
+__all__ = ["RECOVERED_EVENT", "RecoveryReport", "recover"]
