@@ -90,7 +90,11 @@ def run_writer_and_kill(
                 kill_at = time.monotonic() + extra_s
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=10)
-        assert proc.returncode == -signal.SIGKILL
+        if proc.returncode != -signal.SIGKILL:
+            pytest.fail(
+                f"writer ended with {proc.returncode} before the kill: "
+                f"{proc.stderr.read().decode(errors='replace')}"
+            )
         buffer += proc.stdout.read()  # lines written before death are committed work too
         *complete, _partial = buffer.split(b"\n")
         lines.extend(part.decode() for part in complete)
