@@ -17,7 +17,7 @@ from typing import TypeVar
 
 from drivers.card_reader.events import ReaderEvent
 
-TIMEOUT_S = 5.0
+TIMEOUT_S = 10.0
 E = TypeVar("E", bound=ReaderEvent)
 
 

@@ -20,6 +20,8 @@ from pty_peer import TIMEOUT_S, PtyPeer
 from terminal.cli import main
 
 KIOSK = Path(sys.executable).parent / "kiosk"
+#: A cold ``kiosk`` process imports every command module; on a loaded CI box that is slow.
+STARTUP_TIMEOUT_S = 60.0
 
 
 def _parse(stdin: bytes, *args: str) -> tuple[int, str]:
@@ -85,9 +87,9 @@ def _lines(stream: IO[str]) -> queue.Queue[str]:
     return lines
 
 
-def _next_json(lines: queue.Queue[str]) -> dict[str, object]:
+def _next_json(lines: queue.Queue[str], timeout: float = TIMEOUT_S) -> dict[str, object]:
     try:
-        return dict(json.loads(lines.get(timeout=TIMEOUT_S)))
+        return dict(json.loads(lines.get(timeout=timeout)))
     except queue.Empty:
         raise AssertionError("kiosk reader listen printed nothing in time") from None
 
@@ -113,7 +115,7 @@ def test_listen_streams_json_lines_and_stops_after_count(peer: PtyPeer) -> None:
     try:
         assert proc.stdout is not None
         lines = _lines(proc.stdout)
-        assert _next_json(lines)["kind"] == "reader_connected"
+        assert _next_json(lines, STARTUP_TIMEOUT_S)["kind"] == "reader_connected"
         peer.write(F.MAGTEK_VISA + F.MAGTEK_ALL_ERRORS)
         swiped = _next_json(lines)
         assert (swiped["kind"], swiped["last4"]) == ("card_swiped", "1111")
@@ -133,7 +135,7 @@ def test_listen_until_ctrl_c(peer: PtyPeer) -> None:
     try:
         assert proc.stdout is not None
         lines = _lines(proc.stdout)
-        assert _next_json(lines)["kind"] == "reader_connected"
+        assert _next_json(lines, STARTUP_TIMEOUT_S)["kind"] == "reader_connected"
         peer.write(F.SCAN_TXN_BARE)
         assert _next_json(lines) == {"kind": "scanned_transaction", "txn": "12345000000042"}
         proc.send_signal(signal.SIGINT)
