@@ -129,13 +129,17 @@ class ReadBackPrinter(ReceiptPrinter):
     #: how often DLE EOT 2 is polled while waiting for the barrier reply
     poll_interval_s: float = 0.05
     #: ceiling for one status reply; real printers answer DLE EOT within milliseconds
-    status_timeout_s: float = 1.0
+    status_timeout_cap_s: float = 1.0
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.status_timeout_s = min(self.status_timeout_s, self.timeout_s)
         #: GS r replies still owed by the printer from barriers we gave up on
         self._stale_replies = 0
+
+    @property
+    def status_timeout_s(self) -> float:
+        """How long one DLE EOT reply may take: the cap, or less if the whole timeout is less."""
+        return min(self.status_timeout_cap_s, self.timeout_s)
 
     # -- what each connection type provides ------------------------------------------------
     @abc.abstractmethod
