@@ -7,11 +7,14 @@ the store is a real SQLite file and time is a ManualClock, so nothing here sleep
 from __future__ import annotations
 
 import random
+import tempfile
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from offline_queue.clock import ManualClock
 from offline_queue.delivery import DeliveryOutcome, TransientSendError
@@ -346,3 +349,51 @@ def test_background_thread_survives_a_crashing_send(store: Store, clock: ManualC
         assert states_of(store, txn) == [("confirm", "delivered")]
     finally:
         assert fwd.stop(timeout_s=10)
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    outcomes=st.lists(
+        st.sampled_from(["delivered", "duplicate", "retry", "dead", "raise", "missing"]),
+        min_size=1,
+        max_size=60,
+    ),
+    sales=st.integers(1, 4),
+    batch_size=st.integers(1, 5),
+)
+def test_whatever_the_host_answers_no_advice_overtakes_its_predecessor(
+    outcomes: list[str], sales: int, batch_size: int
+) -> None:
+    clock = ManualClock()
+    answers = iter(outcomes)
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        Store(Path(tmp) / "k.sqlite", terminal_id="12345", clock=clock) as store,
+    ):
+        txns = [confirmed_sale(store, storno=True) for _ in range(sales)]
+
+        def send(batch: Sequence[OutboxRecord]) -> Mapping[str, DeliveryOutcome]:
+            for message in batch:
+                earlier = [m for m in store.outbox_for(message.txn) if m.seq < message.seq]
+                assert all(m.state == "delivered" for m in earlier), (message.kind, earlier)
+            answer = next(answers, "delivered")
+            if answer == "raise":
+                raise TransientSendError("reset")
+            if answer == "missing":
+                return {}
+            return {m.message_id: DeliveryOutcome(answer) for m in batch}  # type: ignore[arg-type]
+
+        fwd = Forwarder(
+            store, send, clock=clock, batch_size=batch_size, rng=random.Random(1), lease_s=30
+        )
+        for _ in range(len(outcomes) + 4 * sales + 10):
+            fwd.run_once()
+            clock.advance(400)  # past any backoff, lease and circuit cooldown
+        for txn in txns:
+            kinds = states_of(store, txn)
+            assert [k for k, _ in kinds] == ["confirm", "storno"]
+            if kinds[0][1] != "delivered":
+                assert kinds[1][1] == "pending"  # held behind its undelivered confirm
+            else:
+                assert kinds[1][1] in ("delivered", "dead")
+        assert store.outbox_status()["counts"]["in_flight"] == 0
