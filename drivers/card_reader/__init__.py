@@ -6,7 +6,8 @@ Layout (one boundary, one module per piece, like pyserial):
 * :mod:`.framing` -- MagTek/ID TECH (CR lines) and MSR605 (ESC frames) stream assemblers;
 * :mod:`.serial_reader` -- the pyserial reader thread that survives unplugging;
 * :mod:`.wedge` -- keystroke input from keyboard-wedge readers and scanners;
-* :mod:`.events` -- what the drivers report; :mod:`.errors` -- named failures.
+* :mod:`.events` -- what the drivers report; :mod:`.errors` -- named failures;
+* :mod:`.fake` -- a reader without hardware for the demo, through the same decoder.
 
 A card number leaves this package only after sentinels, LRC, Luhn and the track 1 / track 2
 cross-check passed; anything doubtful is "swipe again".
@@ -25,6 +26,7 @@ from drivers.card_reader.events import (
     SwipeFailed,
     UnrecognisedScan,
 )
+from drivers.card_reader.fake import FakeCardReader
 from drivers.card_reader.framing import CardStreamDecoder
 from drivers.card_reader.serial_reader import SerialCardReader, SerialInputDevice
 from drivers.card_reader.tracks import CardSwipe, mask_pan, swipe_from_tracks
@@ -37,6 +39,7 @@ __all__ = [
     "CardSwipe",
     "CardSwiped",
     "EventHub",
+    "FakeCardReader",
     "ReaderConnected",
     "ReaderDisconnected",
     "ReaderEvent",
