@@ -12,7 +12,7 @@ import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
 
-from offline_queue.errors import SchemaTooNew, StoreError
+from offline_queue.errors import SchemaTooNew, StoreBusy, StoreError
 from offline_queue.journal import GENESIS_HASH
 
 #: How long a writer waits for another process's write lock before giving up.
@@ -206,12 +206,23 @@ def migrate(
 ) -> int:
     """Bring the file up to ``len(migrations)``, one transaction per step; return the version.
 
-    The version is read inside each step's write lock, so two processes opening the same new
-    file at once apply every step exactly once.
+    The version is read again inside each step's write lock, so two processes opening the same
+    new file at once apply every step exactly once; an up-to-date file is not locked at all.
     """
     known = len(migrations)
+    found = schema_version(conn)
+    if found > known:
+        raise SchemaTooNew(path, found, known)
+    if found == known:
+        return found  # up to date: opening takes no write lock
     while True:
-        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            raise StoreBusy(
+                f"store {path} is locked by another process ({exc}); it could not be upgraded, "
+                "try again"
+            ) from exc
         try:
             version = schema_version(conn)
             if version > known:

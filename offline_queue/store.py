@@ -275,11 +275,15 @@ class Store:
         try:
             self._conn.row_factory = sqlite3.Row
             migrate(self._conn, path=str(self.path))
-            with self._write() as conn:
-                conn.execute(
-                    "INSERT OR IGNORE INTO sequence (terminal_id, last_value) VALUES (?, 0)",
-                    (terminal_id,),
-                )
+            known = self._conn.execute(
+                "SELECT 1 FROM sequence WHERE terminal_id = ?", (terminal_id,)
+            ).fetchone()
+            if known is None:  # only a new terminal's first open writes anything
+                with self._write() as conn:
+                    conn.execute(
+                        "INSERT OR IGNORE INTO sequence (terminal_id, last_value) VALUES (?, 0)",
+                        (terminal_id,),
+                    )
         except BaseException:
             self.close()
             raise

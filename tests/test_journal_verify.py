@@ -218,3 +218,19 @@ def test_a_missing_store_is_named_not_created(config_path: Path) -> None:
     code, output = run_cli(config_path)
     assert code == 1 and "No store at" in output
     assert not load_config(config_path).store.path.exists()
+
+
+def test_verifying_does_not_wait_for_a_writer(config_path: Path) -> None:
+    """Verification reads a snapshot beside the writer (WAL), so it never holds up a sale."""
+    events = fill_store(config_path)
+    writer = sqlite3.connect(load_config(config_path).store.path, isolation_level=None)
+    try:
+        writer.execute("BEGIN IMMEDIATE")
+        writer.execute("UPDATE transactions SET copies = copies + 1")
+        config = load_config(config_path)
+        with Store(config.store.path, terminal_id="12345", busy_timeout_s=0.05) as store:
+            verdict = store.verify_journal()
+        assert (verdict.ok, verdict.checked) == (True, events)
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
