@@ -161,6 +161,7 @@ class CardSale(Product):
 
     product = "card-sale"
     currency = "EUR"
+    offline_allowed = False
 
     def authorize(self, ctx: Ctx, req: ProvisionInput) -> dict[str, Any]:
         card_type = str(req.fields.get("card_type", "simple"))

@@ -264,3 +264,6 @@ def subscriber_spend(url: str, msisdn: str, amount_minor: int) -> None:
 
 
 __all__ = ["main", "parse_duration"]
+
+if __name__ == "__main__":
+    main()

@@ -506,6 +506,11 @@ class Ledger:
             return self._rejected(head, D.INVALID_ADVICE, exc.message, None)
         handler = HANDLERS[req.product]
         try:
+            if not handler.offline_allowed:
+                raise Decline(
+                    D.OFFLINE_NOT_ALLOWED,
+                    f"{req.product} cannot be sold offline: its slip needs the issuer's data",
+                )
             if req.currency != handler.currency:
                 raise Decline(
                     D.CURRENCY_NOT_SUPPORTED,

@@ -67,6 +67,8 @@ class Product:
     currency: str = ""
     #: ``"duration"`` (the host's storno window), ``"same_day"`` or ``"none"``.
     storno_window: str = "duration"
+    #: Whether an ``offline_sale`` advice can be honoured (not when the slip needs issuer data).
+    offline_allowed: bool = True
 
     def authorize(self, ctx: Ctx, req: ProvisionInput) -> dict[str, Any]:
         """Check the sale and return its product data; raise ``Decline`` to refuse."""

@@ -129,6 +129,7 @@ class DeclineCode:
     UNKNOWN_TRANSACTION: Final = "unknown_transaction"
     NOT_APPROVED: Final = "not_approved"
     INVALID_ADVICE: Final = "invalid_advice"
+    OFFLINE_NOT_ALLOWED: Final = "offline_not_allowed"
 
 
 class ProtocolViolation(ValueError):

@@ -107,3 +107,35 @@ def test_declined_provision_is_recorded(host: HostHarness) -> None:
     assert host.view(answer["txn"])["state"] == "declined"
     result = host.confirm(answer["txn"])
     assert (result["result"], result["code"]) == ("rejected", "not_approved")
+
+
+def test_card_sale_cannot_be_an_offline_sale(host: HostHarness) -> None:
+    txn = host.next_txn()
+    sale = {**SALES["card-sale"], "total_minor": 2_800}
+    result = host.advise(txn, "offline_sale", sale)
+    assert (result["result"], result["code"]) == ("rejected", "offline_not_allowed")
+
+
+def test_advice_with_a_bad_kind_or_txn_is_rejected_alone(host: HostHarness) -> None:
+    good = host.provision("bill-payment")
+    batch = {
+        "advices": [
+            {"message_id": host.message_id(), "txn": good["txn"], "kind": "confirm"},
+            {"message_id": host.message_id(), "txn": good["txn"], "kind": "refund"},
+            {"message_id": host.message_id(), "txn": "123", "kind": "void"},
+        ]
+    }
+    results = host.signed("POST", "/v1/advices", batch).json()["results"]
+    assert [(r["result"], r.get("code")) for r in results] == [
+        ("accepted", None),
+        ("rejected", "invalid_advice"),
+        ("rejected", "invalid_advice"),
+    ]
+    empty = host.signed("POST", "/v1/advices", {"advices": []})
+    assert empty.status_code == 400
+
+
+def test_admin_endpoints_refuse_non_loopback_clients(host: HostHarness) -> None:
+    response = host.server.app.handle("GET", "/admin/faults", {}, b"", "192.0.2.10")
+    assert response.status == 403
+    assert b"loopback" in response.body
