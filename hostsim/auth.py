@@ -34,10 +34,11 @@ def authenticate(
     body: bytes,
 ) -> str:
     """The calling terminal's id, or an :class:`HttpError` 401 saying what is wrong."""
-    terminal_id = headers.get(HEADER_TERMINAL_ID)
-    timestamp = headers.get(HEADER_TIMESTAMP)
-    nonce = headers.get(HEADER_NONCE)
-    signature = headers.get(HEADER_SIGNATURE)
+    lower = {name.lower(): value for name, value in headers.items()}  # names are case-blind
+    terminal_id = lower.get(HEADER_TERMINAL_ID.lower())
+    timestamp = lower.get(HEADER_TIMESTAMP.lower())
+    nonce = lower.get(HEADER_NONCE.lower())
+    signature = lower.get(HEADER_SIGNATURE.lower())
     if not terminal_id or not timestamp or not nonce or not signature:
         missing = [
             name

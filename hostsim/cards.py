@@ -234,19 +234,8 @@ class CardSale(Product):
         return {}
 
 
-def card_json(row: sqlite3.Row) -> dict[str, Any]:
-    return {
-        "card_number": row["card_number"],
-        "card_type": row["card_type"],
-        "status": row["status"],
-        "kyc_state": row["kyc_state"],
-        "balance_minor": int(row["balance_minor"]),
-        "currency": row["currency"],
-    }
-
-
 def card(store: HostStore, number: str) -> sqlite3.Row | None:
     return _card(store, number)
 
 
-__all__ = ["CardSale", "CardTopup", "card", "card_json", "card_number_or_decline"]
+__all__ = ["CardSale", "CardTopup", "card", "card_number_or_decline"]

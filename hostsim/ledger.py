@@ -402,9 +402,13 @@ class Ledger:
     ) -> dict[str, Any]:
         if row is None or row["product"] is None:
             state = None if row is None else str(row["state"])
+            if row is None:
+                code = D.UNKNOWN_TRANSACTION
+            else:
+                code = D.ALREADY_VOIDED if state == "voided" else D.ALREADY_REVERSED
             return self._rejected(
                 head,
-                D.UNKNOWN_TRANSACTION if row is None else D.ALREADY_REVERSED,
+                code,
                 f"the host never authorised transaction {head['txn']}; it cannot be confirmed"
                 if row is None
                 else f"transaction {head['txn']} was {state} before any authorisation",

@@ -127,3 +127,16 @@ def test_float_amount_is_a_400(host: HostHarness) -> None:
     response = host.signed("POST", "/v1/provision", raw=raw)
     assert response.status_code == 400
     assert response.json()["error"]["code"] == ErrorCode.FLOAT_AMOUNT
+
+
+def test_header_names_are_case_blind(host: HostHarness) -> None:
+    headers = signed_headers(
+        host.terminal_id,
+        host.key,
+        "GET",
+        "/v1/catalog",
+        b"",
+        timestamp=int(host.clock.now().timestamp()),
+    )
+    lowered = {name.lower(): value for name, value in headers.items()}
+    assert requests.get(host.url + "/v1/catalog", headers=lowered, timeout=5).status_code == 200
