@@ -415,8 +415,22 @@ class HostClient:
         return outcomes
 
     def _send_batch(self, records: Sequence[AdviceRecord]) -> dict[str, DeliveryOutcome]:
-        if not records:
-            return {}
+        outcomes: dict[str, DeliveryOutcome] = {}
+        sendable: list[AdviceRecord] = []
+        for record in records:
+            try:
+                dumps(dict(record.payload))
+            except ProtocolViolation as exc:
+                # A payload the protocol cannot carry (a float amount) will never be accepted:
+                # park it alone instead of failing the whole batch forever.
+                outcomes[record.message_id] = DeliveryOutcome(
+                    "dead", error=f"advice cannot be sent: {exc}"
+                )
+            else:
+                sendable.append(record)
+        if not sendable:
+            return outcomes
+        records = sendable
         body = {
             "advices": [
                 {
@@ -432,9 +446,6 @@ class HostClient:
             response = self._request("POST", "/v1/advices", body)
         except requests.RequestException as exc:
             raise TransientSendError(self._unavailable(exc)) from exc
-        except ProtocolViolation as exc:
-            error = f"advice cannot be sent: {exc}"
-            return {r.message_id: DeliveryOutcome("dead", error=error) for r in records}
         status = response.status_code
         if status >= 500 or status in _TRANSIENT_STATUSES:
             raise TransientSendError(
@@ -445,10 +456,10 @@ class HostClient:
             )
         if status >= 400:
             code, message = _error_of(response)
-            error = f"host refused the batch (HTTP {status} {code or ''}): {message}".replace(
-                "  ", " "
-            )
-            return {r.message_id: DeliveryOutcome("dead", error=error) for r in records}
+            label = f"HTTP {status} {code}" if code else f"HTTP {status}"
+            error = f"host refused the batch ({label}): {message}"
+            outcomes.update({r.message_id: DeliveryOutcome("dead", error=error) for r in records})
+            return outcomes
         try:
             data = loads(response.content)
             results = data["results"]
@@ -459,10 +470,8 @@ class HostClient:
         by_id: dict[str, dict[str, Any]] = {
             r["message_id"]: r for r in results if isinstance(r, dict) and "message_id" in r
         }
-        outcomes: dict[str, DeliveryOutcome] = {}
         for record in records:
-            result = by_id.get(record.message_id)
-            outcomes[record.message_id] = _outcome(result)
+            outcomes[record.message_id] = _outcome(by_id.get(record.message_id))
         return outcomes
 
     # -- storno --------------------------------------------------------------------------

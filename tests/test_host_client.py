@@ -244,3 +244,12 @@ def test_retry_after_parsing() -> None:
     assert retry_after_seconds(later, now) == 30.0
     assert retry_after_seconds("soon", now) is None
     assert retry_after_seconds(None, now) is None
+
+
+def test_an_advice_with_a_float_is_parked_not_sent(host: HostHarness) -> None:
+    advice = Advice(host.message_id(), host.next_txn(), "confirm", {"amount": 1.5})
+    fine = Advice(host.message_id(), host.next_txn(), "void")
+    outcomes = host.client().send_advices([advice, fine])
+    assert outcomes[advice.message_id].kind == "dead"
+    assert "float" in (outcomes[advice.message_id].error or "")
+    assert outcomes[fine.message_id].kind == "delivered"

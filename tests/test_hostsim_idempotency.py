@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -124,3 +125,37 @@ def test_single_advice_endpoint_has_the_same_semantics(host: HostHarness) -> Non
     again = host.signed("POST", "/v1/advice", advice)
     assert first.json()["result"] == "accepted"
     assert first.content == again.content
+
+
+def test_stored_answers_survive_a_host_restart(tmp_path: Path) -> None:
+    with run_host(tmp_path) as first_run:
+        sale = first_run.sale("mobile-topup")
+        before = first_run.signed("POST", "/v1/provision", sale).content
+    with run_host(tmp_path) as second_run:
+        after = second_run.signed("POST", "/v1/provision", sale).content
+        assert after == before
+        assert second_run.state(sale["txn"]) == "provisioned"
+
+
+def test_concurrent_repeats_have_one_effect(host: HostHarness) -> None:
+    sale = host.sale("card-sale")
+    start = threading.Event()
+    answers: list[bytes] = []
+    lock = threading.Lock()
+
+    def send() -> None:
+        start.wait(timeout=5)
+        content = host.signed("POST", "/v1/provision", sale).content
+        with lock:
+            answers.append(content)
+
+    threads = [threading.Thread(target=send) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    start.set()
+    for thread in threads:
+        thread.join(timeout=10)
+    assert len(answers) == 8
+    assert len(set(answers)) == 1
+    issued = host.server.store.all("SELECT * FROM cards WHERE issued_txn = ?", (sale["txn"],))
+    assert len(issued) == 1
