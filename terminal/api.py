@@ -9,6 +9,7 @@ endpoint needs the terminal's API token (``Authorization: Bearer ...``). Errors 
 from __future__ import annotations
 
 import hmac
+import importlib
 import threading
 import time
 from typing import Annotated, Any
@@ -25,6 +26,10 @@ from terminal.kiosk import Kiosk
 from terminal.sale import SaleRequest
 
 API_PREFIX = "/api/v1"
+
+#: Modules under ``terminal.routes`` that add endpoints; each has ``router(kiosk) -> APIRouter``.
+#: Their errors are the named exceptions handled here, so every area answers alike.
+ROUTE_MODULES = ("storno", "devices")
 
 
 class SellBody(BaseModel):
@@ -129,6 +134,14 @@ def create_app(kiosk: Kiosk, *, token: str) -> FastAPI:
     def drain(timeout_s: Annotated[float, Field(gt=0, le=300)] = 10.0) -> dict[str, Any]:
         return kiosk.forwarder.drain(timeout_s).to_dict()
 
+    for name in ROUTE_MODULES:
+        try:
+            module = importlib.import_module(f"terminal.routes.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"terminal.routes.{name}":
+                continue  # that area has no endpoints in this build
+            raise
+        app.include_router(module.router(kiosk), prefix=API_PREFIX, dependencies=guard)
     return app
 
 
