@@ -117,7 +117,7 @@ def quote(imeis: Sequence[str], model_name: str | None = None) -> Quote:
 
 def _imeis_of(target: str, fields: dict[str, Any]) -> list[str]:
     imeis = [target]
-    second = fields.get("imei2")
+    second = fields.get("second_imei")
     if second:
         imeis.append(str(second))
     return imeis

@@ -61,7 +61,7 @@ SALES: dict[str, dict[str, Any]] = {
         "fees_minor": 0,
         "currency": "AZN",
         "target": tn.IMEI_DUOS_1,
-        "fields": {"imei2": tn.IMEI_DUOS_2},
+        "fields": {"second_imei": tn.IMEI_DUOS_2},
     },
     "bill-payment": {
         "product": "bill-payment",
