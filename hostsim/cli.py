@@ -22,7 +22,7 @@ from hostsim.ledger import transaction_view
 from hostsim.messages import list_messages
 from hostsim.products import Ctx, HostSettings
 from hostsim.server import HostServer
-from hostsim.store import HostStore
+from hostsim.store import HostStore, HostStoreError
 
 _DURATION = re.compile(r"^\s*(\d+)\s*(s|m|h)?\s*$")
 ADMIN_TIMEOUT_S = (3.0, 10.0)
@@ -110,9 +110,16 @@ def serve(
     settings = HostSettings(
         max_skew_s=max_skew, auto_reverse_after_s=auto_reverse_after, storno_window_s=storno_window
     )
-    server = HostServer(
-        db, host=bind, port=port, settings=settings, sweep_interval_s=1.0, verbose=verbose
-    )
+    try:
+        server = HostServer(
+            db, host=bind, port=port, settings=settings, sweep_interval_s=1.0, verbose=verbose
+        )
+    except HostStoreError as exc:
+        raise click.ClickException(str(exc)) from exc
+    except OSError as exc:
+        raise click.ClickException(
+            f"cannot listen on {bind}:{port} ({exc.strerror or exc}); choose another --port"
+        ) from exc
     stop = threading.Event()
 
     def _on_signal(signum: int, frame: object) -> None:
@@ -139,11 +146,14 @@ def terminal() -> None:
 @click.argument("key")
 def terminal_add(db: str, terminal_id: str, key: str) -> None:
     """Register TERMINAL_ID with its signing KEY (re-keys it if it exists)."""
-    store = HostStore(db)
     try:
-        store.add_terminal(terminal_id, key, datetime.now(UTC).isoformat())
-    finally:
-        store.close()
+        store = HostStore(db)
+        try:
+            store.add_terminal(terminal_id, key, datetime.now(UTC).isoformat())
+        finally:
+            store.close()
+    except HostStoreError as exc:
+        raise click.ClickException(str(exc)) from exc
     click.echo(f"terminal {terminal_id} registered")
 
 

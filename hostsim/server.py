@@ -172,7 +172,11 @@ class HostServer:
     ) -> None:
         self.store = HostStore(db_path)
         self.app = HostApp(self.store, clock or SystemClock(), settings, FaultInjector())
-        self._httpd = _Server((host, port), _Handler)
+        try:
+            self._httpd = _Server((host, port), _Handler)
+        except OSError:
+            self.store.close()
+            raise
         self._httpd.app = self.app
         self._httpd.verbose = verbose
         self._thread: threading.Thread | None = None

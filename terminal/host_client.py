@@ -71,7 +71,9 @@ class HostProtocolError(HostError):
 
     code = "host_protocol_error"
 
-    def __init__(self, message: str, *, host_code: str | None = None, status: int | None = None):
+    def __init__(
+        self, message: str, *, host_code: str | None = None, status: int | None = None
+    ) -> None:
         super().__init__(message)
         self.host_code = host_code
         self.status = status

@@ -122,5 +122,7 @@ def test_cli_refuses_clearly(tmp_path: Path) -> None:
     assert unknown.returncode == 1 and "no transaction 12345000000009" in unknown.stderr
     no_host = run("fault", "set", "down", "--url", "http://127.0.0.1:9")
     assert no_host.returncode == 1 and "cannot reach" in no_host.stderr
+    in_use = run("serve", "--db", str(db), "--port", "9", "--host", "192.0.2.1")
+    assert in_use.returncode == 1 and "cannot listen" in in_use.stderr
     bad_duration = run("serve", "--db", str(db), "--auto-reverse-after", "soon")
     assert bad_duration.returncode == 2 and "duration" in bad_duration.stderr
