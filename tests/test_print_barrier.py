@@ -352,3 +352,26 @@ def test_slip_that_cannot_be_rendered_sends_nothing(vprinter: VirtualPrinter) ->
     with pytest.raises(SlipNotPrintable, match="call support"):
         connect(vprinter).print_slip(doc)
     assert bytes(vprinter.received) == b"", "a slip that fails to render never opens the link"
+
+
+def test_status_from_another_thread_waits_for_the_print(vprinter: VirtualPrinter) -> None:
+    """The web UI may ask for status while a sale prints: one conversation at a time."""
+    import threading
+
+    printer = connect(vprinter, timeout_s=5.0)
+    vprinter.slow(0.01)
+    outcomes: list[PrintOutcome | BaseException] = []
+
+    def sell() -> None:
+        try:
+            outcomes.append(printer.print_slip(numbered_slip(20)))
+        except BaseException as exc:  # surfaced by the assert below
+            outcomes.append(exc)
+
+    seller = threading.Thread(target=sell)
+    seller.start()
+    assert vprinter.wait_for(lambda: INIT in vprinter.received, 5.0)  # the job is on its way
+    states = [printer.status().state for _ in range(3)]
+    seller.join(10)
+    assert outcomes == [PrintOutcome.PRINTED]
+    assert states == ["ready"] * 3

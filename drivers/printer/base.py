@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import abc
 import enum
+import threading
 import time
 from types import TracebackType
 from typing import Any
@@ -135,6 +136,8 @@ class ReadBackPrinter(ReceiptPrinter):
         super().__init__(**kwargs)
         #: GS r replies still owed by the printer from barriers we gave up on
         self._stale_replies = 0
+        #: one conversation at a time: a status request from the UI waits for a print to end
+        self._lock = threading.RLock()
 
     @property
     def status_timeout_s(self) -> float:
@@ -173,39 +176,43 @@ class ReadBackPrinter(ReceiptPrinter):
 
     # -- the boundary ----------------------------------------------------------------------
     def close(self) -> None:
-        self._disconnect()
+        with self._lock:
+            self._disconnect()
 
     def status(self) -> PrinterStatus:
-        self._connect()
-        try:
-            return self._query_status()
-        finally:
-            self._disconnect()
+        with self._lock:
+            self._connect()
+            try:
+                return self._query_status()
+            finally:
+                self._disconnect()
 
     def kick_drawer(self, pin: int = 2) -> None:
         pulse = self.drawer_pulse(pin)
-        self._connect()
-        try:
-            self._write(pulse)
-        except LinkBroken as exc:
-            raise PrinterUnreachable(f"the drawer pulse could not be sent: {exc}") from exc
-        finally:
-            self._disconnect()
+        with self._lock:
+            self._connect()
+            try:
+                self._write(pulse)
+            except LinkBroken as exc:
+                raise PrinterUnreachable(f"the drawer pulse could not be sent: {exc}") from exc
+            finally:
+                self._disconnect()
 
     def print_slip(self, doc: SlipDocument) -> PrintOutcome:
         job = self.render(doc)
-        self._connect()
-        try:
-            self._check_ready()
+        with self._lock:
+            self._connect()
             try:
-                if self._stale_replies:
-                    self._settle_stale_replies()
-                self._write(job)
-            except LinkBroken as exc:
-                raise PrintNotConfirmed(f"the connection dropped while sending: {exc}") from exc
-            return self._barrier()
-        finally:
-            self._disconnect()
+                self._check_ready()
+                try:
+                    if self._stale_replies:
+                        self._settle_stale_replies()
+                    self._write(job)
+                except LinkBroken as exc:
+                    raise PrintNotConfirmed(f"the connection dropped while sending: {exc}") from exc
+                return self._barrier()
+            finally:
+                self._disconnect()
 
     # -- internals -------------------------------------------------------------------------
     def _query_status(self) -> PrinterStatus:
