@@ -29,45 +29,24 @@ __all__ = ["vprinter"]
 ESC, GS = b"\x1b", b"\x1d"
 
 #: Commands we do not interpret, each with a payload that would print garbage if mis-measured.
-TRICKY = (
-    ESC
-    + b"@"
-    + b"Start\n"
-    + GS
-    + b"(L"
-    + bytes([10, 0])
-    + b"0p\nZZ\x1bZZ\n\x1d"  # graphics data: 10 bytes
-    + ESC
-    + b"*"
-    + bytes([0, 3, 0])
-    + b"\n\x1bZ"  # column image, 3 columns of 1 byte
-    + ESC
-    + b"D"
-    + bytes([8, 16, 24, 0])  # tab stops, NUL-terminated
-    + ESC
-    + b"(A"
-    + bytes([4, 0])
-    + b"0\nZZ"  # beeper block
-    + GS
-    + b"8L"
-    + bytes([5, 0, 0, 0])
-    + b"ZZ\nZZ"  # large graphics, 4-byte length
-    + GS
-    + b"k"
-    + bytes([4])
-    + b"CODE39\x00"  # barcode function A, NUL-terminated
-    + ESC
-    + b"x"  # unknown: skipped as a pair
-    + b"Middle\n"
-    + b"\x10\x14\x01\x00\x01"  # DLE DC4 1 m t: real-time pulse
-    + ESC
-    + b"c5"
-    + b"\x00"  # panel buttons
-    + ESC
-    + b"?\n\x00"  # python-escpos HW_RESET
-    + b"End\n"
-    + GS
-    + b"V\x00"
+TRICKY = b"".join(
+    [
+        ESC + b"@",
+        b"Start\n",
+        GS + b"(L" + bytes([10, 0]) + b"0p\nZZ\x1bZZ\n\x1d",  # graphics data: 10 bytes
+        ESC + b"*" + bytes([0, 3, 0]) + b"\n\x1bZ",  # column image, 3 columns of 1 byte
+        ESC + b"D" + bytes([8, 16, 24, 0]),  # tab stops, NUL-terminated
+        ESC + b"(A" + bytes([4, 0]) + b"0\nZZ",  # beeper block
+        GS + b"8L" + bytes([5, 0, 0, 0]) + b"ZZ\nZZ",  # large graphics, 4-byte length
+        GS + b"k" + bytes([4]) + b"CODE39\x00",  # barcode function A, NUL-terminated
+        ESC + b"x",  # unknown: skipped as a pair
+        b"Middle\n",
+        b"\x10\x14\x01\x00\x01",  # DLE DC4 1 m t: real-time pulse
+        ESC + b"c5" + b"\x00",  # panel buttons
+        ESC + b"?\n\x00",  # python-escpos HW_RESET
+        b"End\n",
+        GS + b"V\x00",
+    ]
 )
 
 
