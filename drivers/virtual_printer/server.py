@@ -390,16 +390,10 @@ class VirtualPrinter(FaultState):
         m = self._machine
         if not (force or m.line_started):
             return
-        bold, underline, wscale, hscale = (
-            m.line_style
-            if m.line_started
-            else (
-                m.bold,
-                m.underline,
-                m.wscale,
-                m.hscale,
-            )
-        )
+        if m.line_started:  # a line takes the style its first character was printed in
+            bold, underline, wscale, hscale = m.line_style
+        else:
+            bold, underline, wscale, hscale = m.bold, m.underline, m.wscale, m.hscale
         text = m.line
         cols = max(1, self.columns // wscale)
         pieces = [text[i : i + cols] for i in range(0, len(text), cols)] or [""]
