@@ -146,6 +146,10 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 class _Discard:
+    """Stands in for the socket's writer once a fault has dropped the connection."""
+
+    closed = False
+
     def write(self, data: bytes) -> int:
         return len(data)
 
