@@ -7,7 +7,7 @@ and what is allowed. Amounts are strings in major units (``"247.00"``) or whole 
 floats are refused because they cannot hold every cent. Durations carry their unit (``"5s"``,
 ``"500ms"``, ``"5m"``, ``"24h"``).
 
-Top-level tables this module does not know (say ``[reader]``) are kept, unchecked, in
+Top-level tables this module does not know (say ``[ui]``) are kept, unchecked, in
 :attr:`KioskConfig.sections` for the area that owns them; unknown keys inside known tables are
 refused, since there they can only be typos.
 """
@@ -126,6 +126,24 @@ class ForwarderConfig:
 
 
 @dataclass(frozen=True)
+class SerialDeviceConfig:
+    """A serial input device (``[scanner]``): pyserial port or URL and line settings."""
+
+    url: str
+    baudrate: int = 9600
+    bytesize: int = 8
+    parity: str = "N"
+    stopbits: float = 1
+
+
+@dataclass(frozen=True)
+class ReaderConfig(SerialDeviceConfig):
+    """The magnetic-stripe reader (``[reader]``); ``framing`` as in ``drivers.card_reader``."""
+
+    framing: str = "auto"
+
+
+@dataclass(frozen=True)
 class KioskConfig:
     """The whole validated configuration; amounts already in minor units."""
 
@@ -138,6 +156,9 @@ class KioskConfig:
     products: dict[str, ProductConfig]
     #: Top-level tables owned by other areas, as read (unchecked here).
     sections: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    #: Serial card reader and scanner; ``None`` when the table or its ``url`` is left out.
+    reader: ReaderConfig | None = None
+    scanner: SerialDeviceConfig | None = None
 
     def product(self, product_id: str) -> ProductConfig:
         """The product, or :class:`UnknownProduct` naming the ones this terminal sells."""
@@ -167,6 +188,8 @@ class KioskConfig:
             "store": str(self.store.path),
             "printer": self.printer.url,
             "host": self.host.url,
+            "reader": self.reader.url if self.reader else None,
+            "scanner": self.scanner.url if self.scanner else None,
             "products": [
                 {
                     "id": p.id,
@@ -819,7 +842,81 @@ def _product(r: _Reader, product_id: str, data: Any, terminal: TerminalConfig) -
     )
 
 
-_KNOWN_SECTIONS = ("terminal", "store", "printer", "host", "forwarder", "products")
+# --- card reader and scanner ------------------------------------------------------------------
+
+#: pyserial URL schemes that reach a device (``loop://`` is for tests and diagnostics).
+SERIAL_URL_SCHEMES: tuple[str, ...] = ("rfc2217", "socket", "loop", "spy", "alt", "hwgrep")
+SERIAL_BAUDRATES: tuple[int, ...] = (1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200)
+SERIAL_PARITIES: tuple[str, ...] = ("N", "E", "O", "M", "S")
+READER_FRAMINGS: tuple[str, ...] = ("auto", "magtek", "msr605")
+
+
+def _serial_device(
+    r: _Reader, data: Mapping[str, Any], key: str, extra: tuple[str, ...] = ()
+) -> SerialDeviceConfig | None:
+    """The common part of ``[reader]`` and ``[scanner]``; ``None`` when ``url`` is left out.
+
+    The port is only checked for its form here: a USB reader may be unplugged while the
+    terminal starts, and the reader thread waits for it rather than refusing to sell.
+    """
+    r.only(data, key, ("url", "baudrate", "bytesize", "parity", "stopbits", *extra))
+    if "url" not in data:
+        return None
+    allowed = (
+        'write a serial port such as "/dev/ttyUSB0" or "/dev/serial/by-id/...", or a pyserial '
+        f"URL ({', '.join(s + '://' for s in SERIAL_URL_SCHEMES)}); leave url out for none"
+    )
+    url = r.string(data, key, "url", allowed=allowed)
+    scheme, sep, _ = url.partition("://")
+    if sep:
+        if scheme not in SERIAL_URL_SCHEMES:
+            raise r.bad(f"{key}.url", url, allowed)
+    elif not (url.startswith("/") and len(url) > 1) and not re.fullmatch(r"COM[0-9]+", url):
+        raise r.bad(f"{key}.url", url, allowed)
+    baudrate = data.get("baudrate", 9600)
+    if isinstance(baudrate, bool) or baudrate not in SERIAL_BAUDRATES:
+        raise r.bad(
+            f"{key}.baudrate",
+            baudrate,
+            f"use one of {', '.join(map(str, SERIAL_BAUDRATES))} (the device's manual says which)",
+        )
+    stopbits = data.get("stopbits", 1)
+    if isinstance(stopbits, bool) or stopbits not in (1, 1.5, 2):
+        raise r.bad(f"{key}.stopbits", stopbits, "use 1, 1.5 or 2")
+    return SerialDeviceConfig(
+        url=url,
+        baudrate=int(baudrate),
+        bytesize=r.integer(data, key, "bytesize", 8, 5, 8),
+        parity=r.choice(data, key, "parity", SERIAL_PARITIES, "N"),
+        stopbits=float(stopbits),
+    )
+
+
+def _reader(r: _Reader, data: Mapping[str, Any]) -> ReaderConfig | None:
+    device = _serial_device(r, data, "reader", ("framing",))
+    framing = r.choice(data, "reader", "framing", READER_FRAMINGS, "auto")
+    if device is None:
+        return None
+    return ReaderConfig(
+        url=device.url,
+        baudrate=device.baudrate,
+        bytesize=device.bytesize,
+        parity=device.parity,
+        stopbits=device.stopbits,
+        framing=framing,
+    )
+
+
+_KNOWN_SECTIONS = (
+    "terminal",
+    "store",
+    "printer",
+    "host",
+    "forwarder",
+    "products",
+    "reader",
+    "scanner",
+)
 
 
 def load_config(path: Path) -> KioskConfig:
@@ -860,6 +957,8 @@ def load_config(path: Path) -> KioskConfig:
         product_id: _product(r, product_id, table, terminal)
         for product_id, table in products_data.items()
     }
+    reader = _reader(r, r.table(data, "", "reader"))
+    scanner = _serial_device(r, r.table(data, "", "scanner"), "scanner")
     sections = {name: value for name, value in data.items() if name not in _KNOWN_SECTIONS}
     return KioskConfig(
         path=path,
@@ -870,6 +969,8 @@ def load_config(path: Path) -> KioskConfig:
         forwarder=forwarder,
         products=products,
         sections=MappingProxyType(sections),
+        reader=reader,
+        scanner=scanner,
     )
 
 
@@ -949,6 +1050,8 @@ __all__ = [
     "KioskConfig",
     "Market",
     "PrinterConfig",
+    "ReaderConfig",
+    "SerialDeviceConfig",
     "StoreConfig",
     "TerminalConfig",
     "load_config",

@@ -231,8 +231,8 @@ def test_other_printer_urls_are_accepted(tmp_path: Path) -> None:
 
 
 def test_unknown_top_level_tables_are_kept_for_their_owner(tmp_path: Path) -> None:
-    path = _write(tmp_path, "si", ("[store]", '[reader]\nurl = "loop://"\n\n[store]'))
-    assert load_config(path).sections["reader"] == {"url": "loop://"}
+    path = _write(tmp_path, "si", ("[store]", '[ui]\ntheme = "dark"\n\n[store]'))
+    assert load_config(path).sections["ui"] == {"theme": "dark"}
 
 
 def test_terminal_wide_id_check_is_inherited_unless_the_product_says_none(tmp_path: Path) -> None:
