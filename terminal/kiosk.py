@@ -23,10 +23,14 @@ from offline_queue.clock import Clock, SystemClock
 from offline_queue.forwarder import Forwarder
 from offline_queue.store import Store
 from terminal.config import KioskConfig
+from terminal.devices import Devices
 from terminal.errors import KioskError
 from terminal.host_client import HostClient
+from terminal.lookup import LookupService
 from terminal.recovery import RecoveryReport, recover
+from terminal.reprint import ReprintService
 from terminal.sale import ClerkConfirmsPrint, SaleService
+from terminal.storno import StornoService
 
 log = logging.getLogger(__name__)
 
@@ -129,7 +133,12 @@ class Kiosk:
                 clerk_confirms_print=clerk_confirms_print,
                 on_enqueued=self.forwarder.notify,
             )
+            self.stornos = StornoService(self.sales, self.host)
+            self.reprints = ReprintService(self.sales)
+            self.lookups = LookupService(self.store, self.host)
             self.recovery: RecoveryReport = recover(self.sales)
+            # Built now, opened by start_devices(): a one-shot `kiosk sell` must not grab ports.
+            self.devices = Devices(config, self.printer, clock=self.clock)
         except BaseException:
             self._release_lock()
             raise
@@ -177,7 +186,13 @@ class Kiosk:
     def start_forwarding(self) -> None:
         self.forwarder.start()
 
+    def start_devices(self, *, demo: bool = False) -> None:
+        """Card reader, scanner and wedge input (and in the demo the fake reader) for the
+        process that serves the counter screen."""
+        self.devices.start(demo=demo)
+
     def close(self) -> None:
+        self.devices.stop()
         self.forwarder.stop()
         self.printer.close()
         self.store.close()

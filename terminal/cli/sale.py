@@ -150,7 +150,7 @@ def register(main: click.Group) -> None:
     def serve(obj: CliContext, port: int, bind: str) -> None:
         """Run the kiosk process (forwarder, drivers, local API) until stopped."""
         config = _config(obj, False)
-        _run(config, bind=bind, port=port, banner=lambda url: f"kiosk serving on {url}")
+        _run(config, bind=bind, port=port, banner=lambda url: f"kiosk serving on {url}", demo=False)
 
     @main.command()
     @click.option(
@@ -194,6 +194,7 @@ def register(main: click.Group) -> None:
                 bind="127.0.0.1",
                 port=api_port,
                 banner=lambda url: how_to_sell(config, peers, url),
+                demo=True,
             )
         finally:
             peers.stop()
@@ -264,7 +265,9 @@ def _drain(config: KioskConfig, timeout_s: float) -> dict[str, Any]:
     }
 
 
-def _run(config: KioskConfig, *, bind: str, port: int, banner: Callable[[str], str]) -> None:
+def _run(
+    config: KioskConfig, *, bind: str, port: int, banner: Callable[[str], str], demo: bool
+) -> None:
     from terminal.api import ApiServer
 
     stop = threading.Event()
@@ -278,11 +281,13 @@ def _run(config: KioskConfig, *, bind: str, port: int, banner: Callable[[str], s
         for txn, outcome in kiosk.recovery.settled.items():
             click.echo(f"recovered {txn}: {outcome}")
         kiosk.start_forwarding()
+        kiosk.start_devices(demo=demo)
         api = ApiServer(kiosk, host=bind, port=port).start()
         try:
             click.echo(banner(api.url))
             sys.stdout.flush()
             stop.wait()
         finally:
+            kiosk.devices.stop()  # ends the screens' event streams, which the API waits for
             api.stop()
     click.echo("kiosk stopped")
