@@ -395,7 +395,7 @@ class Ledger:
             return self._cancel(ctx, head, kind, txn, row)
         if kind == "offline_sale":
             return self._offline_sale(ctx, head, txn, row, payload)
-        return self._storno_advice(ctx, head, row)
+        return self._storno_advice(ctx, head, row, payload)
 
     def _confirm(
         self, ctx: Ctx, head: dict[str, Any], row: sqlite3.Row | None, payload: Mapping[str, Any]
@@ -539,7 +539,7 @@ class Ledger:
         return self._result(head, "accepted", "confirmed")
 
     def _storno_advice(
-        self, ctx: Ctx, head: dict[str, Any], row: sqlite3.Row | None
+        self, ctx: Ctx, head: dict[str, Any], row: sqlite3.Row | None, payload: Mapping[str, Any]
     ) -> dict[str, Any]:
         if row is None:
             return self._rejected(
@@ -547,14 +547,23 @@ class Ledger:
             )
         state = str(row["state"])
         if state == "storno_pending":
-            extra = HANDLERS[str(row["product"])].undo(ctx, row)
-            ctx.store.update_txn(
-                str(row["txn"]), ctx.now_iso, state="stornoed", closed_at=ctx.now_iso
-            )
-            ctx.store.add_event(str(row["txn"]), ctx.now_iso, "stornoed", json.dumps(extra))
-            return self._result(head, "accepted", "stornoed")
+            return self._complete_storno(ctx, head, row)
         if state == "stornoed":
             return self._result(head, "duplicate", state)
+        stornoed_at = _parse_time(payload.get("stornoed_at"))
+        if state == "confirmed" and stornoed_at is not None:
+            # No approved request is pending: the terminal decided this storno itself while the
+            # host was unreachable, or the request lapsed before the advice got through. The
+            # storno slip printed at ``stornoed_at``, so check it as a request made then (never
+            # later than now), exactly as the request would have been checked.
+            txn = str(row["txn"])
+            try:
+                self._check_storno(ctx, txn, row, payload, at=min(stornoed_at, ctx.now))
+            except Decline as decline:
+                ctx.store.add_event(txn, ctx.now_iso, "storno_declined", decline.code)
+                return self._rejected(head, decline.code, decline.reason, state)
+            ctx.store.add_event(txn, ctx.now_iso, "storno_approved", "advice without request")
+            return self._complete_storno(ctx, head, row)
         return self._rejected(
             head,
             D.STORNO_NOT_REQUESTED,
@@ -562,6 +571,12 @@ class Ledger:
             "request first (POST /v1/storno)",
             state,
         )
+
+    def _complete_storno(self, ctx: Ctx, head: dict[str, Any], row: sqlite3.Row) -> dict[str, Any]:
+        extra = HANDLERS[str(row["product"])].undo(ctx, row)
+        ctx.store.update_txn(str(row["txn"]), ctx.now_iso, state="stornoed", closed_at=ctx.now_iso)
+        ctx.store.add_event(str(row["txn"]), ctx.now_iso, "stornoed", json.dumps(extra))
+        return self._result(head, "accepted", "stornoed")
 
     # -- storno request ------------------------------------------------------------------
 
@@ -616,8 +631,16 @@ class Ledger:
         }
 
     def _check_storno(
-        self, ctx: Ctx, txn: str, row: sqlite3.Row | None, body: Mapping[str, Any]
+        self,
+        ctx: Ctx,
+        txn: str,
+        row: sqlite3.Row | None,
+        body: Mapping[str, Any],
+        *,
+        at: datetime | None = None,
     ) -> sqlite3.Row:
+        """The storno checks, as of ``at`` (default now: a live request)."""
+        now = at or ctx.now
         if row is None or row["product"] is None:
             raise Decline(
                 D.UNKNOWN_TRANSACTION,
@@ -657,14 +680,14 @@ class Ledger:
             )
         if handler.storno_window == "same_day":
             zone = ZoneInfo(ctx.settings.benefit_timezone)
-            if start.astimezone(zone).date() != ctx.now.astimezone(zone).date():
+            if start.astimezone(zone).date() != now.astimezone(zone).date():
                 raise Decline(
                     D.STORNO_WINDOW_CLOSED,
                     "This payment can only be cancelled on the day it was made.",
                 )
         else:
             window = ctx.settings.storno_window_s
-            elapsed = (ctx.now - start).total_seconds()
+            elapsed = (now - start).total_seconds()
             if elapsed > window:
                 raise Decline(
                     D.STORNO_WINDOW_CLOSED,

@@ -710,12 +710,16 @@ class Store:
         target_value: str | None = None,
         last4: str | None = None,
         product: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
         limit: int = 50,
     ) -> list[TxnRecord]:
         """Sales whose target (phone, card, IMEI, account) matches, newest first.
 
         ``target_value`` matches on digits, ignoring spaces, signs and leading zeros, so
         ``064 123 4567`` finds ``+381 64 123 4567``; ``last4`` matches the last four digits.
+        ``since`` (inclusive) and ``until`` (exclusive) bound ``created_at``, as in
+        :meth:`list_transactions`, so a counter lookup can ask for "this phone, this morning".
         """
         clauses: list[str] = []
         params: list[Any] = []
@@ -737,6 +741,12 @@ class Store:
         if product is not None:
             clauses.append("t.product = ?")
             params.append(product)
+        if since is not None:
+            clauses.append("t.created_at >= ?")
+            params.append(to_iso(since))
+        if until is not None:
+            clauses.append("t.created_at < ?")
+            params.append(to_iso(until))
         sql = (
             "SELECT * FROM transactions AS t WHERE t.txn IN ("
             "SELECT k.txn FROM target_keys AS k JOIN transactions AS t ON t.txn = k.txn "

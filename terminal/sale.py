@@ -197,7 +197,7 @@ class SaleService:
         """Run one whole sale. Invalid input raises before anything is recorded."""
         target, the_quote, change, details = self._validate(request)
         with self._lock:
-            self._require_printer_ready()
+            self.require_printer_ready()
             self.print_owed_notices()
             record = self.store.record(
                 product=request.product,
@@ -223,7 +223,12 @@ class SaleService:
                 return self._result(record, state="failed")
             return self._print_and_confirm(record)
 
-    def _require_printer_ready(self) -> None:
+    @property
+    def counter_lock(self) -> threading.Lock:
+        """One printer and one drawer per counter: sales, stornos and reprints take turns."""
+        return self._lock
+
+    def require_printer_ready(self) -> None:
         """Refuse to start a sale whose slip cannot print: nothing is recorded or provisioned."""
         if not self.printer.can_prove_print:
             return
@@ -353,16 +358,7 @@ class SaleService:
         record = self.store.transition(
             record.txn, states.PRINTING, data={"printed_at": printed_at.isoformat()}
         )
-        try:
-            outcome = self.printer.print_slip(doc)
-            proven = outcome is PrintOutcome.PRINTED or (
-                outcome is PrintOutcome.NEEDS_CLERK_CONFIRMATION
-                and self.clerk_confirms_print is not None
-                and self.clerk_confirms_print(doc)
-            )
-            failure = None if proven else "the clerk did not confirm the slip printed"
-        except PrinterError as exc:
-            failure = str(exc)
+        failure = self.print_proven(doc)
         if failure is not None:
             record = self.fail_print(record, failure)
             return self._result(record, state="print_failed", slip=doc)
@@ -375,8 +371,25 @@ class SaleService:
             outbox=[OutboxMessage(kind, advice_payload(record, kind, printed_at=printed_at))],
         )
         self.on_enqueued()
-        self._open_drawer(record)
+        self.open_drawer(record)
         return self._result(record, slip=doc)
+
+    def print_proven(self, doc: SlipDocument) -> str | None:
+        """Print ``doc`` through the barrier; None when proven, else why it is not.
+
+        Shared by every slip that is a proof (sale, storno, copy): the barrier's reply, or the
+        clerk's explicit word on a printer that cannot answer, is the only proof there is.
+        """
+        try:
+            outcome = self.printer.print_slip(doc)
+        except PrinterError as exc:
+            return str(exc)
+        proven = outcome is PrintOutcome.PRINTED or (
+            outcome is PrintOutcome.NEEDS_CLERK_CONFIRMATION
+            and self.clerk_confirms_print is not None
+            and self.clerk_confirms_print(doc)
+        )
+        return None if proven else "the clerk did not confirm the slip printed"
 
     def fail_print(self, record: TxnRecord, failure: str) -> TxnRecord:
         """Slip not proven: void the sale, tell the host, and print a notice if the printer can."""
@@ -422,8 +435,8 @@ class SaleService:
             printed += 1
         return printed
 
-    def _open_drawer(self, record: TxnRecord) -> None:
-        """Money changes hands only for a confirmed sale: only then does the drawer open."""
+    def open_drawer(self, record: TxnRecord) -> None:
+        """Money changes hands only for a confirmed sale or a completed storno: only then."""
         try:
             self.printer.kick_drawer()
         except PrinterError as exc:

@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from offline_queue.store import TxnRecord
-from printer_templates.context import FailureSlip, SaleSlip, SlipHeader
+from printer_templates.context import FailureSlip, SaleSlip, SlipHeader, StornoSlip
 from printer_templates.document import SlipDocument
 from printer_templates.render import render_slip
 from terminal.config import KioskConfig
@@ -166,4 +166,45 @@ def render_failure(
     )
 
 
-__all__ = ["SALE_TEMPLATES", "header", "render_failure", "render_sale", "sale_slip"]
+def render_storno(
+    config: KioskConfig,
+    record: TxnRecord,
+    *,
+    printed_at: datetime,
+    reason: str,
+    amount_minor: int,
+    copy_number: int | None = None,
+    template: str = "storno",
+) -> SlipDocument:
+    """The storno slip of sale ``record`` (or, with ``template="storno_not_completed"``, the
+    notice that it did not happen). The storno keeps the sale's number: the QR code on the
+    storno slip finds the same transaction, and the slip names the original's print time."""
+    if record.printed_at is None:
+        raise ValueError(f"{record.txn} has no printed sale slip to reverse")
+    product = config.product(record.product)
+    context = StornoSlip(
+        header=header(config, printed_at),
+        txn=record.txn,
+        original_txn=record.txn,
+        original_printed_at=record.printed_at,
+        product=record.product,
+        currency=record.currency,
+        amount_minor=amount_minor,
+        target_display=str(_target_fields(record)["target_display"]),
+        reason=reason,
+        copy_number=copy_number,
+        product_name=product.name.get(config.printer.language),
+    )
+    return render_slip(
+        template, context, language=config.printer.language, locale=config.terminal.locale
+    )
+
+
+__all__ = [
+    "SALE_TEMPLATES",
+    "header",
+    "render_failure",
+    "render_sale",
+    "render_storno",
+    "sale_slip",
+]

@@ -2,6 +2,7 @@
 
 - every sale whose slip printed (confirmed here) is confirmed at the host, exactly once;
 - nothing is confirmed at the host without a printed sale slip;
+- every sale stornoed here (its storno slip printed) is stornoed at the host;
 - every sale voided here (slip not proven) is voided at the host; every failed one reversed
   or unknown to it;
 - the outbox holds exactly what the states imply, nothing dead, nothing left behind;
@@ -22,6 +23,7 @@ HOST_STATES: dict[str, set[str | None]] = {
     states.VOIDED: {"voided", "reversed", None},
     states.FAILED: {"reversed", None},
     states.DECLINED: {"declined", None},
+    states.STORNOED: {"stornoed"},
 }
 
 
