@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
+from zoneinfo import ZoneInfo
 
 from offline_queue import states
 from offline_queue.errors import UnknownTransaction
@@ -179,6 +180,13 @@ class LookupService:
         return [(r.txn, r) for r in records]
 
 
+def aware(moment: datetime | None, timezone: str) -> datetime | None:
+    """A time the clerk typed without an offset is the terminal's local time."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=ZoneInfo(timezone))
+
+
 def _verdict(
     record: TxnRecord | None, outbox: list[OutboxRecord], host: dict[str, Any] | None
 ) -> str:
@@ -209,4 +217,5 @@ __all__ = [
     "LookupQuery",
     "LookupReport",
     "LookupService",
+    "aware",
 ]

@@ -1,0 +1,211 @@
+"""``kiosk storno``, ``kiosk reprint`` and ``kiosk lookup``: the customer's five minutes.
+
+Like ``kiosk sell`` they go through the running kiosk process's local API when one owns this
+terminal (two processes must never drive one printer and drawer), else they open the kiosk in
+this process. The API plumbing is ``terminal.cli.sale``'s, reused, not copied.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import sys
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+import click
+
+from terminal.cli import CliContext
+from terminal.cli.sale import EXIT_NOT_SOLD, _api, _config, _fail
+from terminal.config import KioskConfig
+from terminal.errors import KioskError
+from terminal.kiosk import Kiosk, running_kiosk
+from terminal.lookup import LookupQuery, aware
+from terminal.storno import REASONS
+
+JSON_OPTION = click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+
+
+def _default_clerk() -> str:
+    """Who is at the counter when --clerk is not given: $KIOSK_CLERK, else the login name."""
+    return os.environ.get("KIOSK_CLERK") or getpass.getuser()
+
+
+def _through_kiosk(
+    config: KioskConfig,
+    api_call: tuple[str, str, dict[str, Any]],
+    local: Callable[[Kiosk], dict[str, Any]],
+    *,
+    forward: bool = False,
+) -> tuple[int, dict[str, Any]]:
+    """(HTTP-like status, answer) from the running kiosk's API, or from a kiosk opened here."""
+    running = running_kiosk(config)
+    if running is not None:
+        method, path, kwargs = api_call
+        response = _api(running, method, path, **kwargs)
+        data: dict[str, Any] = response.json()
+        error = data.get("error")
+        if isinstance(error, dict):  # a refusal; an outcome's "error" is a plain text
+            raise KioskError(str(error.get("message")), code=str(error.get("code")))
+        return response.status_code, data
+    with Kiosk(config) as kiosk:
+        answer = local(kiosk)
+        if forward:
+            # Nobody else will forward it: hand the advice to the host right away, briefly.
+            kiosk.forwarder.drain(timeout_s=5.0)
+        return 200, answer
+
+
+def _time(text: str | None, config: KioskConfig, what: str, as_json: bool) -> str | None:
+    if text is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        _fail(
+            f"--{what}: {text!r} is not a date/time; write it like 2026-11-22T13:00",
+            as_json=as_json,
+            code="invalid_time",
+        )
+        raise
+    local = aware(moment, config.terminal.timezone)
+    return None if local is None else local.isoformat()
+
+
+def register(main: click.Group) -> None:
+    @main.command()
+    @click.argument("txn")
+    @click.option(
+        "--reason", required=True, type=click.Choice(REASONS), help="Why the sale is reversed."
+    )
+    @click.option("--clerk", default=None, help="Clerk number (default $KIOSK_CLERK or login).")
+    @JSON_OPTION
+    @click.pass_obj
+    def storno(obj: CliContext, txn: str, reason: str, clerk: str | None, as_json: bool) -> None:
+        """Reverse sale TXN (typed, or TXN:... from the slip's QR code) inside its window.
+
+        Exits 0 only when the storno slip printed (pay the money back then); 3 when the slip
+        did not print (the sale stands); 1 when refused.
+        """
+        config = _config(obj, as_json)
+        body = {"txn": txn, "reason": reason, "clerk": clerk or _default_clerk()}
+        try:
+            _, result = _through_kiosk(
+                config,
+                ("POST", "/api/v1/stornos", {"json": body}),
+                lambda k: k.stornos.storno(txn, reason=reason, clerk=body["clerk"]).to_dict(),
+                forward=True,
+            )
+        except KioskError as exc:
+            _fail(str(exc), as_json=as_json, code=exc.code)
+        if as_json:
+            click.echo(json.dumps(result, ensure_ascii=False))
+        else:
+            click.echo(f"{result['state'].upper()}  txn {result['txn']}")
+            if result.get("error"):
+                click.echo(f"error: {result['error']}")
+            click.echo(result["instruction"])
+        if result.get("state") != "stornoed":
+            sys.exit(EXIT_NOT_SOLD)
+
+    @main.command()
+    @click.argument("txn", required=False)
+    @click.option(
+        "--slip",
+        type=click.Choice(["sale", "storno"]),
+        default=None,
+        help="Which slip of TXN to copy (default: its latest).",
+    )
+    @JSON_OPTION
+    @click.pass_obj
+    def reprint(obj: CliContext, txn: str | None, slip: str | None, as_json: bool) -> None:
+        """Print a numbered copy of slip TXN, or of the last slip printed here."""
+        config = _config(obj, as_json)
+        try:
+            _, result = _through_kiosk(
+                config,
+                ("POST", "/api/v1/reprints", {"json": {"txn": txn, "slip": slip}}),
+                lambda k: k.reprints.reprint(txn, slip=slip).to_dict(),
+            )
+        except KioskError as exc:
+            _fail(str(exc), as_json=as_json, code=exc.code)
+        if as_json:
+            click.echo(json.dumps(result, ensure_ascii=False))
+        else:
+            click.echo(
+                f"COPY {result['copy_number']} of the {result['slip']} slip of {result['txn']}"
+            )
+            click.echo(result["instruction"])
+
+    @main.command()
+    @click.option("--txn", default=None, help="Transaction number (or TXN:... scanned).")
+    @click.option("--phone", default=None, help="Phone number topped up.")
+    @click.option("--card-last4", default=None, help="Last 4 digits of the card.")
+    @click.option("--imei", default=None, help="IMEI (15 digits).")
+    @click.option("--since", default=None, help="From (ISO date/time; local if no offset).")
+    @click.option("--until", default=None, help="Until, exclusive (ISO date/time).")
+    @JSON_OPTION
+    @click.pass_obj
+    def lookup(
+        obj: CliContext,
+        txn: str | None,
+        phone: str | None,
+        card_last4: str | None,
+        imei: str | None,
+        since: str | None,
+        until: str | None,
+        as_json: bool,
+    ) -> None:
+        """Did the customer's payment arrive? Local state, outbox and the host's view."""
+        config = _config(obj, as_json)
+        params = {
+            "txn": txn,
+            "phone": phone,
+            "card_last4": card_last4,
+            "imei": imei,
+            "since": _time(since, config, "since", as_json),
+            "until": _time(until, config, "until", as_json),
+        }
+        given = {k: v for k, v in params.items() if v is not None}
+
+        def local(kiosk: Kiosk) -> dict[str, Any]:
+            query = LookupQuery(
+                txn=txn,
+                phone=phone,
+                card_last4=card_last4,
+                imei=imei,
+                since=datetime.fromisoformat(given["since"]) if "since" in given else None,
+                until=datetime.fromisoformat(given["until"]) if "until" in given else None,
+            )
+            return kiosk.lookups.lookup(query).to_dict()
+
+        try:
+            _, report = _through_kiosk(config, ("GET", "/api/v1/lookup", {"params": given}), local)
+        except KioskError as exc:
+            _fail(str(exc), as_json=as_json, code=exc.code)
+        if as_json:
+            click.echo(json.dumps(report, ensure_ascii=False))
+            return
+        _print_lookup(report)
+
+
+def _print_lookup(report: dict[str, Any]) -> None:
+    if report.get("host_note"):
+        click.echo(f"NOTE: {report['host_note']}")
+    if not report["entries"]:
+        click.echo("nothing found")
+    for entry in report["entries"]:
+        local = entry["local"] or {}
+        host = entry["host"] or {}
+        click.echo(
+            f"{entry['txn']}  {local.get('created_at', '?')}  {local.get('product', '?')}  "
+            f"here: {local.get('state', 'unknown')}  host: {host.get('state', '-')}"
+        )
+        for message in entry["outbox"]:
+            error = f" ({message['last_error']})" if message["last_error"] else ""
+            click.echo(f"    {message['kind']:<13} {message['state']}{error}")
+        if entry.get("host_note") and entry["host_note"] != report.get("host_note"):
+            click.echo(f"    {entry['host_note']}")
+        click.echo(f"    {entry['verdict']}")
