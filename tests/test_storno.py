@@ -328,10 +328,11 @@ def check_invariants_stornoed(counter: Counter) -> None:
     assert store.verify_journal().ok
 
 
-def test_storno_made_offline_after_the_window_is_refused_by_the_host(rs_counter: Counter) -> None:
+def test_storno_decided_offline_is_applied_when_its_advice_arrives_late(
+    rs_counter: Counter,
+) -> None:
     """The terminal says when its storno slip printed; the host checks the window against that
-    time, so an advice that arrives late is still accepted, but a storno the terminal claims
-    outside the window is not: it stays visible as a dead letter."""
+    time, so an advice that arrives an hour late is still applied."""
     counter = rs_counter
     kiosk = counter.kiosk
     assert kiosk is not None
