@@ -74,6 +74,18 @@ def running_kiosk(config: KioskConfig) -> RunningKiosk | None:
     return None
 
 
+def host_client(config: KioskConfig, clock: Clock) -> HostClient:
+    """A client of the configured host, signing with this terminal's key."""
+    return HostClient(
+        config.host.url,
+        terminal_id=config.terminal.id,
+        key=config.terminal.key,
+        connect_timeout_s=config.host.connect_timeout_s,
+        read_timeout_s=config.host.read_timeout_s,
+        clock=clock,
+    )
+
+
 class Kiosk:
     """Store, printer, host client, forwarder and sale service of one terminal, wired together.
 
@@ -103,18 +115,14 @@ class Kiosk:
                 width=config.printer.width,
                 timeout_s=config.printer.timeout_s,
             )
-            self.host = host or HostClient(
-                config.host.url,
-                terminal_id=config.terminal.id,
-                key=config.terminal.key,
-                connect_timeout_s=config.host.connect_timeout_s,
-                read_timeout_s=config.host.read_timeout_s,
-                clock=self.clock,
-            )
+            self.host = host or host_client(config, self.clock)
+            # The forwarder thread gets a client (and HTTP session) of its own: a requests
+            # Session is not promised to be safe across threads.
+            advice_host = host or host_client(config, self.clock)
             f = config.forwarder
             self.forwarder = Forwarder(
                 self.store,
-                self.host.send_advices,
+                advice_host.send_advices,
                 clock=self.clock,
                 batch_size=f.batch_size,
                 lease_s=f.lease_s,
@@ -136,7 +144,7 @@ class Kiosk:
             self.stornos = StornoService(self.sales, self.host)
             self.reprints = ReprintService(self.sales)
             self.lookups = LookupService(self.store, self.host)
-            self.recovery: RecoveryReport = recover(self.sales)
+            self.recovery: RecoveryReport = recover(self.sales, self.stornos)
             # Built now, opened by start_devices(): a one-shot `kiosk sell` must not grab ports.
             self.devices = Devices(config, self.printer, clock=self.clock)
         except BaseException:

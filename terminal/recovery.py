@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from offline_queue import states
 from offline_queue.store import OutboxMessage, TxnRecord
 from terminal.sale import SaleService, advice_payload
+from terminal.storno import StornoService
 
 log = logging.getLogger(__name__)
 
@@ -32,19 +33,19 @@ class RecoveryReport:
         return {"settled": self.settled, "leases_released": self.leases_released}
 
 
-def recover(service: SaleService) -> RecoveryReport:
+def recover(service: SaleService, stornos: StornoService) -> RecoveryReport:
     """Settle every in-between transaction and return in-flight advices to the queue."""
     store = service.store
     report = RecoveryReport(leases_released=store.recover_after_restart())
     for record in store.in_between_transactions():
-        outcome = _settle(service, record)
+        outcome = _settle(service, stornos, record)
         report.settled[record.txn] = outcome
         store.journal_event(record.txn, RECOVERED_EVENT, {"from": record.state, "to": outcome})
         log.warning("recovery: %s was %s -> %s", record.txn, record.state, outcome)
     return report
 
 
-def _settle(service: SaleService, record: TxnRecord) -> str:
+def _settle(service: SaleService, stornos: StornoService, record: TxnRecord) -> str:
     store = service.store
     txn = record.txn
     why = "the terminal restarted during the sale"
@@ -74,7 +75,7 @@ def _settle(service: SaleService, record: TxnRecord) -> str:
         return states.CONFIRMED
     if record.state == states.STORNO_PRINTING:
         store.transition(txn, states.CONFIRMED, data={"recovery": True, "storno": "not proven"})
-        service.print_failure_notice(record, "the storno was not completed; the sale stands")
+        stornos.print_not_completed(record, "recovered_after_restart", refund=record.total_minor)
         return states.CONFIRMED
     raise AssertionError(f"{record.state} is not an in-between state")
 

@@ -347,7 +347,7 @@ class StornoService:
                 data={"storno": "slip not proven", "error": failure},
                 updates={"details": {"storno": attempt}},
             )
-            self._print_not_completed(record, reason, refund)
+            self.print_not_completed(record, reason, refund)
             return self._outcome(record, attempt, "print_failed", None, error=failure, slip=doc)
         attempt = {**attempt, "outcome": "done", "printed_at": printed_at.isoformat()}
         record = self.store.transition(
@@ -361,7 +361,7 @@ class StornoService:
         self.sales.open_drawer(record)
         return self._outcome(record, attempt, "stornoed", printed_at, slip=doc)
 
-    def _print_not_completed(self, record: TxnRecord, reason: str, refund: int) -> None:
+    def print_not_completed(self, record: TxnRecord, reason: str, refund: int) -> None:
         """Best effort: whoever holds half a storno slip must see the sale still stands."""
         try:
             notice = slips.render_storno(

@@ -65,7 +65,11 @@ def _leave_in(store: Store, case: str) -> str:
         details={"provision_message_id": f"m-{case}"},
     )
     for state in PATHS[case]:
-        updates = {"auth_code": "ABC123"} if state == states.AUTHORIZED else None
+        updates: dict[str, object] | None = None
+        if state == states.AUTHORIZED:
+            updates = {"auth_code": "ABC123"}
+        elif state == states.CONFIRMED:  # a confirmed sale always has its slip's print time
+            updates = {"printed_at": store.clock.now()}
         outbox = (
             [OutboxMessage(states.CONFIRM, {"txn": record.txn})]
             if (state == states.CONFIRMED)

@@ -16,12 +16,14 @@ from pathlib import Path
 from typing import Any
 
 import click
-import requests
 
 from terminal.cli import CliContext
-from terminal.config import KioskConfig, load_config
+from terminal.cli.common import call_running_kiosk, through_kiosk
+from terminal.cli.common import fail as _fail
+from terminal.cli.common import load as _config
+from terminal.config import KioskConfig
 from terminal.errors import KioskError
-from terminal.kiosk import Kiosk, RunningKiosk, running_kiosk
+from terminal.kiosk import Kiosk, running_kiosk
 from terminal.money import Money, MoneyError
 from terminal.sale import SaleRequest
 
@@ -29,47 +31,11 @@ from terminal.sale import SaleRequest
 EXIT_NOT_SOLD = 3
 
 
-def _fail(message: str, *, as_json: bool, code: str = "error", exit_code: int = 1) -> None:
-    if as_json:
-        click.echo(json.dumps({"error": {"code": code, "message": message}}))
-    click.echo(message, err=True)
-    sys.exit(exit_code)
-
-
-def _config(obj: CliContext, as_json: bool) -> KioskConfig:
-    try:
-        return load_config(obj.config_path)
-    except KioskError as exc:
-        _fail(str(exc), as_json=as_json, code=exc.code)
-        raise  # unreachable: _fail exits
-
-
 def _minor(text: str, currency: str, what: str, as_json: bool) -> int:
     try:
         return Money.parse(text, currency).minor
     except MoneyError as exc:
         _fail(f"--{what}: {exc}", as_json=as_json, code="invalid_amount")
-        raise
-
-
-def _api(running: RunningKiosk, method: str, path: str, **kwargs: Any) -> requests.Response:
-    if not running.api_url or not running.token:
-        raise KioskError(
-            f"A kiosk process (pid {running.pid}) runs this terminal but serves no API yet: "
-            "wait a moment and try again, or stop it first."
-        )
-    try:
-        return requests.request(
-            method,
-            running.api_url + path,
-            headers={"Authorization": f"Bearer {running.token}"},
-            timeout=(3, 120),
-            **kwargs,
-        )
-    except requests.RequestException as exc:
-        raise KioskError(
-            f"The running kiosk process does not answer ({exc}): check it, then try again."
-        ) from None
 
 
 def _print_sale(result: dict[str, Any], as_json: bool) -> None:
@@ -232,26 +198,23 @@ def register(main: click.Group) -> None:
 
 
 def _sell(config: KioskConfig, body: dict[str, Any]) -> dict[str, Any]:
-    running = running_kiosk(config)
-    if running is not None:
-        response = _api(running, "POST", "/api/v1/sales", json=body)
-        data: dict[str, Any] = response.json()
-        if "error" in data:
-            raise KioskError(data["error"]["message"], code=data["error"]["code"])
-        return data
-    with Kiosk(config) as kiosk:
-        result = kiosk.sales.sell(SaleRequest(**body))
-        # Nobody else will forward it: hand the advice to the host right away, briefly.
-        kiosk.forwarder.drain(timeout_s=5.0)
-        return result.to_dict()
+    _, answer = through_kiosk(
+        config,
+        ("POST", "/api/v1/sales", {"json": body}),
+        lambda kiosk: kiosk.sales.sell(SaleRequest(**body)).to_dict(),
+        forward=True,
+    )
+    return answer
 
 
 def _drain(config: KioskConfig, timeout_s: float) -> dict[str, Any]:
     running = running_kiosk(config)
     if running is not None:
-        response = _api(running, "POST", "/api/v1/queue/drain", params={"timeout_s": timeout_s})
+        response = call_running_kiosk(
+            running, "POST", "/api/v1/queue/drain", params={"timeout_s": timeout_s}
+        )
         report: dict[str, Any] = response.json()
-        status = _api(running, "GET", "/api/v1/status").json()["outbox"]
+        status = call_running_kiosk(running, "GET", "/api/v1/status").json()["outbox"]
     else:
         with Kiosk(config) as kiosk:
             report = kiosk.forwarder.drain(timeout_s).to_dict()

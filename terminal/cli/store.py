@@ -10,7 +10,7 @@ import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, NoReturn
+from typing import Any
 
 import click
 
@@ -18,18 +18,12 @@ from offline_queue.errors import StoreError
 from offline_queue.states import ALL_STATES
 from offline_queue.store import OUTBOX_STATES, OutboxRecord, Store, TxnRecord
 from terminal.cli import CliContext
+from terminal.cli.common import fail as _fail
 from terminal.config import load_config
 from terminal.errors import KioskError
 from terminal.money import Money, MoneyError
 
 JSON_OPTION = click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
-
-
-def _fail(message: str, *, as_json: bool, code: str) -> NoReturn:
-    if as_json:
-        click.echo(json.dumps({"error": {"code": code, "message": message}}, ensure_ascii=False))
-    click.echo(message, err=True)
-    sys.exit(1)
 
 
 @contextmanager

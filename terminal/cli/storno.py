@@ -11,17 +11,19 @@ import getpass
 import json
 import os
 import sys
-from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 import click
 
 from terminal.cli import CliContext
-from terminal.cli.sale import EXIT_NOT_SOLD, _api, _config, _fail
+from terminal.cli.common import fail as _fail
+from terminal.cli.common import load as _config
+from terminal.cli.common import through_kiosk as _through_kiosk
+from terminal.cli.sale import EXIT_NOT_SOLD
 from terminal.config import KioskConfig
 from terminal.errors import KioskError
-from terminal.kiosk import Kiosk, running_kiosk
+from terminal.kiosk import Kiosk
 from terminal.lookup import LookupQuery, aware
 from terminal.storno import REASONS
 
@@ -31,31 +33,6 @@ JSON_OPTION = click.option("--json", "as_json", is_flag=True, help="Print one JS
 def _default_clerk() -> str:
     """Who is at the counter when --clerk is not given: $KIOSK_CLERK, else the login name."""
     return os.environ.get("KIOSK_CLERK") or getpass.getuser()
-
-
-def _through_kiosk(
-    config: KioskConfig,
-    api_call: tuple[str, str, dict[str, Any]],
-    local: Callable[[Kiosk], dict[str, Any]],
-    *,
-    forward: bool = False,
-) -> tuple[int, dict[str, Any]]:
-    """(HTTP-like status, answer) from the running kiosk's API, or from a kiosk opened here."""
-    running = running_kiosk(config)
-    if running is not None:
-        method, path, kwargs = api_call
-        response = _api(running, method, path, **kwargs)
-        data: dict[str, Any] = response.json()
-        error = data.get("error")
-        if isinstance(error, dict):  # a refusal; an outcome's "error" is a plain text
-            raise KioskError(str(error.get("message")), code=str(error.get("code")))
-        return response.status_code, data
-    with Kiosk(config) as kiosk:
-        answer = local(kiosk)
-        if forward:
-            # Nobody else will forward it: hand the advice to the host right away, briefly.
-            kiosk.forwarder.drain(timeout_s=5.0)
-        return 200, answer
 
 
 def _time(text: str | None, config: KioskConfig, what: str, as_json: bool) -> str | None:
@@ -69,7 +46,6 @@ def _time(text: str | None, config: KioskConfig, what: str, as_json: bool) -> st
             as_json=as_json,
             code="invalid_time",
         )
-        raise
     local = aware(moment, config.terminal.timezone)
     return None if local is None else local.isoformat()
 
