@@ -7,8 +7,6 @@ the host's database, and the slips the virtual printer produced (``slips/NNNN.tx
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,7 +22,6 @@ DEFAULT_DIR = Path("var/demo")
 class DemoPorts:
     host: int = 8700
     printer: int = 9100
-    api: int = 8780
 
 
 def prepare_config(folder: Path, market: str, ports: DemoPorts) -> KioskConfig:
@@ -95,12 +92,6 @@ def how_to_sell(config: KioskConfig, peers: DemoPeers, api_url: str) -> str:
             "Stop with Ctrl-C.",
         ]
     )
-
-
-def wait_forever(stop: threading.Event, tick: Callable[[], None] | None = None) -> None:
-    while not stop.wait(1.0):
-        if tick is not None:
-            tick()
 
 
 __all__ = [

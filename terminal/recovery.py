@@ -51,7 +51,7 @@ def _settle(service: SaleService, stornos: StornoService, record: TxnRecord) -> 
     why = "the terminal restarted during the sale"
     if record.state == states.RECORDED:
         # The provision may have reached the host: reverse it, whatever the host did.
-        store.transition(
+        service.move(
             txn,
             states.FAILED,
             data={"recovery": True},
@@ -61,14 +61,12 @@ def _settle(service: SaleService, stornos: StornoService, record: TxnRecord) -> 
         return states.FAILED
     if record.state in (states.AUTHORIZED, states.OFFLINE_ACCEPTED):
         service.void_unprinted(record, f"{why} before the slip printed")
-        service.on_enqueued()
         return states.VOIDED
     if record.state == states.PRINTING:
         service.fail_print(record, f"{why} while the slip was printing; it is not valid")
         return states.VOIDED
     if record.state == states.PRINT_FAILED:
         service.void_unprinted(record, record.reason or why)
-        service.on_enqueued()
         return states.VOIDED
     if record.state == states.STORNO_REQUESTED:
         store.transition(txn, states.CONFIRMED, data={"recovery": True, "storno": "not done"})

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal, Protocol
@@ -151,6 +151,24 @@ class SaleService:
         self.clerk_confirms_print = clerk_confirms_print
         self.on_enqueued = on_enqueued or (lambda: None)
         self._lock = threading.Lock()
+        # A notice may be owed from before this process started: look once, then only after
+        # a notice failed to print, so a sale does not query the journal every time.
+        self._notices_maybe_owed = True
+
+    def move(
+        self,
+        txn: str,
+        to_state: str,
+        *,
+        data: Mapping[str, Any] | None = None,
+        updates: Mapping[str, Any] | None = None,
+        outbox: Sequence[OutboxMessage] = (),
+    ) -> TxnRecord:
+        """A store transition; when it queued advices, the forwarder is woken to send them now."""
+        record = self.store.transition(txn, to_state, data=data, updates=updates, outbox=outbox)
+        if outbox:
+            self.on_enqueued()
+        return record
 
     # -- quoting and validation ---------------------------------------------------------------
 
@@ -241,14 +259,14 @@ class SaleService:
             answer = self.host.provision(provision_request(record))
         except HostProtocolError as exc:
             # The host refused the request itself (4xx): it authorised nothing.
-            return self.store.transition(
+            return self.move(
                 record.txn,
                 states.DECLINED,
                 data={"reason_code": exc.host_code or "refused", "status": exc.status},
                 updates={"reason": str(exc)},
             )
         if answer.status == "approved":
-            return self.store.transition(
+            return self.move(
                 record.txn,
                 states.AUTHORIZED,
                 data={"auth_code": answer.auth_code},
@@ -258,7 +276,7 @@ class SaleService:
                 },
             )
         if answer.status == "declined":
-            return self.store.transition(
+            return self.move(
                 record.txn,
                 states.DECLINED,
                 data={"reason_code": answer.reason_code},
@@ -267,12 +285,12 @@ class SaleService:
         if not answer.may_have_reached_host:
             return self._offline_or_refuse(record, answer.error or "host unreachable")
         reason = f"{answer.error or 'no clear answer from the host'}; the sale is reversed"
-        return self.store.transition(
+        return self.move(
             record.txn,
             states.FAILED,
             data={"error": answer.error},
             updates={"reason": reason},
-            outbox=[OutboxMessage(states.REVERSAL, advice_payload(record, "reversal"))],
+            outbox=[OutboxMessage(states.REVERSAL, advice_payload(record, states.REVERSAL))],
         )
 
     def _offline_or_refuse(self, record: TxnRecord, why: str) -> TxnRecord:
@@ -281,14 +299,14 @@ class SaleService:
         try:
             self._check_offline_limits(record)
         except ProductNotOffline as refusal:
-            return self.store.transition(
+            return self.move(
                 record.txn,
                 states.DECLINED,
                 data={"reason_code": refusal.code, "host_error": why},
                 updates={"reason": str(refusal)},
             )
         log.info("host unreachable (%s): %s accepted offline", why, record.txn)
-        return self.store.transition(
+        return self.move(
             record.txn,
             states.OFFLINE_ACCEPTED,
             data={"host_error": why, "policy": product.offline.__dict__},
@@ -342,9 +360,11 @@ class SaleService:
     def void_unprinted(self, record: TxnRecord, reason: str) -> TxnRecord:
         """Cancel an authorised sale that never printed; the host is told unless offline."""
         outbox = (
-            [] if record.offline else [OutboxMessage(states.VOID, advice_payload(record, "void"))]
+            []
+            if record.offline
+            else [OutboxMessage(states.VOID, advice_payload(record, states.VOID))]
         )
-        return self.store.transition(
+        return self.move(
             record.txn,
             states.VOIDED,
             data={"reason": reason},
@@ -355,22 +375,19 @@ class SaleService:
     def _print_and_confirm(self, record: TxnRecord) -> SaleResult:
         printed_at = self.clock.now()
         doc = slips.render_sale(self.config, record, printed_at=printed_at)
-        record = self.store.transition(
-            record.txn, states.PRINTING, data={"printed_at": printed_at.isoformat()}
-        )
+        record = self.move(record.txn, states.PRINTING, data={"printed_at": printed_at.isoformat()})
         failure = self.print_proven(doc)
         if failure is not None:
             record = self.fail_print(record, failure)
             return self._result(record, state="print_failed", slip=doc)
         kind = states.OFFLINE_SALE if record.offline else states.CONFIRM
-        record = self.store.transition(
+        record = self.move(
             record.txn,
             states.CONFIRMED,
             data={"proof": "barrier" if self.printer.can_prove_print else "clerk"},
             updates={"printed_at": printed_at},
             outbox=[OutboxMessage(kind, advice_payload(record, kind, printed_at=printed_at))],
         )
-        self.on_enqueued()
         self.open_drawer(record)
         return self._result(record, slip=doc)
 
@@ -393,11 +410,10 @@ class SaleService:
 
     def fail_print(self, record: TxnRecord, failure: str) -> TxnRecord:
         """Slip not proven: void the sale, tell the host, and print a notice if the printer can."""
-        record = self.store.transition(
+        record = self.move(
             record.txn, states.PRINT_FAILED, data={"error": failure}, updates={"reason": failure}
         )
         record = self.void_unprinted(record, f"slip not printed: {failure}")
-        self.on_enqueued()
         self.print_failure_notice(record, failure)
         return record
 
@@ -413,6 +429,7 @@ class SaleService:
             self.printer.print_slip(doc)
         except PrinterError as exc:
             self.store.journal_event(record.txn, NOTICE_OWED, {"reason": reason, "error": str(exc)})
+            self._notices_maybe_owed = True
             return False
         self.store.journal_event(record.txn, NOTICE_PRINTED, {"reason": reason})
         return True
@@ -422,6 +439,9 @@ class SaleService:
 
         Stops at the first one that fails again: the printer is still not ready.
         """
+        if not self._notices_maybe_owed:
+            return 0
+        self._notices_maybe_owed = False
         since = self.clock.now() - timedelta(seconds=lookback_s)
         printed = 0
         for record in reversed(

@@ -350,14 +350,13 @@ class StornoService:
             self.print_not_completed(record, reason, refund)
             return self._outcome(record, attempt, "print_failed", None, error=failure, slip=doc)
         attempt = {**attempt, "outcome": "done", "printed_at": printed_at.isoformat()}
-        record = self.store.transition(
+        record = self.sales.move(
             record.txn,
             states.STORNOED,
             data={"clerk": attempt["clerk"], "reason": reason, "proof": "barrier"},
             updates={"details": {"storno": attempt}},
             outbox=[OutboxMessage(states.STORNO, storno_advice(record, attempt))],
         )
-        self.sales.on_enqueued()
         self.sales.open_drawer(record)
         return self._outcome(record, attempt, "stornoed", printed_at, slip=doc)
 

@@ -149,7 +149,7 @@ def register(main: click.Group) -> None:
             register_terminal,
         )
 
-        ports = DemoPorts(host=host_port, printer=printer_port, api=api_port)
+        ports = DemoPorts(host=host_port, printer=printer_port)
         where = (folder or DEFAULT_DIR).resolve()
         config = prepare_config(where, market, ports)
         register_terminal(where / "host.sqlite", config, datetime.now(UTC).isoformat())
