@@ -100,18 +100,25 @@ def create_app(kiosk: Kiosk, *, token: str) -> FastAPI:
 
     guard = [Depends(authorised)]
 
-    @app.get(f"{API_PREFIX}/status", dependencies=guard)
-    def status() -> dict[str, Any]:
-        """Queue depth, dead letters and offline exposure: what the status bar shows."""
-        store = kiosk.store
+    def status_body() -> dict[str, Any]:
+        # The status bar's snapshot (terminal.status), plus the outbox's details and the
+        # forwarder's circuit that `kiosk queue drain` and scripts read.
         return {
-            "terminal": kiosk.config.terminal.id,
-            "outbox": store.outbox_status(),
-            "offline_exposure": {
-                c: e.to_dict() for c, e in store.unforwarded_offline_exposure().items()
-            },
+            **kiosk.status.snapshot().to_dict(),
+            "outbox": kiosk.store.outbox_status(),
             "forwarder": kiosk.forwarder.state,
         }
+
+    @app.get(f"{API_PREFIX}/status", dependencies=guard)
+    def status() -> dict[str, Any]:
+        """Printer, host, queue, dead letters, offline exposure and what needs attention."""
+        return status_body()
+
+    @app.post(f"{API_PREFIX}/status/refresh", dependencies=guard)
+    def refresh_status() -> dict[str, Any]:
+        """Ask the host's health check now (the clerk's "check again"), then the status."""
+        kiosk.host_monitor.check_now()
+        return status_body()
 
     @app.get(f"{API_PREFIX}/quote", dependencies=guard)
     def quote(product: str, amount_minor: Annotated[int, Field(gt=0, le=10**12)]) -> dict[str, Any]:

@@ -113,6 +113,8 @@ class HostConfig:
     url: str
     connect_timeout_s: float
     read_timeout_s: float
+    #: How often the kiosk process asks the host's health check for the status bar.
+    health_interval_s: float = 5.0
 
 
 @dataclass(frozen=True)
@@ -533,7 +535,7 @@ def _printer(r: _Reader, data: Mapping[str, Any], terminal: TerminalConfig) -> P
 
 def _host(r: _Reader, data: Mapping[str, Any]) -> HostConfig:
     key = "host"
-    r.only(data, key, ("url", "connect_timeout", "read_timeout"))
+    r.only(data, key, ("url", "connect_timeout", "read_timeout", "health_interval"))
     url = r.string(data, key, "url", "http://127.0.0.1:8700")
     parts = urlsplit(url)
     try:
@@ -550,6 +552,7 @@ def _host(r: _Reader, data: Mapping[str, Any]) -> HostConfig:
         url=url.rstrip("/"),
         connect_timeout_s=r.duration(data, key, "connect_timeout", "3s"),
         read_timeout_s=r.duration(data, key, "read_timeout", "10s"),
+        health_interval_s=r.duration(data, key, "health_interval", "5s"),
     )
 
 

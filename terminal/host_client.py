@@ -18,7 +18,7 @@ does, with backoff), so a call never takes longer than its timeouts.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -271,6 +271,7 @@ class HostClient:
         read_timeout_s: float = 10.0,
         session: requests.Session | None = None,
         clock: Clock | None = None,
+        on_contact: Callable[[bool], None] | None = None,
     ) -> None:
         if connect_timeout_s <= 0 or read_timeout_s <= 0:
             raise ValueError("host timeouts must be positive: a call must never wait forever")
@@ -281,6 +282,9 @@ class HostClient:
         self.timeout = (connect_timeout_s, read_timeout_s)
         self.session = session or requests.Session()
         self.clock: Clock = clock or SystemClock()
+        #: Told after every request whether the host answered (below 500) or not (network
+        #: error, timeout, 5xx): the status bar learns of an outage from real traffic at once.
+        self.on_contact = on_contact
 
     # -- transport -----------------------------------------------------------------------
 
@@ -298,14 +302,24 @@ class HostClient:
         )
         if body is not None:
             headers["Content-Type"] = "application/json"
-        return self.session.request(
-            method,
-            self.base_url + path,
-            data=data if body is not None else None,
-            headers=headers,
-            timeout=self.timeout,
-            allow_redirects=False,
-        )
+        try:
+            response = self.session.request(
+                method,
+                self.base_url + path,
+                data=data if body is not None else None,
+                headers=headers,
+                timeout=self.timeout,
+                allow_redirects=False,
+            )
+        except requests.RequestException:
+            self._contact(False)
+            raise
+        self._contact(response.status_code < 500)
+        return response
+
+    def _contact(self, answered: bool) -> None:
+        if self.on_contact is not None:
+            self.on_contact(answered)
 
     def _unavailable(self, exc: requests.RequestException) -> str:
         if isinstance(exc, requests.Timeout):

@@ -30,6 +30,7 @@ from terminal.lookup import LookupService
 from terminal.recovery import RecoveryReport, recover
 from terminal.reprint import ReprintService
 from terminal.sale import ClerkConfirmsPrint, SaleService
+from terminal.status import HostMonitor, StatusBoard
 from terminal.storno import StornoService
 
 log = logging.getLogger(__name__)
@@ -119,6 +120,14 @@ class Kiosk:
             # The forwarder thread gets a client (and HTTP session) of its own: a requests
             # Session is not promised to be safe across threads.
             advice_host = host or host_client(config, self.clock)
+            # The status bar's view of the host: probed on its own thread (own client again),
+            # and told by every real call whether the host answered.
+            probe_host = host or host_client(config, self.clock)
+            self.host_monitor = HostMonitor(
+                probe_host.health, self.clock, interval_s=config.host.health_interval_s
+            )
+            self.host.on_contact = self.host_monitor.report
+            advice_host.on_contact = self.host_monitor.report
             f = config.forwarder
             self.forwarder = Forwarder(
                 self.store,
@@ -147,6 +156,7 @@ class Kiosk:
             self.recovery: RecoveryReport = recover(self.sales, self.stornos)
             # Built now, opened by start_devices(): a one-shot `kiosk sell` must not grab ports.
             self.devices = Devices(config, self.printer, clock=self.clock)
+            self.status = StatusBoard(self)
         except BaseException:
             self._release_lock()
             raise
@@ -194,6 +204,10 @@ class Kiosk:
     def start_forwarding(self) -> None:
         self.forwarder.start()
 
+    def start_monitoring(self) -> None:
+        """Ask the host's health check now and every ``[host] health_interval`` (status bar)."""
+        self.host_monitor.start()
+
     def start_devices(self, *, demo: bool = False) -> None:
         """Card reader, scanner and wedge input (and in the demo the fake reader) for the
         process that serves the counter screen."""
@@ -201,6 +215,7 @@ class Kiosk:
 
     def close(self) -> None:
         self.devices.stop()
+        self.host_monitor.stop()
         self.forwarder.stop()
         self.printer.close()
         self.store.close()

@@ -244,6 +244,7 @@ def _run(
         for txn, outcome in kiosk.recovery.settled.items():
             click.echo(f"recovered {txn}: {outcome}")
         kiosk.start_forwarding()
+        kiosk.start_monitoring()
         kiosk.start_devices(demo=demo)
         api = ApiServer(kiosk, host=bind, port=port).start()
         try:
