@@ -5,8 +5,9 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-# Debian packages the project needs: a TrueType font for slip images.
-DEB_PACKAGES := fonts-dejavu-core
+# Debian packages the project needs: a TrueType font for slip images, and the browser the
+# web UI's tests drive through Playwright (Debian's chromium: never `playwright install`).
+DEB_PACKAGES := fonts-dejavu-core chromium
 
 .PHONY: demo test lint typecheck unit bench system-deps venv clean
 
