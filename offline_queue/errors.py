@@ -73,6 +73,35 @@ class DuplicateMessage(StoreError):
         self.kind = kind
 
 
+class UnknownClerkNumber(StoreError, LookupError):
+    """No clerk with that number is kept in this store."""
+
+    code = "unknown_clerk"
+
+    def __init__(self, number: str) -> None:
+        super().__init__(f"no clerk number {number!r} at this terminal; list them first")
+        self.number = number
+
+
+class DuplicateClerk(StoreError):
+    """A clerk number is given once: it stays on every sale the clerk made."""
+
+    code = "clerk_exists"
+
+    def __init__(self, number: str) -> None:
+        super().__init__(
+            f"clerk number {number!r} is already taken (perhaps by a deactivated clerk); "
+            "choose another number"
+        )
+        self.number = number
+
+
+class PeriodChanged(StoreError):
+    """The period a Z report was about to close was closed meanwhile by another Z."""
+
+    code = "period_changed"
+
+
 class SchemaTooNew(StoreError):
     """The store file was written by a newer version of the terminal software."""
 
@@ -106,14 +135,17 @@ class StoreClosed(StoreError):
 
 
 __all__ = [
+    "DuplicateClerk",
     "DuplicateMessage",
     "IllegalTransition",
     "InvalidRecord",
     "JournalTampered",
+    "PeriodChanged",
     "SchemaTooNew",
     "StoreBusy",
     "StoreClosed",
     "StoreError",
+    "UnknownClerkNumber",
     "UnknownMessage",
     "UnknownTransaction",
 ]

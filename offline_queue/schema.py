@@ -132,8 +132,50 @@ _V2_TARGET_KEYS: Migration = (
     """,
 )
 
+_V3_CLERKS_PERIODS: Migration = (
+    # The clerks who sign in at this counter. ``pin_hash`` is a salted slow hash with its
+    # parameters (never the PIN); ``failures``/``locked_until`` count wrong PINs across
+    # restarts, so switching the kiosk off and on does not reset a lockout.
+    """
+    CREATE TABLE clerks (
+        number TEXT PRIMARY KEY
+            CHECK (length(number) BETWEEN 1 AND 6 AND number NOT GLOB '*[^0-9]*'),
+        name TEXT NOT NULL CHECK (length(name) > 0),
+        role TEXT NOT NULL CHECK (role IN ('clerk', 'supervisor')),
+        pin_hash TEXT NOT NULL,
+        active INTEGER NOT NULL DEFAULT 1 CHECK (active IN (0, 1)),
+        failures INTEGER NOT NULL DEFAULT 0 CHECK (failures >= 0),
+        locked_until TEXT,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    )
+    """,
+    # One row per printed Z report: the period it closed, as a range of journal events
+    # (after_seq, through_seq], and the figures its slip showed. A Z is final: no updates.
+    """
+    CREATE TABLE periods (
+        z_number INTEGER PRIMARY KEY CHECK (z_number >= 1),
+        after_seq INTEGER NOT NULL CHECK (after_seq >= 0),
+        through_seq INTEGER NOT NULL CHECK (through_seq >= after_seq),
+        period_from TEXT NOT NULL,
+        period_to TEXT NOT NULL,
+        clerk TEXT NOT NULL,
+        printed_at TEXT NOT NULL,
+        figures TEXT NOT NULL
+    )
+    """,
+    """
+    CREATE TRIGGER periods_no_update BEFORE UPDATE ON periods
+    BEGIN SELECT RAISE(ABORT, 'a Z report is final: its period cannot be changed'); END
+    """,
+    """
+    CREATE TRIGGER periods_no_delete BEFORE DELETE ON periods
+    BEGIN SELECT RAISE(ABORT, 'a Z report is final: its period cannot be deleted'); END
+    """,
+)
+
 #: Every migration, oldest first; the schema version is ``len(MIGRATIONS)``.
-MIGRATIONS: tuple[Migration, ...] = (_V1_CORE, _V2_TARGET_KEYS)
+MIGRATIONS: tuple[Migration, ...] = (_V1_CORE, _V2_TARGET_KEYS, _V3_CLERKS_PERIODS)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 #: The SQL that fills ``target_keys`` for one transaction; shared with migration 2.

@@ -23,19 +23,22 @@ import threading
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
 from offline_queue.clock import Clock, SystemClock
 from offline_queue.errors import (
+    DuplicateClerk,
     DuplicateMessage,
     IllegalTransition,
     InvalidRecord,
+    PeriodChanged,
     StoreBusy,
     StoreClosed,
     StoreError,
+    UnknownClerkNumber,
     UnknownMessage,
     UnknownTransaction,
 )
@@ -56,11 +59,16 @@ from offline_queue.schema import (
 )
 from offline_queue.schema import schema_version as read_schema_version
 from offline_queue.states import (
+    CONFIRMED,
+    FAILED,
     IN_BETWEEN_STATES,
     OFFLINE_ACCEPTED,
     OFFLINE_SALE,
+    PRINTING,
     RECORDED,
     SALE_STANDING_STATES,
+    STORNOED,
+    VOIDED,
     allowed_targets,
 )
 
@@ -74,6 +82,16 @@ UPDATABLE_FIELDS = frozenset({"auth_code", "reason", "printed_at", "offline", "d
 RESERVED_EVENT_PREFIXES = ("state:", "outbox:")
 RECORDED_EVENT = "recorded"
 REPRINT_EVENT = "reprint"
+#: Journal events of clerks all start with this; ``add_clerk`` writes ``clerk_added``.
+CLERK_EVENT_PREFIX = "clerk_"
+CLERK_ADDED_EVENT = "clerk_added"
+#: The journal event written with a Z report's ``periods`` row, in the same transaction.
+Z_REPORT_EVENT = "z_report"
+
+CLERK_ROLES = ("clerk", "supervisor")
+#: The clerk columns ``update_clerk(changes=...)`` may change.
+CLERK_UPDATABLE = frozenset({"pin_hash", "active", "failures", "locked_until"})
+_CLERK_NUMBER = re.compile(r"\A[0-9]{1,6}\Z")
 
 _TERMINAL_ID = re.compile(r"\A[0-9]{5}\Z")
 _TXN = re.compile(r"\A[0-9]{14}\Z")
@@ -208,6 +226,100 @@ class OfflineExposure:
             "total_minor": self.total_minor,
             "amount_minor": self.amount_minor,
             "oldest_created_at": self.oldest_created_at.isoformat(),
+        }
+
+
+@dataclass(frozen=True)
+class ClerkRecord:
+    """One clerk as stored; ``pin_hash`` is the encoded slow hash, never the PIN."""
+
+    number: str
+    name: str
+    role: str
+    pin_hash: str = field(repr=False)
+    active: bool = True
+    failures: int = 0
+    locked_until: datetime | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class SalesLine:
+    """Sales of one product in one currency whose slip printed in a period."""
+
+    product: str
+    currency: str
+    count: int
+    total_minor: int
+
+
+@dataclass(frozen=True)
+class CurrencyTotal:
+    """A count and an amount in one currency (stornos of a period)."""
+
+    currency: str
+    count: int
+    total_minor: int
+
+
+@dataclass(frozen=True)
+class PeriodFigures:
+    """What happened since the last Z report, read from the journal in one snapshot.
+
+    The period is the journal events ``(after_seq, through_seq]``: the journal is the one
+    total order of everything the terminal did, so a sale belongs to exactly one period even
+    when two events share a timestamp. ``z_number`` is the number the Z closing this period
+    gets if its slip prints.
+    """
+
+    z_number: int
+    after_seq: int
+    through_seq: int
+    period_from: datetime
+    period_to: datetime
+    sales: tuple[SalesLine, ...]
+    stornos: tuple[CurrencyTotal, ...]
+    failed_count: int
+    voided_count: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "z_number": self.z_number,
+            "after_seq": self.after_seq,
+            "through_seq": self.through_seq,
+            "period_from": self.period_from.isoformat(),
+            "period_to": self.period_to.isoformat(),
+            "sales": [vars(line) for line in self.sales],
+            "stornos": [vars(line) for line in self.stornos],
+            "failed_count": self.failed_count,
+            "voided_count": self.voided_count,
+        }
+
+
+@dataclass(frozen=True)
+class ZRecord:
+    """A printed Z report: the period it closed and the figures on its slip."""
+
+    z_number: int
+    after_seq: int
+    through_seq: int
+    period_from: datetime
+    period_to: datetime
+    clerk: str
+    printed_at: datetime
+    figures: dict[str, Any]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "z_number": self.z_number,
+            "after_seq": self.after_seq,
+            "through_seq": self.through_seq,
+            "period_from": self.period_from.isoformat(),
+            "period_to": self.period_to.isoformat(),
+            "clerk": self.clerk,
+            "printed_at": self.printed_at.isoformat(),
+            "figures": self.figures,
         }
 
 
@@ -861,6 +973,230 @@ class Store:
         finally:
             conn.close()
 
+    # -- clerks ----------------------------------------------------------------------------
+
+    def add_clerk(
+        self,
+        *,
+        number: str,
+        name: str,
+        role: str,
+        pin_hash: str,
+        data: Mapping[str, Any] | None = None,
+    ) -> ClerkRecord:
+        """Keep a new clerk and journal ``clerk_added`` (without the hash), all or nothing.
+
+        Numbers are never reused (:class:`DuplicateClerk`, deactivated clerks included): past
+        sales carry the number, and it must keep naming the same person.
+        """
+        _check_clerk_number(number)
+        if not isinstance(name, str) or not name.strip():
+            raise InvalidRecord("a clerk needs a name")
+        if role not in CLERK_ROLES:
+            raise InvalidRecord(f"clerk role must be one of {', '.join(CLERK_ROLES)}, not {role!r}")
+        _check_pin_hash(pin_hash)
+        extra = _json_object("data", data)
+        with self._write() as conn:
+            if conn.execute("SELECT 1 FROM clerks WHERE number = ?", (number,)).fetchone():
+                raise DuplicateClerk(number)
+            now = to_iso(self.clock.now())
+            conn.execute(
+                "INSERT INTO clerks (number, name, role, pin_hash, active, failures, "
+                "locked_until, created_at, updated_at) VALUES (?, ?, ?, ?, 1, 0, NULL, ?, ?)",
+                (number, name, role, pin_hash, now, now),
+            )
+            self._append_journal(
+                conn,
+                None,
+                CLERK_ADDED_EVENT,
+                {**extra, "clerk": number, "name": name, "role": role},
+            )
+            return self._clerk(conn, number)
+
+    def update_clerk(
+        self,
+        number: str,
+        event: str,
+        *,
+        data: Mapping[str, Any] | None = None,
+        changes: Mapping[str, Any] | None = None,
+    ) -> ClerkRecord:
+        """Change a clerk's row and journal ``event`` about it in one transaction.
+
+        ``changes`` may set ``pin_hash``, ``active`` (bool), ``failures`` (int) and
+        ``locked_until`` (aware datetime or None). The journal gets the changes except the
+        hash (``"pin": "changed"`` instead). An empty ``changes`` only journals the event
+        (signed out, sign-in refused while locked).
+        """
+        if not isinstance(event, str) or not event.startswith(CLERK_EVENT_PREFIX):
+            raise InvalidRecord(f"clerk events start with {CLERK_EVENT_PREFIX!r}, not {event!r}")
+        extra = _json_object("data", data)
+        columns, journal_changes = _clerk_changes(changes or {})
+        with self._write() as conn:
+            self._clerk(conn, number)
+            if columns:
+                columns["updated_at"] = to_iso(self.clock.now())
+                set_sql = ", ".join(f"{name} = ?" for name in columns)
+                conn.execute(
+                    f"UPDATE clerks SET {set_sql} WHERE number = ?", (*columns.values(), number)
+                )
+            entry = {**extra, "clerk": number}
+            if journal_changes:
+                entry["changes"] = journal_changes
+            self._append_journal(conn, None, event, entry)
+            return self._clerk(conn, number)
+
+    def get_clerk(self, number: str) -> ClerkRecord | None:
+        with self._lock:
+            try:
+                return self._clerk(self._live(), number)
+            except UnknownClerkNumber:
+                return None
+
+    def list_clerks(self) -> list[ClerkRecord]:
+        """Every clerk, deactivated ones too, in number order (2 before 10)."""
+        with self._lock:
+            rows = self._live().execute("SELECT * FROM clerks ORDER BY length(number), number")
+            return [_clerk_from_row(row) for row in rows]
+
+    def _clerk(self, conn: sqlite3.Connection, number: str) -> ClerkRecord:
+        row = conn.execute("SELECT * FROM clerks WHERE number = ?", (number,)).fetchone()
+        if row is None:
+            raise UnknownClerkNumber(number)
+        return _clerk_from_row(row)
+
+    # -- report periods --------------------------------------------------------------------
+
+    def period_figures(self) -> PeriodFigures:
+        """Sales, stornos, failures and voids since the last Z report, up to now.
+
+        A sale counts in the period whose journal holds its move from ``printing`` to
+        ``confirmed`` (its slip printed then), whatever happened to it later; a storno counts
+        where its ``stornoed`` event is, with the amount paid back. So a sale in one period
+        and its storno in the next each show once, where the money moved.
+        """
+        with self._read() as conn:
+            last = conn.execute(
+                "SELECT z_number, through_seq, period_to FROM periods "
+                "ORDER BY z_number DESC LIMIT 1"
+            ).fetchone()
+            head = conn.execute("SELECT seq FROM journal_head WHERE id = 1").fetchone()
+            through = int(head[0]) if head is not None else 0
+            now = self.clock.now()
+            if last is not None:
+                after, start, z_number = int(last[1]), from_iso(last[2]), int(last[0]) + 1
+            else:
+                first = conn.execute("SELECT at FROM journal ORDER BY seq LIMIT 1").fetchone()
+                after, start, z_number = 0, from_iso(first[0]) if first else now, 1
+            span = {"after": after, "through": through}
+            sales = tuple(
+                SalesLine(row[0], row[1], int(row[2]), int(row[3]))
+                for row in conn.execute(
+                    """
+                    SELECT t.product, t.currency, COUNT(*), SUM(t.total_minor)
+                    FROM journal AS j JOIN transactions AS t ON t.txn = j.txn
+                    WHERE j.seq > :after AND j.seq <= :through AND j.event = :event
+                      AND json_extract(j.data, '$.from') = :printing
+                    GROUP BY t.product, t.currency ORDER BY t.product, t.currency
+                    """,
+                    {**span, "event": state_event(CONFIRMED), "printing": PRINTING},
+                )
+            )
+            stornos = tuple(
+                CurrencyTotal(row[0], int(row[1]), int(row[2]))
+                for row in conn.execute(
+                    """
+                    SELECT t.currency, COUNT(*),
+                           SUM(COALESCE(json_extract(t.details, '$.storno.refund_minor'),
+                                        t.total_minor))
+                    FROM journal AS j JOIN transactions AS t ON t.txn = j.txn
+                    WHERE j.seq > :after AND j.seq <= :through AND j.event = :event
+                    GROUP BY t.currency ORDER BY t.currency
+                    """,
+                    {**span, "event": state_event(STORNOED)},
+                )
+            )
+            counts = {
+                row[0]: int(row[1])
+                for row in conn.execute(
+                    "SELECT event, COUNT(*) FROM journal WHERE seq > :after AND seq <= :through "
+                    "AND event IN (:failed, :voided) GROUP BY event",
+                    {**span, "failed": state_event(FAILED), "voided": state_event(VOIDED)},
+                )
+            }
+        return PeriodFigures(
+            z_number=z_number,
+            after_seq=after,
+            through_seq=through,
+            period_from=start,
+            period_to=max(now, start),
+            sales=sales,
+            stornos=stornos,
+            failed_count=counts.get(state_event(FAILED), 0),
+            voided_count=counts.get(state_event(VOIDED), 0),
+        )
+
+    def close_period(self, figures: PeriodFigures, *, clerk: str, printed_at: datetime) -> ZRecord:
+        """Keep the Z report whose slip printed: its number, its period and its figures.
+
+        Refuses (:class:`PeriodChanged`, nothing written) when another Z closed the period
+        since ``figures`` were read, so a number is never given twice and no event is counted
+        in two periods.
+        """
+        if not isinstance(clerk, str) or not clerk:
+            raise InvalidRecord("a Z report records the supervisor who printed it")
+        body = figures.to_dict()
+        with self._write() as conn:
+            last = conn.execute(
+                "SELECT z_number, through_seq FROM periods ORDER BY z_number DESC LIMIT 1"
+            ).fetchone()
+            expected = (0, 0) if last is None else (int(last[0]), int(last[1]))
+            if expected != (figures.z_number - 1, figures.after_seq):
+                raise PeriodChanged(
+                    f"Z report {expected[0]} closed this period meanwhile; nothing was kept. "
+                    "Print a new X or Z report for what happened since."
+                )
+            conn.execute(
+                "INSERT INTO periods (z_number, after_seq, through_seq, period_from, period_to, "
+                "clerk, printed_at, figures) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    figures.z_number,
+                    figures.after_seq,
+                    figures.through_seq,
+                    to_iso(figures.period_from),
+                    to_iso(figures.period_to),
+                    clerk,
+                    to_iso(printed_at),
+                    canonical_json(body),
+                ),
+            )
+            self._append_journal(
+                conn,
+                None,
+                Z_REPORT_EVENT,
+                {**body, "clerk": clerk, "printed_at": to_iso(printed_at)},
+            )
+            return self._z(conn, figures.z_number)
+
+    def last_z(self) -> ZRecord | None:
+        """The newest printed Z report, None before the first."""
+        reports = self.z_reports(limit=1)
+        return reports[0] if reports else None
+
+    def z_reports(self, *, limit: int = 100) -> list[ZRecord]:
+        """Printed Z reports, newest first."""
+        with self._lock:
+            rows = self._live().execute(
+                "SELECT * FROM periods ORDER BY z_number DESC LIMIT ?", (_limit(limit),)
+            )
+            return [_z_from_row(row) for row in rows]
+
+    def _z(self, conn: sqlite3.Connection, z_number: int) -> ZRecord:
+        row = conn.execute("SELECT * FROM periods WHERE z_number = ?", (z_number,)).fetchone()
+        if row is None:
+            raise StoreError(f"no Z report number {z_number} in this store")
+        return _z_from_row(row)
+
     # -- outbox ----------------------------------------------------------------------------
 
     def claim_due(self, *, limit: int, lease_s: float) -> list[OutboxRecord]:
@@ -1179,6 +1515,81 @@ def _txn_from_row(row: sqlite3.Row) -> TxnRecord:
     )
 
 
+def _check_clerk_number(number: object) -> None:
+    if not isinstance(number, str) or not _CLERK_NUMBER.match(number):
+        raise InvalidRecord(f"a clerk number is 1 to 6 digits, not {number!r}")
+
+
+def _check_pin_hash(pin_hash: object) -> None:
+    """A guard against keeping a PIN in clear: only an encoded ``scheme$...`` hash is taken."""
+    if (
+        not isinstance(pin_hash, str)
+        or "$" not in pin_hash
+        or pin_hash.replace("$", "").isdigit()
+        or len(pin_hash) < 32
+    ):
+        raise InvalidRecord("pin_hash must be an encoded slow hash (scheme$...), never the PIN")
+
+
+def _clerk_changes(changes: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Column values for the clerks row, and the same changes for the journal (no hash)."""
+    unknown = set(changes) - CLERK_UPDATABLE
+    if unknown:
+        raise InvalidRecord(
+            f"cannot change {', '.join(sorted(unknown))} of a clerk; "
+            f"changeable are {', '.join(sorted(CLERK_UPDATABLE))}"
+        )
+    columns: dict[str, Any] = {}
+    journal: dict[str, Any] = {}
+    if "pin_hash" in changes:
+        _check_pin_hash(changes["pin_hash"])
+        columns["pin_hash"] = changes["pin_hash"]
+        journal["pin"] = "changed"
+    if "active" in changes:
+        if not isinstance(changes["active"], bool):
+            raise InvalidRecord(f"active must be True or False, not {changes['active']!r}")
+        columns["active"] = int(changes["active"])
+        journal["active"] = changes["active"]
+    if "failures" in changes:
+        failures = changes["failures"]
+        if isinstance(failures, bool) or not isinstance(failures, int) or failures < 0:
+            raise InvalidRecord(f"failures must be a count, not {failures!r}")
+        columns["failures"] = journal["failures"] = failures
+    if "locked_until" in changes:
+        until = changes["locked_until"]
+        if until is not None and not isinstance(until, datetime):
+            raise InvalidRecord(f"locked_until must be an aware datetime or None, not {until!r}")
+        columns["locked_until"] = journal["locked_until"] = None if until is None else to_iso(until)
+    return columns, journal
+
+
+def _clerk_from_row(row: sqlite3.Row) -> ClerkRecord:
+    return ClerkRecord(
+        number=row["number"],
+        name=row["name"],
+        role=row["role"],
+        pin_hash=row["pin_hash"],
+        active=bool(row["active"]),
+        failures=int(row["failures"]),
+        locked_until=_opt_from_iso(row["locked_until"]),
+        created_at=from_iso(row["created_at"]),
+        updated_at=from_iso(row["updated_at"]),
+    )
+
+
+def _z_from_row(row: sqlite3.Row) -> ZRecord:
+    return ZRecord(
+        z_number=int(row["z_number"]),
+        after_seq=int(row["after_seq"]),
+        through_seq=int(row["through_seq"]),
+        period_from=from_iso(row["period_from"]),
+        period_to=from_iso(row["period_to"]),
+        clerk=row["clerk"],
+        printed_at=from_iso(row["printed_at"]),
+        figures=json.loads(row["figures"]),
+    )
+
+
 def _message_from_row(row: sqlite3.Row) -> OutboxRecord:
     return OutboxRecord(
         message_id=row["message_id"],
@@ -1205,16 +1616,26 @@ def is_transaction_number(value: str) -> bool:
 
 
 __all__ = [
+    "CLERK_ADDED_EVENT",
+    "CLERK_EVENT_PREFIX",
+    "CLERK_ROLES",
+    "CLERK_UPDATABLE",
     "OUTBOX_STATES",
     "RECORDED_EVENT",
     "REPRINT_EVENT",
     "UPDATABLE_FIELDS",
+    "Z_REPORT_EVENT",
+    "ClerkRecord",
+    "CurrencyTotal",
     "OfflineExposure",
     "OutboxMessage",
     "OutboxRecord",
     "OutboxState",
+    "PeriodFigures",
+    "SalesLine",
     "Store",
     "TxnRecord",
+    "ZRecord",
     "from_iso",
     "is_transaction_number",
     "state_event",

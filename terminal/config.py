@@ -128,6 +128,32 @@ class ForwarderConfig:
 
 
 @dataclass(frozen=True)
+class ClerksConfig:
+    """Sign-in at the counter (``[clerks]``): lockout after wrong PINs, screen auto-lock."""
+
+    #: wrong PINs in a row before the clerk's sign-in is locked
+    max_failures: int = 5
+    #: how long that lock lasts (a supervisor can unlock sooner)
+    lockout_s: float = 15 * 60.0
+    #: inactivity after which the counter screen locks (the web UI enforces it)
+    auto_lock_s: float = 2 * 60.0
+
+
+@dataclass(frozen=True)
+class ApiConfig:
+    """The local API (``[api]``); ``token`` is what the shop's till sends as a Bearer token.
+
+    ``None``: the kiosk process makes up a token per run and publishes it in its lock file
+    (enough for ``kiosk`` commands on this machine, not for a till).
+    """
+
+    token: str | None = None
+
+    def __repr__(self) -> str:  # a Bearer token opens the till's API: keep it out of logs
+        return f"ApiConfig(token={'<hidden>' if self.token else None})"
+
+
+@dataclass(frozen=True)
 class SerialDeviceConfig:
     """A serial input device (``[scanner]``): pyserial port or URL and line settings."""
 
@@ -161,6 +187,8 @@ class KioskConfig:
     #: Serial card reader and scanner; ``None`` when the table or its ``url`` is left out.
     reader: ReaderConfig | None = None
     scanner: SerialDeviceConfig | None = None
+    clerks: ClerksConfig = field(default_factory=ClerksConfig)
+    api: ApiConfig = field(default_factory=ApiConfig)
 
     def product(self, product_id: str) -> ProductConfig:
         """The product, or :class:`UnknownProduct` naming the ones this terminal sells."""
@@ -192,6 +220,12 @@ class KioskConfig:
             "host": self.host.url,
             "reader": self.reader.url if self.reader else None,
             "scanner": self.scanner.url if self.scanner else None,
+            "clerks": {
+                "max_failures": self.clerks.max_failures,
+                "lockout_s": self.clerks.lockout_s,
+                "auto_lock_s": self.clerks.auto_lock_s,
+            },
+            "api_token": "set" if self.api.token else "per run",
             "products": [
                 {
                     "id": p.id,
@@ -910,6 +944,38 @@ def _reader(r: _Reader, data: Mapping[str, Any]) -> ReaderConfig | None:
     )
 
 
+def _clerks(r: _Reader, data: Mapping[str, Any]) -> ClerksConfig:
+    key = "clerks"
+    r.only(data, key, ("max_failures", "lockout", "auto_lock"))
+    return ClerksConfig(
+        max_failures=r.integer(data, key, "max_failures", 5, 1, 100),
+        lockout_s=r.duration(data, key, "lockout", "15m"),
+        auto_lock_s=r.duration(data, key, "auto_lock", "2m"),
+    )
+
+
+#: What ``kiosk init`` writes in place of the token placeholder: 43 URL-safe characters.
+API_TOKEN_PLACEHOLDER = "@API_TOKEN@"
+_API_TOKEN = re.compile(r"[A-Za-z0-9_.~+/=-]{32,256}")
+
+
+def _api(r: _Reader, data: Mapping[str, Any]) -> ApiConfig:
+    r.only(data, "api", ("token",))
+    if "token" not in data:
+        return ApiConfig()
+    token = data["token"]
+    if not isinstance(token, str) or not _API_TOKEN.fullmatch(token):
+        # Never echo the token: the message may end up in a log or on a screen.
+        length = len(token) if isinstance(token, str) else 0
+        raise ConfigError(
+            f"{r.path}: api.token (a value of {length} characters, not shown) is not allowed: "
+            "write at least 32 letters, digits or -_ (`kiosk init` writes a random one), or "
+            "leave it out for a token made up per run.",
+            key="api.token",
+        )
+    return ApiConfig(token=token)
+
+
 _KNOWN_SECTIONS = (
     "terminal",
     "store",
@@ -919,6 +985,8 @@ _KNOWN_SECTIONS = (
     "products",
     "reader",
     "scanner",
+    "clerks",
+    "api",
 )
 
 
@@ -962,6 +1030,8 @@ def load_config(path: Path) -> KioskConfig:
     }
     reader = _reader(r, r.table(data, "", "reader"))
     scanner = _serial_device(r, r.table(data, "", "scanner"), "scanner")
+    clerks = _clerks(r, r.table(data, "", "clerks"))
+    api = _api(r, r.table(data, "", "api"))
     sections = {name: value for name, value in data.items() if name not in _KNOWN_SECTIONS}
     return KioskConfig(
         path=path,
@@ -974,6 +1044,8 @@ def load_config(path: Path) -> KioskConfig:
         sections=MappingProxyType(sections),
         reader=reader,
         scanner=scanner,
+        clerks=clerks,
+        api=api,
     )
 
 
@@ -993,7 +1065,7 @@ def preset_text(market: str) -> str:
 def write_preset(
     path: Path, market: str, terminal_id: str | None = None, force: bool = False
 ) -> Path:
-    """Write a working kiosk.toml for ``market`` with a fresh signing key.
+    """Write a working kiosk.toml for ``market`` with a fresh signing key and API token.
 
     Refuses to replace an existing file unless ``force``: the old key may be registered with
     the host, and a new one would make every request fail.
@@ -1017,6 +1089,7 @@ def write_preset(
         preset_text(market)
         .replace("@TERMINAL_ID@", terminal_id)
         .replace("@TERMINAL_KEY@", secrets.token_hex(32))
+        .replace(API_TOKEN_PLACEHOLDER, secrets.token_urlsafe(32))
     )
     folder = path.parent if str(path.parent) else Path(".")
     try:
@@ -1029,7 +1102,7 @@ def write_preset(
     try:
         with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
             handle.write(text)
-        os.chmod(temporary, 0o600)  # it holds the signing key
+        os.chmod(temporary, 0o600)  # it holds the signing key and the API token
         load_config(Path(temporary))  # a preset that does not load must never be installed
         os.replace(temporary, path)
     except OSError as exc:
@@ -1048,6 +1121,8 @@ __all__ = [
     "LANGUAGES",
     "MARKETS",
     "PRINTER_SCHEMES",
+    "ApiConfig",
+    "ClerksConfig",
     "ForwarderConfig",
     "HostConfig",
     "KioskConfig",
