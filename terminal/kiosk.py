@@ -22,12 +22,14 @@ from drivers.printer.base import ReceiptPrinter
 from offline_queue.clock import Clock, SystemClock
 from offline_queue.forwarder import Forwarder
 from offline_queue.store import Store
+from terminal.clerks import ClerkBook
 from terminal.config import KioskConfig
 from terminal.devices import Devices
 from terminal.errors import KioskError
 from terminal.host_client import HostClient
 from terminal.lookup import LookupService
 from terminal.recovery import RecoveryReport, recover
+from terminal.reports import ReportService
 from terminal.reprint import ReprintService
 from terminal.sale import ClerkConfirmsPrint, SaleService
 from terminal.status import HostMonitor, StatusBoard
@@ -153,6 +155,14 @@ class Kiosk:
             self.stornos = StornoService(self.sales, self.host)
             self.reprints = ReprintService(self.sales)
             self.lookups = LookupService(self.store, self.host)
+            self.clerks = ClerkBook(
+                self.store,
+                self.clock,
+                max_failures=config.clerks.max_failures,
+                lockout_s=config.clerks.lockout_s,
+                timezone=config.terminal.timezone,
+            )
+            self.reports = ReportService(self.sales, self.clerks)
             self.recovery: RecoveryReport = recover(self.sales, self.stornos)
             # Built now, opened by start_devices(): a one-shot `kiosk sell` must not grab ports.
             self.devices = Devices(config, self.printer, clock=self.clock)

@@ -1,0 +1,339 @@
+"""X and Z reports: what the counter took since the period began, printed through the barrier.
+
+An X report shows the running totals and leaves the period open. A Z report closes it, and is
+slip first like a sale: its number (1, 2, 3, ...) is allocated, and the period closed, only in
+the store transaction that follows the printer's proof that the Z slip came out. A Z whose slip
+did not print leaves the period open and its number unused, so the next Z prints the same
+number over the same (and later) figures.
+
+The period is a range of journal events (see ``Store.period_figures``): sales count where their
+slip printed, stornos where the storno slip printed, so a sale before a Z and its storno after
+it each show once, in the period the money moved. Cash in the drawer is the cash kept for
+those sales (what the customer paid, change already handed back) less the cash paid back for
+those stornos; the drawer starts every period at zero (no float is configured: the clerk counts
+the float separately).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from offline_queue.store import PeriodFigures
+from printer_templates.context import CurrencyCount, ReportLine, ReportSlip
+from printer_templates.document import SlipDocument
+from printer_templates.preview import slip_to_text
+from printer_templates.render import render_slip
+from terminal import slips
+from terminal.clerks import ClerkBook, SupervisorRequired
+from terminal.errors import InvalidInput
+from terminal.sale import SaleService
+
+#: Journal events of reports besides the store's own ``z_report`` (written with the period).
+X_REPORT_EVENT = "x_report"
+Z_NOT_PRINTED_EVENT = "z_report_not_printed"
+
+REPORT_TEMPLATES = {"X": "report_x", "Z": "report_z"}
+
+
+class ReportNotAllowed(SupervisorRequired):
+    """A Z report closes the period: only an active supervisor may print one."""
+
+    code = "supervisor_required"
+
+
+class InvalidReportKind(InvalidInput):
+    code = "invalid_report_kind"
+
+
+@dataclass(frozen=True)
+class ReportOutcome:
+    """A report as printed (or not), with the figures, so a screen can show it as well."""
+
+    kind: str
+    printed: bool
+    z_number: int | None
+    period_from: datetime
+    period_to: datetime
+    lines: tuple[ReportLine, ...]
+    stornos: tuple[CurrencyCount, ...]
+    cash_in_drawer: tuple[CurrencyCount, ...]
+    failed_count: int
+    voided_count: int
+    slip_text: str
+    message: str
+    #: "printed" | "not_printed" | "preview" (figures shown on screen, nothing printed)
+    code: str
+    #: why the slip did not print, in the printer driver's words (None when it printed)
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.printed
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "printed": self.printed,
+            "z_number": self.z_number,
+            "period_from": self.period_from.isoformat(),
+            "period_to": self.period_to.isoformat(),
+            "lines": [
+                {
+                    "product": line.product,
+                    "product_name": line.product_name,
+                    "currency": line.currency,
+                    "count": line.count,
+                    "total_minor": line.total_minor,
+                }
+                for line in self.lines
+            ],
+            "stornos": [_count_dict(c) for c in self.stornos],
+            "cash_in_drawer": [_count_dict(c) for c in self.cash_in_drawer],
+            "failed_count": self.failed_count,
+            "voided_count": self.voided_count,
+            "slip_text": self.slip_text,
+            "message": self.message,
+            "code": self.code,
+            "error": self.error,
+        }
+
+
+def _count_dict(count: CurrencyCount) -> dict[str, Any]:
+    return {"currency": count.currency, "count": count.count, "total_minor": count.total_minor}
+
+
+class ReportService:
+    """X and Z reports of this terminal; prints through the sale service's barrier and lock."""
+
+    def __init__(self, sales: SaleService, clerks: ClerkBook) -> None:
+        self.sales = sales
+        self.clerks = clerks
+        self.store = sales.store
+        self.config = sales.config
+        self.clock = sales.clock
+
+    # -- figures ------------------------------------------------------------------------------
+
+    def _lines(self, figures: PeriodFigures) -> tuple[ReportLine, ...]:
+        """Sales per product and currency, in the order kiosk.toml lists the products."""
+        order = {product: index for index, product in enumerate(self.config.products)}
+        language = self.config.printer.language
+        lines = [
+            ReportLine(
+                product=line.product,
+                currency=line.currency,
+                count=line.count,
+                total_minor=line.total_minor,
+                product_name=(
+                    self.config.products[line.product].name.get(language)
+                    if line.product in self.config.products
+                    else None
+                ),
+            )
+            for line in figures.sales
+        ]
+        lines.sort(key=lambda x: (order.get(x.product, len(order)), x.product, x.currency))
+        return tuple(lines)
+
+    def _drawer(self, figures: PeriodFigures) -> tuple[CurrencyCount, ...]:
+        """Per currency: cash kept for sales less cash paid back for stornos, this period.
+
+        Every currency the terminal sells in is listed, at zero when nothing moved, so the
+        clerk sees an explicit 0 rather than a missing line.
+        """
+        amounts: dict[str, int] = {p.currency: 0 for p in self.config.products.values()}
+        moves: dict[str, int] = dict.fromkeys(amounts, 0)
+        for line in figures.sales:
+            amounts[line.currency] = amounts.get(line.currency, 0) + line.total_minor
+            moves[line.currency] = moves.get(line.currency, 0) + line.count
+        for storno in figures.stornos:
+            amounts[storno.currency] = amounts.get(storno.currency, 0) - storno.total_minor
+            moves[storno.currency] = moves.get(storno.currency, 0) + storno.count
+        return tuple(CurrencyCount(c, moves[c], amounts[c]) for c in sorted(amounts))
+
+    def cash_in_drawer(self) -> dict[str, int]:
+        """Currency -> minor units the drawer should hold from this period's sales and stornos."""
+        return {c.currency: c.total_minor for c in self._drawer(self.store.period_figures())}
+
+    def cash_summary(self) -> dict[str, Any]:
+        """Cash in the drawer with the period it covers (for ``GET /cash`` and ``kiosk cash``)."""
+        figures = self.store.period_figures()
+        return {
+            "period_from": figures.period_from.isoformat(),
+            "period_to": figures.period_to.isoformat(),
+            "cash_in_drawer": {c.currency: c.total_minor for c in self._drawer(figures)},
+        }
+
+    # -- rendering ----------------------------------------------------------------------------
+
+    def _render(
+        self, kind: str, figures: PeriodFigures, printed_at: datetime
+    ) -> tuple[SlipDocument, ReportSlip]:
+        context = ReportSlip(
+            header=slips.header(self.config, printed_at),
+            kind=kind,
+            period_from=figures.period_from,
+            period_to=figures.period_to,
+            lines=self._lines(figures),
+            stornos=tuple(
+                CurrencyCount(s.currency, s.count, s.total_minor) for s in figures.stornos
+            ),
+            cash_in_drawer=self._drawer(figures),
+            failed_count=figures.failed_count,
+            voided_count=figures.voided_count,
+            z_number=figures.z_number if kind == "Z" else None,
+        )
+        doc = render_slip(
+            REPORT_TEMPLATES[kind],
+            context,
+            language=self.config.printer.language,
+            locale=self.config.terminal.locale,
+        )
+        return doc, context
+
+    def _outcome(
+        self,
+        context: ReportSlip,
+        doc: SlipDocument,
+        *,
+        printed: bool,
+        z_number: int | None,
+        message: str,
+        code: str,
+        error: str | None = None,
+    ) -> ReportOutcome:
+        return ReportOutcome(
+            kind=context.kind,
+            printed=printed,
+            z_number=z_number,
+            period_from=context.period_from,
+            period_to=context.period_to,
+            lines=context.lines,
+            stornos=context.stornos,
+            cash_in_drawer=context.cash_in_drawer,
+            failed_count=context.failed_count,
+            voided_count=context.voided_count,
+            slip_text=slip_to_text(doc, width=self.config.printer.width),
+            message=message,
+            code=code,
+            error=error,
+        )
+
+    # -- the reports --------------------------------------------------------------------------
+
+    def preview(self, kind: str = "X") -> ReportOutcome:
+        """The report's figures and slip text, nothing printed and nothing closed."""
+        kind = str(kind).upper()
+        if kind not in REPORT_TEMPLATES:
+            raise InvalidReportKind(f"A report is X (running totals) or Z (closing), not {kind!r}.")
+        figures = self.store.period_figures()
+        doc, context = self._render(kind, figures, self.clock.now())
+        return self._outcome(
+            context,
+            doc,
+            printed=False,
+            z_number=context.z_number,
+            message="Preview only: nothing was printed and the period stays open.",
+            code="preview",
+        )
+
+    def x_report(self, *, clerk: str | None) -> ReportOutcome:
+        """Print the running totals; the period stays open whether or not the slip printed."""
+        with self.sales.counter_lock:
+            figures = self.store.period_figures()
+            doc, context = self._render("X", figures, self.clock.now())
+            failure = self.sales.print_proven(doc)
+            self.store.journal_event(
+                None,
+                X_REPORT_EVENT,
+                {
+                    "clerk": clerk,
+                    "printed": failure is None,
+                    "error": failure,
+                    "after_seq": figures.after_seq,
+                    "through_seq": figures.through_seq,
+                },
+            )
+        if failure is not None:
+            return self._outcome(
+                context,
+                doc,
+                printed=False,
+                z_number=None,
+                message=(
+                    "The X report did not print. Nothing changed: fix the printer (paper, "
+                    "cover), then print it again."
+                ),
+                code="not_printed",
+                error=failure,
+            )
+        return self._outcome(
+            context,
+            doc,
+            printed=True,
+            z_number=None,
+            message="X report printed. The period stays open: go on selling.",
+            code="printed",
+        )
+
+    def z_report(self, *, clerk: str) -> ReportOutcome:
+        """Close the period, slip first; only an active supervisor may (API callers too)."""
+        try:
+            supervisor = self.clerks.require_supervisor(clerk, to="print the Z report")
+        except SupervisorRequired:
+            raise ReportNotAllowed(
+                "Only a supervisor may print the Z report: it closes the period. Ask a "
+                "supervisor to sign in and print it (an X report shows the totals and closes "
+                "nothing)."
+            ) from None
+        with self.sales.counter_lock:
+            figures = self.store.period_figures()
+            printed_at = self.clock.now()
+            doc, context = self._render("Z", figures, printed_at)
+            failure = self.sales.print_proven(doc)
+            if failure is not None:
+                self.store.journal_event(
+                    None,
+                    Z_NOT_PRINTED_EVENT,
+                    {"clerk": supervisor.number, "z_number": figures.z_number, "error": failure},
+                )
+                return self._outcome(
+                    context,
+                    doc,
+                    printed=False,
+                    z_number=None,
+                    message=(
+                        "The Z report did not print, so the period is NOT closed and number "
+                        f"{figures.z_number} was not used. Throw away any half-printed slip, "
+                        "fix the printer (paper, cover), then print the Z report again."
+                    ),
+                    code="not_printed",
+                    error=failure,
+                )
+            record = self.store.close_period(
+                figures, clerk=supervisor.number, printed_at=printed_at
+            )
+        return self._outcome(
+            context,
+            doc,
+            printed=True,
+            z_number=record.z_number,
+            message=(
+                f"Z report No. {record.z_number} printed: the period is closed. Count the cash "
+                "in the drawer against the slip and keep the slip."
+            ),
+            code="printed",
+        )
+
+
+__all__ = [
+    "REPORT_TEMPLATES",
+    "X_REPORT_EVENT",
+    "Z_NOT_PRINTED_EVENT",
+    "InvalidReportKind",
+    "ReportNotAllowed",
+    "ReportOutcome",
+    "ReportService",
+]
