@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from drivers.errors import PrinterError
 from offline_queue.errors import StoreError, UnknownTransaction
+from terminal.clerks import api_clerk
 from terminal.errors import KioskError
 from terminal.kiosk import Kiosk
 from terminal.sale import SaleRequest
@@ -29,7 +30,7 @@ API_PREFIX = "/api/v1"
 
 #: Modules under ``terminal.routes`` that add endpoints; each has ``router(kiosk) -> APIRouter``.
 #: Their errors are the named exceptions handled here, so every area answers alike.
-ROUTE_MODULES = ("storno", "devices")
+ROUTE_MODULES = ("storno", "devices", "reports", "clerks")
 
 
 class SellBody(BaseModel):
@@ -126,7 +127,10 @@ def create_app(kiosk: Kiosk, *, token: str) -> FastAPI:
 
     @app.post(f"{API_PREFIX}/sales", dependencies=guard)
     def sell(body: SellBody) -> JSONResponse:
-        result = kiosk.sales.sell(SaleRequest(**body.model_dump()))
+        """A sale; without ``clerk`` it is recorded as clerk "api" (the till holds the token)."""
+        fields = body.model_dump()
+        fields["clerk"] = api_clerk(body.clerk)
+        result = kiosk.sales.sell(SaleRequest(**fields))
         return JSONResponse(status_code=200 if result.ok else 409, content=result.to_dict())
 
     @app.get(f"{API_PREFIX}/transactions/{{txn}}", dependencies=guard)
@@ -162,7 +166,9 @@ class ApiServer:
         import uvicorn
 
         self.kiosk = kiosk
-        self.token = secrets.token_urlsafe(32)
+        # kiosk.toml's [api] token, so the shop's till can be configured with it once; else
+        # one made up for this run (kiosk commands read it from the lock file either way).
+        self.token = kiosk.config.api.token or secrets.token_urlsafe(32)
         self.app = create_app(kiosk, token=self.token)
         self._server = uvicorn.Server(
             uvicorn.Config(self.app, host=host, port=port, log_level="warning", access_log=False)

@@ -40,6 +40,12 @@ from terminal.errors import InvalidInput, KioskError
 #: (those are digits), so it cannot be mistaken for a person.
 API_CLERK = "api"
 
+
+def api_clerk(clerk: str | None) -> str:
+    """The clerk to record for a sale that came through the API: the one named, else "api"."""
+    return (clerk or "").strip() or API_CLERK
+
+
 #: Journal events (the store journals them with the change they describe).
 CLERK_ADDED = CLERK_ADDED_EVENT
 PIN_CHANGED = "clerk_pin_changed"
@@ -504,6 +510,7 @@ __all__ = [
     "SignInRefused",
     "SupervisorRequired",
     "UnknownClerk",
+    "api_clerk",
     "hash_pin",
     "needs_rehash",
     "verify_pin",

@@ -13,9 +13,18 @@ from pathlib import Path
 from drivers.virtual_printer import VirtualPrinter
 from hostsim.server import HostServer
 from hostsim.store import HostStore
+from offline_queue.clock import SystemClock
+from offline_queue.store import Store
+from terminal.clerks import ClerkBook, Role
 from terminal.config import KioskConfig, load_config, write_preset
 
 DEFAULT_DIR = Path("var/demo")
+
+#: The demo's clerks, so the counter screen can be used at once: (number, name, PIN, role).
+DEMO_CLERKS: tuple[tuple[str, str, str, str], ...] = (
+    ("1", "Ana", "1111", Role.SUPERVISOR.value),
+    ("2", "Bor", "2222", Role.CLERK.value),
+)
 
 
 @dataclass(frozen=True)
@@ -46,6 +55,22 @@ def register_terminal(host_db: Path, config: KioskConfig, at: str) -> None:
         store.add_terminal(config.terminal.id, config.terminal.key, at)
     finally:
         store.close()
+
+
+def seed_demo_clerks(config: KioskConfig) -> list[tuple[str, str, str, str]]:
+    """Add the demo's clerks that are missing (before the kiosk starts); returns them all.
+
+    Opens the store directly: the kiosk process is not running yet, so nothing else writes it.
+    A clerk whose number exists is left as it is (its PIN may have been changed on purpose).
+    """
+    clock = SystemClock()
+    with Store(config.store.path, terminal_id=config.terminal.id, clock=clock) as store:
+        c = config.clerks
+        book = ClerkBook(store, clock, max_failures=c.max_failures, lockout_s=c.lockout_s)
+        for number, name, pin, role in DEMO_CLERKS:
+            if book.get(number) is None:
+                book.add(number, name, pin, role)
+    return list(DEMO_CLERKS)
 
 
 class DemoPeers:
@@ -85,6 +110,12 @@ def how_to_sell(config: KioskConfig, peers: DemoPeers, api_url: str) -> str:
             f"  local API      : {api_url}",
             f"  slips appear in: {peers.slips_dir}/",
             "",
+            "Sign in on the counter screen: "
+            + ", ".join(
+                f"clerk {n} PIN {pin} ({name}, {role})" for n, name, pin, role in DEMO_CLERKS
+            )
+            + ".",
+            "",
             "Sell from another shell:",
             f"  .venv/bin/kiosk --config {cfg} sell {example} --json",
             "See what the host holds:",
@@ -96,9 +127,11 @@ def how_to_sell(config: KioskConfig, peers: DemoPeers, api_url: str) -> str:
 
 __all__ = [
     "DEFAULT_DIR",
+    "DEMO_CLERKS",
     "DemoPeers",
     "DemoPorts",
     "how_to_sell",
     "prepare_config",
     "register_terminal",
+    "seed_demo_clerks",
 ]

@@ -13,7 +13,17 @@ from pathlib import Path
 import click
 
 #: Modules under ``terminal.cli`` that add commands to :func:`main`; each has ``register(main)``.
-COMMAND_MODULES = ("config", "store", "printer", "slip", "sale", "reader", "storno")
+COMMAND_MODULES = (
+    "config",
+    "store",
+    "printer",
+    "slip",
+    "sale",
+    "reader",
+    "storno",
+    "clerk",
+    "report",
+)
 
 
 class CliContext:

@@ -17,6 +17,7 @@ from typing import Any
 
 import click
 
+from terminal.clerks import api_clerk
 from terminal.cli import CliContext
 from terminal.cli.common import call_running_kiosk, through_kiosk
 from terminal.cli.common import fail as _fail
@@ -147,12 +148,14 @@ def register(main: click.Group) -> None:
             how_to_sell,
             prepare_config,
             register_terminal,
+            seed_demo_clerks,
         )
 
         ports = DemoPorts(host=host_port, printer=printer_port)
         where = (folder or DEFAULT_DIR).resolve()
         config = prepare_config(where, market, ports)
         register_terminal(where / "host.sqlite", config, datetime.now(UTC).isoformat())
+        seed_demo_clerks(config)
         peers = DemoPeers(where, ports).start()
         try:
             _run(
@@ -198,10 +201,12 @@ def register(main: click.Group) -> None:
 
 
 def _sell(config: KioskConfig, body: dict[str, Any]) -> dict[str, Any]:
+    # Without --clerk the sale is recorded as clerk "api", in process as through the API.
+    local = {**body, "clerk": api_clerk(body.get("clerk"))}
     _, answer = through_kiosk(
         config,
         ("POST", "/api/v1/sales", {"json": body}),
-        lambda kiosk: kiosk.sales.sell(SaleRequest(**body)).to_dict(),
+        lambda kiosk: kiosk.sales.sell(SaleRequest(**local)).to_dict(),
         forward=True,
     )
     return answer

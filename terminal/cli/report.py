@@ -1,0 +1,117 @@
+"""``kiosk report x|z`` and ``kiosk cash``: the period's totals, closing it, the drawer's cash.
+
+Through the running kiosk's API when one runs (it owns the printer), else in this process.
+``report x|z`` exit 0 only when the slip printed, 3 when it did not (a Z then closed nothing),
+1 when refused (a Z needs a supervisor's number).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+import click
+
+from terminal.cli import CliContext
+from terminal.cli.common import fail, load, through_kiosk
+from terminal.cli.sale import EXIT_NOT_SOLD
+from terminal.config import KioskConfig
+from terminal.errors import KioskError
+from terminal.kiosk import Kiosk
+from terminal.money import Money
+
+JSON_OPTION = click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+
+
+def _report(
+    config: KioskConfig,
+    as_json: bool,
+    api_call: tuple[str, str, dict[str, Any]],
+    local: Any,
+) -> None:
+    try:
+        _, outcome = through_kiosk(config, api_call, local)
+    except KioskError as exc:
+        fail(str(exc), as_json=as_json, code=exc.code)
+    if as_json:
+        click.echo(json.dumps(outcome, ensure_ascii=False))
+    else:
+        click.echo(outcome["slip_text"], nl=False)
+        if outcome.get("error"):
+            click.echo(f"error: {outcome['error']}")
+        click.echo(outcome["message"])
+    if outcome.get("code") == "not_printed":
+        sys.exit(EXIT_NOT_SOLD)
+
+
+def register(main: click.Group) -> None:
+    existing = main.commands.get("report")
+    if isinstance(existing, click.Group):
+        report = existing
+    else:
+        report = click.Group("report", help="X (running totals) and Z (closing) reports.")
+        main.add_command(report)
+
+    @report.command("x")
+    @click.option("--clerk", default=None, help="Clerk number asking for it (journalled).")
+    @click.option("--preview", is_flag=True, help="Show the report here; print nothing.")
+    @JSON_OPTION
+    @click.pass_obj
+    def x_report(obj: CliContext, clerk: str | None, preview: bool, as_json: bool) -> None:
+        """Print the running totals since the last Z report; the period stays open."""
+        config = load(obj, as_json)
+        if preview:
+            _report(
+                config,
+                as_json,
+                ("GET", "/api/v1/reports/x", {}),
+                lambda k: k.reports.preview("X").to_dict(),
+            )
+            return
+        body = {"clerk": clerk} if clerk else {}
+        _report(
+            config,
+            as_json,
+            ("POST", "/api/v1/reports/x", {"json": body}),
+            lambda k: k.reports.x_report(clerk=clerk).to_dict(),
+        )
+
+    @report.command("z")
+    @click.option("--clerk", required=True, help="Number of the supervisor closing the period.")
+    @JSON_OPTION
+    @click.pass_obj
+    def z_report(obj: CliContext, clerk: str, as_json: bool) -> None:
+        """Print the Z report and close the period (only once its slip printed)."""
+        config = load(obj, as_json)
+        _report(
+            config,
+            as_json,
+            ("POST", "/api/v1/reports/z", {"json": {"clerk": clerk}}),
+            lambda k: k.reports.z_report(clerk=clerk).to_dict(),
+        )
+
+    @main.command("cash")
+    @JSON_OPTION
+    @click.pass_obj
+    def cash(obj: CliContext, as_json: bool) -> None:
+        """Cash the drawer should hold from this period: sales kept less stornos paid back."""
+        config = load(obj, as_json)
+
+        def local(kiosk: Kiosk) -> dict[str, Any]:
+            return kiosk.reports.cash_summary()
+
+        try:
+            _, summary = through_kiosk(config, ("GET", "/api/v1/cash", {}), local)
+        except KioskError as exc:
+            fail(str(exc), as_json=as_json, code=exc.code)
+        if as_json:
+            click.echo(json.dumps(summary, ensure_ascii=False))
+            return
+        click.echo(f"Cash in the drawer since {summary['period_from']} (the last Z report):")
+        for currency, minor in summary["cash_in_drawer"].items():
+            shown = Money(minor, currency).format(config.terminal.locale)
+            click.echo(f"  {currency}  {shown}")
+
+
+__all__ = ["register"]

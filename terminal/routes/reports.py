@@ -1,0 +1,79 @@
+"""Local API of the period's reports and the cash drawer's expected content.
+
+* ``POST /reports/x`` -- print the X report (running totals; the period stays open).
+* ``POST /reports/z`` -- print the Z report and close the period; ``clerk`` must be an active
+  supervisor, for the till as for the screen (422 ``supervisor_required`` otherwise).
+* ``GET /reports/x``, ``GET /reports/z`` -- the figures and slip text without printing.
+* ``GET /cash`` -- what the drawer should hold from this period, per currency.
+
+A report whose slip did not print is not an error but an outcome the clerk must act on: 409 with
+the outcome (``code`` ``not_printed``), like a sale whose slip did not print.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from terminal.kiosk import Kiosk
+from terminal.reports import ReportOutcome
+
+#: A clerk number as typed at sign-in (1 to 6 digits).
+CLERK_NUMBER = r"^[0-9]{1,6}$"
+
+
+class XReportBody(BaseModel):
+    """Who asked for the X report, if anyone signed in did (recorded in the journal)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    clerk: str | None = Field(default=None, min_length=1, max_length=40)
+
+
+class ZReportBody(BaseModel):
+    """The supervisor who closes the period."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    clerk: str = Field(pattern=CLERK_NUMBER)
+
+
+def _answer(outcome: ReportOutcome) -> JSONResponse:
+    return JSONResponse(status_code=200 if outcome.printed else 409, content=outcome.to_dict())
+
+
+def router(kiosk: Kiosk) -> APIRouter:
+    routes = APIRouter()
+
+    @routes.post("/reports/x")
+    def x_report(body: XReportBody | None = None) -> JSONResponse:
+        """Print the running totals since the last Z; 200 only when the slip printed."""
+        return _answer(kiosk.reports.x_report(clerk=body.clerk if body else None))
+
+    @routes.post("/reports/z")
+    def z_report(body: ZReportBody) -> JSONResponse:
+        """Close the period (slip first); 200 with its number only when the slip printed."""
+        return _answer(kiosk.reports.z_report(clerk=body.clerk))
+
+    @routes.get("/reports/x")
+    def x_preview() -> dict[str, Any]:
+        """The X report's figures and slip text, printed nowhere."""
+        return kiosk.reports.preview("X").to_dict()
+
+    @routes.get("/reports/z")
+    def z_preview() -> dict[str, Any]:
+        """What the next Z report would show (and its number), printed nowhere."""
+        return kiosk.reports.preview("Z").to_dict()
+
+    @routes.get("/cash")
+    def cash() -> dict[str, Any]:
+        """Cash the drawer should hold from this period: sales kept less stornos paid back."""
+        return kiosk.reports.cash_summary()
+
+    return routes
+
+
+__all__ = ["XReportBody", "ZReportBody", "router"]
