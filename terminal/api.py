@@ -25,6 +25,7 @@ from terminal.clerks import api_clerk
 from terminal.errors import KioskError
 from terminal.kiosk import Kiosk
 from terminal.sale import SaleRequest
+from terminal.web.slips import PrintedSlips
 
 API_PREFIX = "/api/v1"
 
@@ -55,7 +56,7 @@ def _error(status: int, code: str, message: str) -> JSONResponse:
     return JSONResponse(status_code=status, content={"error": {"code": code, "message": message}})
 
 
-def create_app(kiosk: Kiosk, *, token: str) -> FastAPI:
+def create_app(kiosk: Kiosk, *, token: str, printed_slips: PrintedSlips | None = None) -> FastAPI:
     """The API over one running :class:`Kiosk`."""
     app = FastAPI(
         title="Counter terminal local API",
@@ -153,6 +154,10 @@ def create_app(kiosk: Kiosk, *, token: str) -> FastAPI:
                 continue  # that area has no endpoints in this build
             raise
         app.include_router(module.router(kiosk), prefix=API_PREFIX, dependencies=guard)
+    # The counter screen, from the same process: it owns the printer, reader and forwarder.
+    from terminal.web import mount
+
+    mount(app, kiosk, printed_slips=printed_slips)
     return app
 
 
@@ -160,7 +165,14 @@ class ApiServer:
     """The API served by uvicorn on a background thread, so the caller keeps the main thread
     (signals, the demo's peers) and tests can start it on a free port."""
 
-    def __init__(self, kiosk: Kiosk, *, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self,
+        kiosk: Kiosk,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        printed_slips: PrintedSlips | None = None,
+    ) -> None:
         import secrets
 
         import uvicorn
@@ -169,7 +181,7 @@ class ApiServer:
         # kiosk.toml's [api] token, so the shop's till can be configured with it once; else
         # one made up for this run (kiosk commands read it from the lock file either way).
         self.token = kiosk.config.api.token or secrets.token_urlsafe(32)
-        self.app = create_app(kiosk, token=self.token)
+        self.app = create_app(kiosk, token=self.token, printed_slips=printed_slips)
         self._server = uvicorn.Server(
             uvicorn.Config(self.app, host=host, port=port, log_level="warning", access_log=False)
         )

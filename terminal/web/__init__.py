@@ -1,0 +1,103 @@
+"""The counter screen: server-rendered pages over the kiosk, served by the local API's app.
+
+``mount(app, kiosk)`` adds the screens to the FastAPI app of ``terminal.api``, so one process
+(the one that owns the printer, the reader and the forwarder) serves the API and the screen.
+Pages are Jinja2 templates; partial updates use htmx (vendored in ``static/``); device and
+status events reach the page as server-sent events from ``/ui/events``. ``docs/web-ui.md``
+says how to add a screen.
+"""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+
+from terminal.web.context import (
+    CrossSiteRefused,
+    RoleRefused,
+    ScreenLocked,
+    SignInNeeded,
+    WebContext,
+    same_origin,
+)
+from terminal.web.slips import PrintedSlips, PrintedSlipView
+
+if TYPE_CHECKING:
+    from terminal.kiosk import Kiosk
+
+STATIC_DIR = Path(__file__).parent / "static"
+
+#: Modules under ``terminal.web.screens``, each with ``router(ctx: WebContext) -> APIRouter``.
+#: A module that is not there yet is skipped, so screens land one at a time.
+SCREEN_MODULES = (
+    "signin",
+    "home",
+    "sale",
+    "status",
+    "storno",
+    "lookup",
+    "reprint",
+    "reports",
+    "cash",
+)
+
+
+def _redirect(request: Request, to: str) -> Response:
+    """A redirect the browser follows, also from an htmx request (which would swap it in)."""
+    if request.headers.get("hx-request"):
+        return Response(status_code=200, headers={"HX-Redirect": to})
+    return RedirectResponse(to, status_code=303)
+
+
+def mount(app: FastAPI, kiosk: Kiosk, *, printed_slips: PrintedSlips | None = None) -> WebContext:
+    """Serve the counter screen from ``app``: ``/`` and everything under ``/ui``."""
+    ctx = WebContext(kiosk, printed_slips=printed_slips)
+    app.state.web = ctx
+    app.mount("/ui/static", StaticFiles(directory=STATIC_DIR), name="ui-static")
+
+    @app.exception_handler(SignInNeeded)
+    async def _sign_in(request: Request, _: Exception) -> Response:
+        return _redirect(request, "/ui/signin")
+
+    @app.exception_handler(ScreenLocked)
+    async def _locked(request: Request, _: Exception) -> Response:
+        return _redirect(request, "/ui/lock")
+
+    @app.exception_handler(RoleRefused)
+    async def _refused(request: Request, _: Exception) -> Response:
+        session = ctx.session_of(request)
+        return ctx.page(request, "refused.html", session=session, status_code=403)
+
+    @app.exception_handler(CrossSiteRefused)
+    async def _cross_site(_: Request, __: Exception) -> Response:
+        return PlainTextResponse(
+            "Refused: this request did not come from the counter screen.", status_code=403
+        )
+
+    @app.get("/", include_in_schema=False)
+    def root() -> Response:
+        return RedirectResponse("/ui/", status_code=303)
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> Response:
+        return HTMLResponse(status_code=204)
+
+    for name in SCREEN_MODULES:
+        try:
+            module = importlib.import_module(f"terminal.web.screens.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"terminal.web.screens.{name}":
+                continue  # that screen is not built yet
+            raise
+        app.include_router(
+            module.router(ctx), dependencies=[Depends(same_origin)], include_in_schema=False
+        )
+    return ctx
+
+
+__all__ = ["SCREEN_MODULES", "PrintedSlipView", "PrintedSlips", "WebContext", "mount"]
