@@ -104,6 +104,9 @@ def how_to_sell(config: KioskConfig, peers: DemoPeers, api_url: str) -> str:
     example = examples.get(config.terminal.market, examples["si"])
     return "\n".join(
         [
+            f"Counter screen: {api_url}/  (sign in: "
+            + ", ".join(f"clerk {n} PIN {pin} {name}" for n, name, pin, _ in DEMO_CLERKS)
+            + ")",
             f"Terminal {config.terminal.id} ({config.terminal.market}) is ready.",
             f"  reference host : {peers.host.url}",
             f"  virtual printer: tcp://127.0.0.1:{peers.printer.port}",

@@ -13,7 +13,7 @@ import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -27,6 +27,9 @@ from terminal.errors import KioskError
 from terminal.kiosk import Kiosk, running_kiosk
 from terminal.money import Money, MoneyError
 from terminal.sale import SaleRequest
+
+if TYPE_CHECKING:
+    from terminal.web.slips import PrintedSlips
 
 #: Exit code of a sale that ended without a printed slip (declined, failed, not printed).
 EXIT_NOT_SOLD = 3
@@ -117,7 +120,13 @@ def register(main: click.Group) -> None:
     def serve(obj: CliContext, port: int, bind: str) -> None:
         """Run the kiosk process (forwarder, drivers, local API) until stopped."""
         config = _config(obj, False)
-        _run(config, bind=bind, port=port, banner=lambda url: f"kiosk serving on {url}", demo=False)
+        _run(
+            config,
+            bind=bind,
+            port=port,
+            banner=lambda url: f"kiosk serving on {url}\ncounter screen: {url}/",
+            demo=False,
+        )
 
     @main.command()
     @click.option(
@@ -150,6 +159,7 @@ def register(main: click.Group) -> None:
             register_terminal,
             seed_demo_clerks,
         )
+        from terminal.web.slips import VirtualPrinterSlips
 
         ports = DemoPorts(host=host_port, printer=printer_port)
         where = (folder or DEFAULT_DIR).resolve()
@@ -164,6 +174,8 @@ def register(main: click.Group) -> None:
                 port=api_port,
                 banner=lambda url: how_to_sell(config, peers, url),
                 demo=True,
+                # the result screen shows the slip the virtual printer really printed
+                printed_slips=VirtualPrinterSlips(peers.printer),
             )
         finally:
             peers.stop()
@@ -234,7 +246,13 @@ def _drain(config: KioskConfig, timeout_s: float) -> dict[str, Any]:
 
 
 def _run(
-    config: KioskConfig, *, bind: str, port: int, banner: Callable[[str], str], demo: bool
+    config: KioskConfig,
+    *,
+    bind: str,
+    port: int,
+    banner: Callable[[str], str],
+    demo: bool,
+    printed_slips: PrintedSlips | None = None,
 ) -> None:
     from terminal.api import ApiServer
 
@@ -251,7 +269,7 @@ def _run(
         kiosk.start_forwarding()
         kiosk.start_monitoring()
         kiosk.start_devices(demo=demo)
-        api = ApiServer(kiosk, host=bind, port=port).start()
+        api = ApiServer(kiosk, host=bind, port=port, printed_slips=printed_slips).start()
         try:
             click.echo(banner(api.url))
             sys.stdout.flush()
