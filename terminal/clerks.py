@@ -355,8 +355,8 @@ class ClerkBook:
                 f"Give the clerk's name (1 to {MAX_NAME_LENGTH} characters, as on the badge)."
             )
         the_role = _role(role)
-        pin_hash = hash_pin(_pin(pin))
         data = self._check_by(by, to="add clerks")
+        pin_hash = hash_pin(_pin(pin))
         try:
             record = self.store.add_clerk(
                 number=number, name=clean_name, role=the_role.value, pin_hash=pin_hash, data=data
@@ -371,11 +371,11 @@ class ClerkBook:
     def set_pin(self, number: str, pin: str, *, by: str | None = None) -> None:
         """A new PIN; it also clears failures and any lockout (a fresh start)."""
         record = self._existing(number)
-        pin_hash = hash_pin(_pin(pin))
         if by is not None and by == record.number:
             data: dict[str, Any] = {"by": by}  # a signed-in clerk changing their own PIN
         else:
             data = self._check_by(by, to="change another clerk's PIN")
+        pin_hash = hash_pin(_pin(pin))
         with self._lock:
             self.store.update_clerk(
                 record.number,

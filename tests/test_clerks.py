@@ -237,6 +237,12 @@ def test_set_pin_replaces_the_hash_and_clears_a_lockout(store: Store, book: Cler
     ]
     assert "246810" not in str(store.journal())
 
+    book.add("11", "Tina", "1111", Role.CLERK)
+    book.set_pin("10", "135790", by="10")  # a clerk may change their own PIN ...
+    with pytest.raises(SupervisorRequired):
+        book.set_pin("10", "864200", by="11")  # ... not another clerk's
+    assert book.sign_in("10", "135790").number == "10"
+
 
 def test_an_older_hash_is_raised_to_todays_cost_at_sign_in(store: Store, book: ClerkBook) -> None:
     store.add_clerk(number="4", name="Old", role="clerk", pin_hash=hash_pin("4444", n=2**10))
