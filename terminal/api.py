@@ -14,10 +14,13 @@ import threading
 import time
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, Header, Request
+from fastapi import Depends, FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from drivers.errors import PrinterError
 from offline_queue.errors import StoreError, UnknownTransaction
@@ -52,6 +55,20 @@ class SellBody(BaseModel):
     id_checked: bool = False
 
 
+#: A security scheme rather than a header parameter: the OpenAPI document then says how to
+#: authenticate instead of listing an "authorization" field on every operation.
+_BEARER = HTTPBearer(auto_error=False, description="The terminal's API token.")
+
+#: Code and message of the framework's HTTP errors (``{path}`` is the request's path).
+_HTTP_ERRORS: dict[int, tuple[str, str]] = {
+    400: ("invalid_body", "The request body could not be read: send one JSON object."),
+    404: ("not_found", "There is no {path} here: see /docs for the endpoints."),
+    405: ("method_not_allowed", "{path} does not take this method: see /docs."),
+    413: ("too_large", "The request is too large."),
+    415: ("unsupported_media_type", "Send the body as application/json."),
+}
+
+
 def _error(status: int, code: str, message: str) -> JSONResponse:
     return JSONResponse(status_code=status, content={"error": {"code": code, "message": message}})
 
@@ -64,9 +81,15 @@ def create_app(kiosk: Kiosk, *, token: str, printed_slips: PrintedSlips | None =
         description="Quote, sell and inspect transactions on this terminal.",
     )
 
-    def authorised(authorization: Annotated[str | None, Header()] = None) -> None:
-        expected = f"Bearer {token}"
-        if authorization is None or not hmac.compare_digest(authorization, expected):
+    expected = token.encode("utf-8")
+
+    def authorised(
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_BEARER)],
+    ) -> None:
+        # Bytes, not str: compare_digest refuses str with non-ASCII characters, and a header
+        # may hold any Latin-1 text.
+        given = "" if credentials is None else credentials.credentials
+        if not hmac.compare_digest(given.encode("utf-8"), expected):
             raise _Unauthorised()
 
     class _Unauthorised(Exception):
@@ -75,6 +98,22 @@ def create_app(kiosk: Kiosk, *, token: str, printed_slips: PrintedSlips | None =
     @app.exception_handler(_Unauthorised)
     async def _unauthorised(_: Request, __: Exception) -> JSONResponse:
         return _error(401, "unauthorised", "Send the terminal's API token as a Bearer token.")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        # The framework's own refusals under the API (no such path, wrong method, a body it
+        # cannot parse) in the same shape as ours; they are all the client's doing. The
+        # screen's pages keep FastAPI's own answers (redirects, their error pages).
+        if not request.url.path.startswith(API_PREFIX + "/"):
+            return await http_exception_handler(request, exc)
+        if exc.status_code in _HTTP_ERRORS:
+            code, template = _HTTP_ERRORS[exc.status_code]
+            message = template.format(path=request.url.path)
+        else:
+            code, message = "http_error", str(exc.detail)
+        response = _error(exc.status_code, code, message)
+        response.headers.update(exc.headers or {})
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -64,7 +64,14 @@ class FakeSwipeBody(BaseModel):
 
     pan: str = Field(pattern=r"^[0-9]{12,19}$")
     expiry: str = Field(default="2812", pattern=r"^[0-9]{4}$")
-    name: str = Field(default="CARDHOLDER/TEST", min_length=2, max_length=26)
+    #: What track 1 can hold in its name field (ISO/IEC 7813: the 6-bit set, without the
+    #: sentinels and the separator); anything else could never come off a stripe.
+    name: str = Field(
+        default="CARDHOLDER/TEST",
+        min_length=2,
+        max_length=26,
+        pattern=r"^[ -$&->@-\]_a-z]+$",
+    )
     corrupt_lrc: bool = False
 
 
