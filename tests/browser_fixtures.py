@@ -208,12 +208,6 @@ def _kiosk(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def _clerk_cli_exists() -> bool:
-    from terminal.cli import main
-
-    return "clerk" in main.commands
-
-
 def add_clerks(config: Path, clerks: Sequence[tuple[str, str, str, str]]) -> None:
     """``kiosk clerk add NUMBER --name N --role R --pin P`` for each (number, name, pin, role)."""
     for number, name, pin, role in clerks:
@@ -249,17 +243,17 @@ def _wait_for_banner(process: subprocess.Popen[str], log_path: Path) -> str:
 
 
 def _token(config_path: Path) -> str:
-    """The token the running kiosk serves with: what it publishes in its lock file (mode 600),
-    else the terminal's ``[api] token`` from kiosk.toml."""
+    """The terminal's ``[api] token`` from kiosk.toml; a kiosk.toml without one (a test's
+    ``config_edits`` may drop it) serves with the per-run token it publishes in its lock file."""
+    data = tomllib.loads(config_path.read_text(encoding="utf-8"))
+    token = data.get("api", {}).get("token")
+    if isinstance(token, str) and token:
+        return token
     from terminal.config import load_config
 
     running = running_kiosk(load_config(config_path))
-    if running is not None and running.token:
-        return running.token
-    data = tomllib.loads(config_path.read_text(encoding="utf-8"))
-    token = data.get("api", {}).get("token")
-    assert isinstance(token, str) and token, "neither the kiosk nor kiosk.toml has an API token"
-    return token
+    assert running is not None and running.token, "the kiosk published no API token"
+    return running.token
 
 
 def serve_counter(
@@ -304,8 +298,7 @@ def serve_counter(
         host.store.add_terminal(
             data["terminal"]["id"], data["terminal"]["key"], "2026-01-01T00:00:00+00:00"
         )
-        if clerks and _clerk_cli_exists():
-            add_clerks(config_path, clerks)
+        add_clerks(config_path, clerks)
 
         port = free_port()
         log_path = folder / "kiosk.log"

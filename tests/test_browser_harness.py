@@ -7,6 +7,7 @@ One served counter and one browser for the whole module: each costs a second or 
 
 from __future__ import annotations
 
+import tomllib
 from collections.abc import Iterator
 
 import pytest
@@ -34,12 +35,19 @@ def test_the_counter_serves_its_screen_and_its_api(counter: ServedCounter) -> No
     root = requests.get(counter.url + "/", timeout=10)
     assert root.status_code < 500, root.text
 
+    assert counter.token == tomllib.loads(counter.config_path.read_text())["api"]["token"]
     status = counter.api("GET", "/status")
     assert status.status_code == 200, status.text
     body = status.json()
     assert body["market"] == "rs"
     assert body["printer"]["can_print"] is True
     assert body["queue"] == {"pending": 0, "in_flight": 0, "dead": 0}
+
+    clerks = counter.api("GET", "/clerks").json()["clerks"]
+    assert {(c["number"], c["name"], c["role"]) for c in clerks} == {
+        ("1", "Ana", "supervisor"),
+        ("2", "Bor", "clerk"),
+    }
 
     refused = requests.get(counter.url + "/api/v1/status", timeout=10)
     assert refused.status_code == 401
