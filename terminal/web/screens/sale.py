@@ -235,6 +235,9 @@ def router(ctx: WebContext) -> APIRouter:
         checked = await asyncio.to_thread(checker.check, form, upto or "")
         if not upto:
             checked.next_focus = ""  # a live check while typing never moves the cursor
+        live = form.get("live") or ""
+        if live:
+            checked.errors.pop(live, None)  # no refusal for a field while it is being typed
         return ctx.page(
             request,
             "_sale_check.html",

@@ -81,12 +81,38 @@
     return all.find((el) => el.checked) || all[0];
   }
 
+  /* A check posts the whole form; only the newest answer is shown (a slow answer to an
+     older check never overwrites a newer one), and htmx swaps it in with its out-of-band
+     parts (each field's refusal, the quick cash buttons). */
+  let checkSeq = 0;
+  let liveTimer = null;
+
   function check(focusFrom, live) {
     if (!form) return Promise.resolve();
-    const values = { focus_from: focusFrom || "", live: live || "" };
-    return htmx.ajax("POST", form.dataset.check, {
-      source: form, target: "#sale-check", swap: "innerHTML", values: values,
+    if (!live) clearTimeout(liveTimer);
+    const seq = ++checkSeq;
+    const data = new URLSearchParams(new FormData(form));
+    data.set("focus_from", focusFrom || "");
+    data.set("live", live || "");
+    return fetch(form.dataset.check, {
+      method: "POST", body: data, credentials: "same-origin", headers: { "HX-Request": "true" },
+    }).then((response) => {
+      const to = response.headers.get("HX-Redirect");
+      if (to) { window.location.assign(to); return null; }
+      return response.ok ? response.text() : null;
+    }).then((html) => {
+      if (html === null || seq !== checkSeq) return;
+      htmx.swap("#sale-check", html, { swapStyle: "innerHTML", swapDelay: 0, settleDelay: 0 });
+      afterCheck();
     });
+  }
+
+  function afterCheck() {
+    const next = $("#check-result").dataset.nextFocus;
+    const el = next && fieldElement(next);
+    if (!el) return;
+    el.focus();
+    if (el.select && el.type !== "radio" && el.type !== "checkbox" && !el.readOnly) el.select();
   }
 
   function markUnchecked() {
@@ -115,7 +141,6 @@
       }
     });
 
-    let liveTimer = null;
     form.addEventListener("input", (event) => {
       markUnchecked();
       const el = event.target;
@@ -162,16 +187,6 @@
       $("#printing").hidden = false;
     });
 
-    document.body.addEventListener("htmx:afterSettle", (event) => {
-      if (!event.detail.target || event.detail.target.id !== "sale-check") return;
-      const next = $("#check-result").dataset.nextFocus;
-      const el = next && fieldElement(next);
-      if (el) {
-        el.focus();
-        if (el.select && el.type !== "radio" && el.type !== "checkbox" && !el.readOnly) el.select();
-      }
-    });
-
     const clear = $("[data-clear-card]");
     if (clear) clear.addEventListener("click", () => { clearSwipe(); fieldElement("target").focus(); });
   }
@@ -200,10 +215,18 @@
     if (clear) clear.hidden = true;
   }
 
+  function grouped(masked) {
+    const text = masked.replace(/\s/g, "");
+    const head = text.length % 4;
+    const groups = head ? [text.slice(0, head)] : [];
+    for (let i = head; i < text.length; i += 4) groups.push(text.slice(i, i + 4));
+    return groups.join(" ");
+  }
+
   function fillCard(data) {
     const field = form && $("[data-card-field]", form);
     if (field) {
-      field.value = data.masked;
+      field.value = grouped(data.masked);
       field.readOnly = true;
       field.setAttribute("data-swiped", "");
       $("#f-card_swipe_id").value = data.swipe_id;
@@ -215,7 +238,7 @@
     }
     const home = $("[data-swipe-product]");
     if (home) {
-      const query = new URLSearchParams({ swipe_id: data.swipe_id, masked: data.masked });
+      const query = new URLSearchParams({ swipe_id: data.swipe_id, masked: grouped(data.masked) });
       window.location.assign(`/ui/sale/${home.dataset.swipeProduct}?${query}`);
     }
   }
