@@ -12,6 +12,7 @@ import fcntl
 import json
 import logging
 import os
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -109,6 +110,8 @@ class Kiosk:
         self.config = config
         self.clock = clock or SystemClock()
         self._lock_handle: IO[str] | None = None
+        self._housekeeping: threading.Thread | None = None
+        self._housekeeping_stop = threading.Event()
         self._take_lock()
         try:
             self.store = Store(config.store.path, terminal_id=config.terminal.id, clock=self.clock)
@@ -218,12 +221,32 @@ class Kiosk:
         """Ask the host's health check now and every ``[host] health_interval`` (status bar)."""
         self.host_monitor.start()
 
+    def start_housekeeping(self, interval_s: float = 5.0) -> None:
+        """Every ``interval_s`` while the counter is idle: print failure notices still owed, so
+        the customer holding half a slip gets the notice without waiting for the next sale."""
+        if self._housekeeping is not None and self._housekeeping.is_alive():
+            return
+        self._housekeeping_stop.clear()
+
+        def loop() -> None:
+            while not self._housekeeping_stop.wait(interval_s):
+                try:
+                    self.sales.print_owed_notices_when_idle()
+                except Exception:  # a tick must never end the loop; the log says why
+                    log.exception("housekeeping tick failed")
+
+        self._housekeeping = threading.Thread(target=loop, name="kiosk-housekeeping", daemon=True)
+        self._housekeeping.start()
+
     def start_devices(self, *, demo: bool = False) -> None:
         """Card reader, scanner and wedge input (and in the demo the fake reader) for the
         process that serves the counter screen."""
         self.devices.start(demo=demo)
 
     def close(self) -> None:
+        self._housekeeping_stop.set()
+        if self._housekeeping is not None:
+            self._housekeeping.join(15)
         self.devices.stop()
         self.host_monitor.stop()
         self.forwarder.stop()

@@ -455,6 +455,24 @@ class SaleService:
             printed += 1
         return printed
 
+    def print_owed_notices_when_idle(self) -> int:
+        """The served process's tick: pay owed notices without waiting for the next sale.
+
+        Skips (returns 0) while a sale, storno, reprint or report has the counter, and when the
+        printer cannot print: a notice must never cut into another slip or wait for paper.
+        """
+        if not self._notices_maybe_owed or not self._lock.acquire(blocking=False):
+            return 0
+        try:
+            try:
+                if not self.printer.status().can_print:
+                    return 0
+            except PrinterError:
+                return 0
+            return self.print_owed_notices()
+        finally:
+            self._lock.release()
+
     def open_drawer(self, record: TxnRecord) -> None:
         """Money changes hands only for a confirmed sale or a completed storno: only then."""
         try:

@@ -200,3 +200,27 @@ def test_blocked_card_is_declined_with_the_hosts_reason(si_counter: Counter) -> 
     result = si_counter.sell("card-topup", target=T.BLOCKED_CARD)
     assert result.state == "declined"
     assert result.reason and "block" in result.reason.lower()
+
+
+def test_owed_notice_prints_on_the_idle_tick_without_a_next_sale(si_counter: Counter) -> None:
+    printer = si_counter.printer
+    printer.paper_out_after(5)
+    failed = si_counter.sell("card-topup")
+    assert failed.state == "print_failed"
+    assert si_counter.kiosk is not None
+    sales = si_counter.kiosk.sales
+
+    # still no paper: the tick leaves the notice owed
+    assert sales.print_owed_notices_when_idle() == 0
+    printer.load_paper()
+    printer.clear_faults()
+
+    # a sale (or storno, reprint, report) has the counter: the tick never cuts into its slip
+    with sales.counter_lock:
+        assert sales.print_owed_notices_when_idle() == 0
+
+    assert sales.print_owed_notices_when_idle() == 1
+    events = [e.event for e in si_counter.kiosk.store.journal(failed.txn)]
+    assert events[-1] == NOTICE_PRINTED
+    assert len([s for s in printer.slips if failed.txn in s.text]) == 1
+    assert sales.print_owed_notices_when_idle() == 0  # paid once, never twice

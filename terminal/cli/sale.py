@@ -268,6 +268,7 @@ def _run(
             click.echo(f"recovered {txn}: {outcome}")
         kiosk.start_forwarding()
         kiosk.start_monitoring()
+        kiosk.start_housekeeping()
         kiosk.start_devices(demo=demo)
         api = ApiServer(kiosk, host=bind, port=port, printed_slips=printed_slips).start()
         try:
