@@ -151,6 +151,16 @@ def test_lookup_answers_from_the_terminal_when_the_host_is_down(si: ServedScreen
     assert "Strežnik trenutno ni dosegljiv" in page.text  # in the clerk's language
 
 
+def test_lookup_refuses_a_range_that_ends_before_it_starts(si: ServedScreen) -> None:
+    screen = signed_in(si)
+    page = screen.get(
+        "/ui/lookup", params={"since": "2026-11-22T13:00", "until": "2026-11-22T12:00"}
+    )
+    assert page.status_code == 422
+    assert "začetek pred koncem" in page.text
+    assert 'id="lookup-results"' not in page.text
+
+
 def test_every_screen_renders_in_every_language(si: ServedScreen) -> None:
     assert si.counter.sell("card-topup").ok
     screen = signed_in(si, "1", "1111")

@@ -81,8 +81,8 @@ HEADLINES: dict[str, str] = {
     ),
     "invalid_slip_kind": _("Choose which slip to copy: the sale's or the storno's."),
     "invalid_lookup": _(
-        "Give one thing to search for: a transaction number, a phone number, a card's last 4 "
-        "digits, an IMEI, or a time range."
+        "Check the number for the kind of search: a card's last 4 digits, an IMEI's 15 digits, "
+        "a phone number of at least 6 digits."
     ),
     "invalid_record": _("Give at least 4 digits to search for."),
     "invalid_time": _(

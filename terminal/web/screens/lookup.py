@@ -231,12 +231,16 @@ def router(ctx: WebContext) -> APIRouter:
         kind = guess_kind(typed) if by == "auto" and typed else by
         if asked:
             zone = kiosk.config.terminal.timezone
+            since = until = None
             try:
                 since = aware(parse_local(since_text), zone)
                 until = aware(parse_local(until_text), zone)
             except ValueError:
                 error = said(speaker, "invalid_time")
             else:
+                if since is not None and until is not None and since >= until:
+                    error = said(speaker, "invalid_time")
+            if error is None:
                 query = LookupQuery(
                     txn=typed if typed and kind == "txn" else None,
                     phone=typed if typed and kind == "phone" else None,
