@@ -140,8 +140,18 @@ def test_a_storno_slip_that_does_not_print_is_no_storno_until_done_again(
     page.keyboard.press("F5")  # try again, now with paper
     expect(page.locator("body")).to_have_attribute("data-screen", "storno-confirm")
     page.keyboard.press("3")
+    # What the page shows while the request runs, noted as the form leaves (a locator would
+    # wait for the navigation the submit starts): "printing..." and the button inert.
+    page.evaluate(
+        """() => document.getElementById("storno-confirm-form").addEventListener("submit", () => {
+            const shown = !document.getElementById("printing").hidden;
+            const inert = document.getElementById("storno-submit").getAttribute("aria-disabled");
+            sessionStorage.setItem("printing", `${shown},${inert}`);
+        })"""
+    )
     page.keyboard.press("Enter")
     expect(page.locator("#storno-result")).to_have_attribute("data-outcome", "stornoed")
+    assert page.evaluate("sessionStorage.getItem('printing')") == "true,true"
     expect(page.locator("#storno-pay-back")).to_have_text("22,00 €")
     assert host_state(counter, txn) == "stornoed"
 
