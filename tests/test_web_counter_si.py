@@ -13,9 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser_fixtures import ServedCounter, browser, screenshot, serve_counter
+from browser_fixtures import ServedCounter, browser, serve_counter
 from playwright.sync_api import Page, expect
 from reader_frames import MAGTEK_VISA_LRC
+from web_fixtures import fit_screenshot as screenshot
 
 from hostsim import testnumbers as T
 

@@ -76,4 +76,23 @@ def served(tmp_path: Path, market: str) -> Iterator[ServedScreen]:
         stop_screen(screen)
 
 
-__all__ = ["CLERKS", "Screen", "ServedScreen", "serve_screen", "served", "stop_screen"]
+def fit_screenshot(page: Any, name: str) -> Path:
+    """A screenshot with the window as tall as the page, so the status bar (sticky at the
+    window's bottom) sits under the content as the clerk sees it, not across it."""
+    from browser_fixtures import screenshot
+
+    height = page.evaluate("document.documentElement.scrollHeight")
+    width = page.viewport_size["width"] if page.viewport_size else 1280
+    page.set_viewport_size({"width": width, "height": max(600, min(int(height), 2000))})
+    return screenshot(page, name)
+
+
+__all__ = [
+    "CLERKS",
+    "Screen",
+    "ServedScreen",
+    "fit_screenshot",
+    "serve_screen",
+    "served",
+    "stop_screen",
+]
