@@ -115,3 +115,30 @@ def test_every_screen_text_is_translated_in_every_language() -> None:
         if language != "en":
             same = [m for m in wanted if have[m] == m and len(m) > 12]
             assert not same, (language, same)  # a long text left in English
+
+
+def test_the_demo_shows_the_slip_the_virtual_printer_printed(tmp_path: Path) -> None:
+    from web_fixtures import Screen
+
+    from terminal.api import ApiServer
+    from terminal.web.slips import VirtualPrinterSlips
+
+    for served_si in served(tmp_path, "si"):
+        kiosk = served_si.counter.kiosk
+        assert kiosk is not None
+        demo = ApiServer(kiosk, printed_slips=VirtualPrinterSlips(served_si.counter.printer))
+        demo.start()
+        try:
+            screen = Screen(demo.url, served_si.screen().http)
+            screen.sign_in()
+            token = screen.sale_token("card-topup")
+            sold = screen.post("/ui/sale/card-topup", {"token": token, **FORMS["card-topup"]})
+            txn = sold.url.rsplit("/", 1)[1]
+            assert 'id="slip-image"' in sold.text and "As the printer printed it" not in sold.text
+            assert "Tako, kot ga je natisnil tiskalnik." in sold.text  # the printer's own output
+            picture = screen.get(f"/ui/slips/{txn}.png")
+            assert picture.headers["content-type"] == "image/png"
+            assert picture.content.startswith(b"\x89PNG")
+            assert picture.content == served_si.counter.printer.slips[-1].png_path.read_bytes()
+        finally:
+            demo.stop()
