@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from web_fixtures import Screen, ServedScreen, served
 
+from terminal.money import Money
 from terminal.web.desk import time_left
 from terminal.web.i18n import HTML_LANG, UI_LANGUAGES
 from terminal.web.screens.lookup import guess_kind
@@ -194,3 +195,31 @@ def test_the_countdown_reads_like_a_clock() -> None:
     assert time_left(0.4) == "0:01"
     assert time_left(-3) == "0:00"
     assert time_left(13 * 3600 + 4 * 60 + 59) == "13:04:59"
+
+
+def test_a_storno_result_is_read_back_from_the_store(si: ServedScreen) -> None:
+    """A storno done elsewhere (the till, another screen, before a restart) still has its
+    result page, from the store: done and what was paid back, or not done."""
+    kiosk = si.counter.kiosk
+    assert kiosk is not None
+    done = si.counter.sell("card-topup")
+    assert kiosk.stornos.storno(done.txn, reason="wrong_number", clerk="7").ok
+    failed = si.counter.sell("card-topup")
+    si.counter.printer.paper_out_after(3)
+    try:
+        assert not kiosk.stornos.storno(failed.txn, reason="wrong_number", clerk="7").ok
+    finally:
+        si.counter.printer.load_paper()
+    screen = signed_in(si)
+    page = screen.get(f"/ui/storno/result/{done.txn}")
+    assert 'data-outcome="stornoed"' in page.text
+    paid = kiosk.store.get(done.txn).total_minor
+    pay_back = Money(paid, "EUR").format("sl_SI", printable=False)
+    assert f'id="storno-pay-back">{pay_back}<' in page.text  # what the customer paid
+    page = screen.get(f"/ui/storno/result/{failed.txn}")
+    assert 'data-outcome="print_failed"' in page.text
+    assert 'id="storno-no-money"' in page.text
+    # A sale nobody tried to reverse has no result: the confirmation instead.
+    untouched = si.counter.sell("card-topup")
+    page = screen.get(f"/ui/storno/result/{untouched.txn}")
+    assert 'data-screen="storno-confirm"' in page.text

@@ -33,6 +33,7 @@ from terminal.errors import KioskError
 from terminal.storno import REASONS, StornoOutcome, parse_txn
 from terminal.web.context import WebContext
 from terminal.web.desk import (
+    HEADLINES,
     TxnRow,
     explain,
     form_value,
@@ -101,28 +102,32 @@ def _headline_of_refusal(code: str) -> str:
     return _("Storno not possible")
 
 
-def done_view(
-    speaker: Speaker, row: TxnRow, outcome: StornoOutcome, slip: str | None
+def stornoed_view(
+    speaker: Speaker, row: TxnRow, *, refund_minor: int, slip: str | None = None
 ) -> StornoView:
-    refund = speaker.money(outcome.refund_minor, outcome.currency)
-    if outcome.ok:
-        return StornoView(
-            txn=outcome.txn,
-            outcome="stornoed",
-            code="stornoed",
-            headline=speaker.gettext(_("Storno done")),
-            instruction=speaker.gettext(
-                _("Give the customer the storno slip and pay back %(refund)s."), refund=refund
-            ),
-            detail=None,
-            currency=outcome.currency,
-            refund_minor=outcome.refund_minor,
-            product=row.product_name,
-            target=row.target,
-            slip_text=slip,
-        )
+    """The storno slip printed: the money goes back now."""
     return StornoView(
-        txn=outcome.txn,
+        txn=row.txn,
+        outcome="stornoed",
+        code="stornoed",
+        headline=speaker.gettext(_("Storno done")),
+        instruction=speaker.gettext(
+            _("Give the customer the storno slip and pay back %(refund)s."),
+            refund=speaker.money(refund_minor, row.currency),
+        ),
+        detail=None,
+        currency=row.currency,
+        refund_minor=refund_minor,
+        product=row.product_name,
+        target=row.target,
+        slip_text=slip,
+    )
+
+
+def print_failed_view(speaker: Speaker, row: TxnRow, *, error: str | None) -> StornoView:
+    """The storno slip was not proven: nothing was undone, nothing goes back."""
+    return StornoView(
+        txn=row.txn,
         outcome="print_failed",
         code="print_failed",
         headline=speaker.gettext(_("Storno slip did not print: storno NOT done")),
@@ -132,16 +137,24 @@ def done_view(
                 "the printer (paper, cover), then do the storno again."
             )
         ),
-        detail=outcome.error,
-        currency=outcome.currency,
+        detail=error,
+        currency=row.currency,
         refund_minor=0,
         product=row.product_name,
         target=row.target,
-        slip_text=None,
     )
 
 
+def outcome_view(
+    speaker: Speaker, row: TxnRow, outcome: StornoOutcome, slip: str | None
+) -> StornoView:
+    if outcome.ok:
+        return stornoed_view(speaker, row, refund_minor=outcome.refund_minor, slip=slip)
+    return print_failed_view(speaker, row, error=outcome.error)
+
+
 def refused_view(speaker: Speaker, row: TxnRow | None, txn: str, error: Refusal) -> StornoView:
+    """Refused before anything printed (locally or by the host): the sale stands."""
     return StornoView(
         txn=txn,
         outcome="refused",
@@ -159,48 +172,17 @@ def refused_view(speaker: Speaker, row: TxnRow | None, txn: str, error: Refusal)
 def stored_view(speaker: Speaker, row: TxnRow, record: TxnRecord) -> StornoView | None:
     """The latest attempt as the store keeps it (after a restart, or another screen's)."""
     attempt = dict(record.details.get("storno") or {})
-    refund = int(attempt.get("refund_minor", record.total_minor))
     if record.state == states.STORNOED:
-        return StornoView(
-            txn=record.txn,
-            outcome="stornoed",
-            code="stornoed",
-            headline=speaker.gettext(_("Storno done")),
-            instruction=speaker.gettext(
-                _("Give the customer the storno slip and pay back %(refund)s."),
-                refund=speaker.money(refund, record.currency),
-            ),
-            detail=None,
-            currency=record.currency,
-            refund_minor=refund,
-            product=row.product_name,
-            target=row.target,
-        )
+        refund = int(attempt.get("refund_minor", record.total_minor))
+        return stornoed_view(speaker, row, refund_minor=refund)
     if attempt.get("outcome") == "print_failed":
-        outcome = StornoOutcome(
-            txn=record.txn,
-            state="print_failed",
-            reason=str(attempt.get("reason", "")),
-            clerk=str(attempt.get("clerk", "")),
-            refund_minor=refund,
-            currency=record.currency,
-            host_check=str(attempt.get("host_check", "")),
-            instruction="",
-            storno_printed_at=None,
-            error=str(attempt.get("error") or "") or None,
-        )
-        return done_view(speaker, row, outcome, None)
+        return print_failed_view(speaker, row, error=str(attempt.get("error") or "") or None)
     if attempt.get("outcome") == "refused":
-        code = str(attempt.get("code") or "host_refused")
-        return refused_view(speaker, row, record.txn, said_or_plain(speaker, code))
+        code = str(attempt.get("code") or "")
+        return refused_view(
+            speaker, row, record.txn, said(speaker, code if code in HEADLINES else "host_refused")
+        )
     return None
-
-
-def said_or_plain(speaker: Speaker, code: str) -> Refusal:
-    try:
-        return said(speaker, code)
-    except KeyError:
-        return said(speaker, "host_refused")
 
 
 def precheck(ctx: WebContext, txn: str) -> tuple[TxnRecord | None, str | None]:
@@ -407,7 +389,7 @@ def router(ctx: WebContext) -> APIRouter:
                 keep(refused_view(speaker, row, txn, explain(speaker, exc, screen="storno")))
             else:
                 assert row is not None
-                keep(done_view(speaker, row, outcome, slip_of(outcome)))
+                keep(outcome_view(speaker, row, outcome, slip_of(outcome)))
             ctx.feed.poke()
             return RedirectResponse(f"/ui/storno/result/{txn}", status_code=303)
         finally:
@@ -429,9 +411,11 @@ def router(ctx: WebContext) -> APIRouter:
 __all__ = [
     "REASON_LABELS",
     "StornoView",
-    "done_view",
+    "outcome_view",
     "precheck",
+    "print_failed_view",
     "refused_view",
     "router",
     "stored_view",
+    "stornoed_view",
 ]
