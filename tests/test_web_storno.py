@@ -190,6 +190,9 @@ def test_a_window_that_closes_on_screen_is_refused_by_the_server_too(
     result = confirm.locator("#storno-result")
     expect(result).to_have_attribute("data-outcome", "refused")
     expect(result).to_have_attribute("data-code", "storno_window_closed")
+    expect(confirm.locator("#storno-headline")).to_have_text(
+        "Okno za storno se je zaprlo: storno ni opravljen"  # decided here, not by the host
+    )
     expect(confirm.locator("#storno-no-money")).to_be_visible()
     assert local(counter, txn)["state"] == "confirmed"
 
@@ -222,6 +225,7 @@ def test_a_storno_the_host_refuses_is_explained_and_nothing_is_paid_back(
         result = page.locator("#storno-result")
         expect(result).to_have_attribute("data-outcome", "refused")
         expect(result).to_have_attribute("data-code", "storno_window_closed")
+        expect(page.locator("#storno-headline")).to_have_text("Strežnik je storno zavrnil")
         expect(page.locator("#storno-detail")).to_contain_text("The host refused the storno")
         expect(page.locator("#storno-no-money")).to_be_visible()
         shot(page, "storno-host-refused")

@@ -153,13 +153,16 @@ def outcome_view(
     return print_failed_view(speaker, row, error=outcome.error)
 
 
-def refused_view(speaker: Speaker, row: TxnRow | None, txn: str, error: Refusal) -> StornoView:
+def refused_view(
+    speaker: Speaker, row: TxnRow | None, txn: str, error: Refusal, *, by_host: bool = False
+) -> StornoView:
     """Refused before anything printed (locally or by the host): the sale stands."""
+    headline = _("The host refused the storno") if by_host else _headline_of_refusal(error.code)
     return StornoView(
         txn=txn,
         outcome="refused",
         code=error.code,
-        headline=speaker.gettext(_headline_of_refusal(error.code)),
+        headline=speaker.gettext(headline),
         instruction=error.headline,
         detail=error.detail,
         currency=row.currency if row else "",
@@ -179,10 +182,14 @@ def stored_view(speaker: Speaker, row: TxnRow, record: TxnRecord) -> StornoView 
         return print_failed_view(speaker, row, error=str(attempt.get("error") or "") or None)
     if attempt.get("outcome") == "refused":
         code = str(attempt.get("code") or "")
-        return refused_view(
-            speaker, row, record.txn, said(speaker, code if code in HEADLINES else "host_refused")
-        )
+        error = said(speaker, code if code in HEADLINES else "host_refused")
+        return refused_view(speaker, row, record.txn, error, by_host=True)
     return None
+
+
+def attempt_id(record: TxnRecord) -> object:
+    """Which storno attempt the store holds last (its request's message id), if any."""
+    return (record.details.get("storno") or {}).get("request_message_id")
 
 
 def precheck(ctx: WebContext, txn: str) -> tuple[TxnRecord | None, str | None]:
@@ -379,14 +386,18 @@ def router(ctx: WebContext) -> APIRouter:
                 )
             finished = txn
             row: TxnRow | None = None
+            before: object = None
             try:
                 record = kiosk.store.get(txn)
+                before = attempt_id(record)
                 row = txn_row(kiosk, speaker, record, kiosk.clock.now())
                 outcome = await asyncio.to_thread(
                     kiosk.stornos.storno, txn, reason=reason, clerk=session.clerk_number
                 )
             except (KioskError, PrinterError, StoreError) as exc:
-                keep(refused_view(speaker, row, txn, explain(speaker, exc, screen="storno")))
+                error = explain(speaker, exc, screen="storno")
+                by_host = row is not None and host_refused(txn, before)
+                keep(refused_view(speaker, row, txn, error, by_host=by_host))
             else:
                 assert row is not None
                 keep(outcome_view(speaker, row, outcome, slip_of(outcome)))
@@ -394,6 +405,16 @@ def router(ctx: WebContext) -> APIRouter:
             return RedirectResponse(f"/ui/storno/result/{txn}", status_code=303)
         finally:
             ctx.forms.finish(token, finished)
+
+    def host_refused(txn: str, before: object) -> bool:
+        """Whether the refusal came from the host: only a request the host answered leaves a
+        new attempt in the store, refused (local checks refuse before recording anything)."""
+        try:
+            record = kiosk.store.get(txn)
+        except UnknownTransaction:
+            return False
+        attempt = record.details.get("storno") or {}
+        return attempt_id(record) != before and attempt.get("outcome") == "refused"
 
     def slip_of(outcome: StornoOutcome) -> str | None:
         """The storno slip: the printer's own output when known (demo), else what was sent."""
