@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -142,3 +143,26 @@ def test_the_demo_shows_the_slip_the_virtual_printer_printed(tmp_path: Path) -> 
             assert picture.content == served_si.counter.printer.slips[-1].png_path.read_bytes()
         finally:
             demo.stop()
+
+
+def test_quick_amounts_come_from_the_config_or_the_currency(tmp_path: Path) -> None:
+    from kiosk_fixtures import write_config
+
+    from terminal.config import load_config
+    from terminal.errors import ConfigError
+    from terminal.web.saleform import denominations
+
+    config = write_config(tmp_path, "si", host_url="http://127.0.0.1:1", printer_url="tcp://x:1")
+    assert denominations(config)["card-topup"] == (1000, 2000, 5000, 10000, 20000)
+    with config.path.open("a", encoding="utf-8") as handle:
+        handle.write('\n[screen.denominations]\nEUR = ["1", "10", "2000"]\ncard-sale = ["25"]\n')
+    config = load_config(config.path)
+    # below the product's minimum (5) and above its maximum (1000) are left out
+    assert denominations(config) == {"card-topup": (1000,), "card-sale": (2500,)}
+    with config.path.open("a", encoding="utf-8") as handle:
+        handle.write('RSD = ["ten"]\n')
+    config = load_config(config.path)
+    config.products["card-topup"] = replace(config.products["card-topup"], currency="RSD")
+    with pytest.raises(ConfigError) as refused:
+        denominations(config)
+    assert refused.value.key == "screen.denominations.RSD[0]"
