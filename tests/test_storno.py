@@ -74,14 +74,22 @@ def _drawer_openings(counter: Counter, txn: str) -> int:
 
 
 def _shut_drawer(counter: Counter) -> None:
-    counter.printer.close_drawer()
+    """Push the drawer shut after the pulse of the sale before it, never before that pulse.
+
+    DLE EOT is answered as soon as it arrives, so its answer proves that every byte sent before
+    it (the drawer pulse) has arrived; ``wait_idle`` then waits until those were executed.
+    Closing earlier let a late pulse open the drawer again (a flaky test, not a kiosk fault).
+    """
     assert counter.kiosk is not None
+    counter.kiosk.printer.status()
+    assert counter.printer.wait_idle()
+    counter.printer.close_drawer()
     assert not counter.kiosk.printer.status().drawer_open
 
 
 def _drawer_opened(counter: Counter) -> bool:
-    """The virtual printer's drawer sensor, read back through a real status request (DLE EOT),
-    which the printer answers after everything sent before it (the drawer pulse included)."""
+    """The virtual printer's drawer sensor, once the pulse was executed, read back through a real
+    status request (DLE EOT)."""
     assert counter.kiosk is not None
     return counter.printer.wait_for(lambda: counter.printer.drawer_open, 2.0) and bool(
         counter.kiosk.printer.status().drawer_open
