@@ -85,7 +85,7 @@ class PrintNotConfirmed(PrinterError):
         self.reason = reason
         super().__init__(
             "The slip could not be confirmed as printed "
-            f"({reason}). Do not hand out the slip; the sale will be cancelled."
+            f"({reason}). Do not hand out the slip: it is not valid."
         )
 
 

@@ -310,8 +310,8 @@ class StornoService:
             code = answer.reason_code or "declined"
             self._back_to_confirmed(record, attempt, code=code)
             raise StornoRefused(
-                f"The host refused the storno: {answer.reason or code}. The sale stands; do not "
-                "pay anything back.",
+                f"The host refused the storno: {(answer.reason or code).rstrip('.')}. The sale "
+                "stands; do not pay anything back.",
                 code=code,
             )
         log.info("storno of %s decided locally: %s", record.txn, answer.error)
