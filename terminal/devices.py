@@ -15,6 +15,7 @@ DLE EOT 1, which :func:`printer_status` reads for the clerk.
 from __future__ import annotations
 
 import itertools
+import json
 import logging
 import secrets
 import threading
@@ -177,6 +178,10 @@ class DeviceEvent:
         if self.swipe_id is not None:
             data["swipe_id"] = self.swipe_id
         return data
+
+    def as_json(self) -> str:
+        """:meth:`as_dict` as one line of JSON, as the event streams send it."""
+        return json.dumps(self.as_dict(), ensure_ascii=False, sort_keys=True)
 
 
 #: A stream subscriber; ``None`` means the devices stopped and the stream must end.

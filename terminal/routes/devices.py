@@ -13,8 +13,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
 from collections.abc import AsyncIterator
 from typing import Any, Literal
@@ -29,15 +27,12 @@ from terminal.catalog import PRODUCT_TARGETS
 from terminal.clerks import api_clerk
 from terminal.devices import MAX_WEDGE_KEYS, DeviceEvent, SwipeExpired
 from terminal.errors import KioskError, WrongTargetKind
+from terminal.event_stream import EventQueue, event_stream_response, sse
 from terminal.kiosk import Kiosk
 from terminal.sale import SaleRequest
 
-#: Seconds between keep-alive comments on an idle event stream.
-KEEPALIVE_S = 10.0
 #: Events a slow screen may fall behind by before its stream is ended (it reconnects).
 STREAM_BACKLOG = 256
-#: How often an idle stream looks whether its client left or the kiosk is stopping.
-_CHECK_S = 0.5
 
 
 class WedgeBody(BaseModel):
@@ -76,8 +71,7 @@ class FakeSwipeBody(BaseModel):
 
 
 def sse_message(event: DeviceEvent) -> str:
-    data = json.dumps(event.as_dict(), ensure_ascii=False, sort_keys=True)
-    return f"id: {event.seq}\nevent: {event.kind}\ndata: {data}\n\n"
+    return sse(event.kind, event.as_json(), event_id=event.seq)
 
 
 def router(kiosk: Kiosk) -> APIRouter:
@@ -92,53 +86,22 @@ def router(kiosk: Kiosk) -> APIRouter:
     @api.get("/events")
     async def events(request: Request) -> StreamingResponse:
         """Reader, scanner and wedge events as server-sent events, until the client leaves."""
-        loop = asyncio.get_running_loop()
-        queue: asyncio.Queue[DeviceEvent | None] = asyncio.Queue(maxsize=STREAM_BACKLOG)
-
-        def enqueue(item: DeviceEvent | None) -> None:
-            try:
-                queue.put_nowait(item)
-            except asyncio.QueueFull:
-                # Too far behind: end this stream; the screen reconnects and asks for status.
-                with contextlib.suppress(asyncio.QueueEmpty):
-                    queue.get_nowait()
-                queue.put_nowait(None)
-
-        def deliver(item: DeviceEvent | None) -> None:
-            with contextlib.suppress(RuntimeError):  # the loop already closed
-                loop.call_soon_threadsafe(enqueue, item)
-
-        unsubscribe = devices.subscribe(deliver)
+        queue: EventQueue[DeviceEvent] = EventQueue(STREAM_BACKLOG)
+        unsubscribe = devices.subscribe(queue.put_threadsafe)
         status = devices.input_status()
 
         async def stream() -> AsyncIterator[str]:
             try:
                 yield "retry: 2000\n"
-                yield f"event: ready\ndata: {json.dumps(status, sort_keys=True)}\n\n"
-                idle = 0.0
-                while not devices.stopped:
-                    try:
-                        item = await asyncio.wait_for(queue.get(), _CHECK_S)
-                    except TimeoutError:
-                        if await request.is_disconnected():
-                            return
-                        idle += _CHECK_S
-                        if idle >= KEEPALIVE_S:
-                            idle = 0.0
-                            yield ": keep-alive\n\n"
-                        continue
-                    if item is None:
-                        return
-                    idle = 0.0
-                    yield sse_message(item)
+                yield sse("ready", json.dumps(status, sort_keys=True))
+                async for text in queue.relay(
+                    request, sse_message, stopped=lambda: devices.stopped
+                ):
+                    yield text
             finally:
                 unsubscribe()
 
-        return StreamingResponse(
-            stream(),
-            media_type="text/event-stream",
-            headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
-        )
+        return event_stream_response(stream())
 
     @api.post("/devices/wedge")
     def wedge(body: WedgeBody) -> dict[str, Any]:

@@ -10,8 +10,6 @@ any screen sees them (:func:`same_origin`, a dependency of every screen router).
 from __future__ import annotations
 
 import logging
-import threading
-from collections import OrderedDict
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,6 +23,7 @@ from terminal.errors import KioskError
 from terminal.sale import SaleResult
 from terminal.web.i18n import UI_LANGUAGES, Speaker, pick_language
 from terminal.web.nav import NAV, visible_nav
+from terminal.web.recent import Recent
 from terminal.web.sessions import COOKIE, FormTokens, Session, Sessions
 from terminal.web.slips import PrintedSlips, RenderedSlips
 from terminal.web.status_feed import StatusFeed
@@ -106,8 +105,7 @@ class WebContext:
         self.rendered = RenderedSlips()
         self.printed_slips = printed_slips
         self.feed = StatusFeed(kiosk.status.snapshot)
-        self._results_lock = threading.Lock()
-        self._results: OrderedDict[str, SaleResult] = OrderedDict()
+        self._results: Recent[SaleResult] = Recent(KEEP_RESULTS)
         self.env = jinja2.Environment(
             loader=jinja2.FileSystemLoader(TEMPLATE_DIR),
             autoescape=jinja2.select_autoescape(("html",), default=True),
@@ -182,16 +180,12 @@ class WebContext:
     # -- results ------------------------------------------------------------------------
 
     def keep_result(self, result: SaleResult) -> None:
-        with self._results_lock:
-            self._results[result.txn] = result
-            while len(self._results) > KEEP_RESULTS:
-                self._results.popitem(last=False)
+        self._results.put(result.txn, result)
         if result.ok:
             self.rendered.remember(result.txn, result.slip)
 
     def result(self, txn: str) -> SaleResult | None:
-        with self._results_lock:
-            return self._results.get(txn)
+        return self._results.get(txn)
 
     def slip_for(self, txn: str) -> Any:
         """The slip to show next to a result: the printer's own output, else what we rendered."""

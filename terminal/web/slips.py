@@ -8,13 +8,12 @@ slip, which is what went to the printer, or nothing.
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, Protocol
 
 from printer_templates.document import SlipDocument
 from printer_templates.preview import slip_to_text
+from terminal.web.recent import Recent
 
 if TYPE_CHECKING:
     from drivers.virtual_printer import VirtualPrinter
@@ -48,22 +47,15 @@ class RenderedSlips:
     """The slips this process rendered for its sales, kept briefly in memory (``kiosk serve``)."""
 
     def __init__(self, keep: int = KEEP_RENDERED) -> None:
-        self._keep = keep
-        self._lock = threading.Lock()
-        self._docs: OrderedDict[str, SlipDocument] = OrderedDict()
+        self._docs: Recent[SlipDocument] = Recent(keep)
 
     def remember(self, txn: str, doc: SlipDocument | None) -> None:
         if doc is None:
             return
-        with self._lock:
-            self._docs[txn] = doc
-            self._docs.move_to_end(txn)
-            while len(self._docs) > self._keep:
-                self._docs.popitem(last=False)
+        self._docs.put(txn, doc)
 
     def for_transaction(self, txn: str) -> PrintedSlipView | None:
-        with self._lock:
-            doc = self._docs.get(txn)
+        doc = self._docs.get(txn)
         if doc is None:
             return None
         return PrintedSlipView(text=slip_to_text(doc), source="terminal")

@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 
 from fastapi import APIRouter, Request
@@ -31,6 +29,7 @@ from terminal.web.context import WebContext
 from terminal.web.desk import explain, local_time, product_name, said
 from terminal.web.errors import Refusal
 from terminal.web.i18n import Speaker
+from terminal.web.recent import Recent
 from terminal.web.sessions import FormExpired, Session
 
 
@@ -141,58 +140,34 @@ def report_view(
 def router(ctx: WebContext) -> APIRouter:
     ui = APIRouter()
     kiosk = ctx.kiosk
-    done_reports: OrderedDict[str, ReportView] = OrderedDict()
-    done_lock = threading.Lock()
+    done_reports: Recent[ReportView] = Recent(KEEP_RESULTS)
     serial = itertools.count(1)
 
     def keep(view: ReportView) -> str:
         key = f"{view.kind}-{next(serial)}"
-        with done_lock:
-            done_reports[key] = view
-            while len(done_reports) > KEEP_RESULTS:
-                done_reports.popitem(last=False)
+        done_reports.put(key, view)
         return key
-
-    def kept(key: str) -> ReportView | None:
-        with done_lock:
-            return done_reports.get(key)
 
     async def preview(speaker: Speaker, kind: str) -> ReportView:
         outcome = await asyncio.to_thread(kiosk.reports.preview, kind)
         return report_view(ctx, speaker, outcome)
 
-    async def reports_page(
+    async def report_page(
         request: Request,
         session: Session,
+        kind: str,
         *,
         error: Refusal | None = None,
         status_code: int = 200,
     ) -> Response:
+        """The X screen (preview and print) or the Z confirmation, with a fresh form token."""
         speaker = ctx.speaker(session.language)
         return ctx.page(
             request,
-            "reports.html",
+            "report_z.html" if kind == "Z" else "reports.html",
             session=session,
             status_code=status_code,
-            report=await preview(speaker, "X"),
-            token=ctx.forms.issue(session),
-            error=error,
-        )
-
-    async def z_page(
-        request: Request,
-        session: Session,
-        *,
-        error: Refusal | None = None,
-        status_code: int = 200,
-    ) -> Response:
-        speaker = ctx.speaker(session.language)
-        return ctx.page(
-            request,
-            "report_z.html",
-            session=session,
-            status_code=status_code,
-            report=await preview(speaker, "Z"),
+            report=await preview(speaker, kind),
             token=ctx.forms.issue(session),
             error=error,
         )
@@ -209,12 +184,11 @@ def router(ctx: WebContext) -> APIRouter:
         try:
             done = await asyncio.to_thread(ctx.forms.begin, token, session)
         except FormExpired:
-            again = z_page if kind == "Z" else reports_page
-            return await again(
-                request, session, error=said(speaker, "form_expired"), status_code=409
+            return await report_page(
+                request, session, kind, error=said(speaker, "form_expired"), status_code=409
             )
         if done is not None:
-            return result_page(request, session, kept(done))
+            return result_page(request, session, done_reports.get(done))
         key: str | None = None
         try:
             if kind == "Z":
@@ -222,7 +196,7 @@ def router(ctx: WebContext) -> APIRouter:
                 current = await asyncio.to_thread(kiosk.reports.preview, "Z")
                 if expected != str(current.z_number):
                     error = said(speaker, "period_changed")
-                    return await z_page(request, session, error=error, status_code=409)
+                    return await report_page(request, session, "Z", error=error, status_code=409)
             try:
                 if kind == "Z":
                     outcome = await asyncio.to_thread(
@@ -234,8 +208,7 @@ def router(ctx: WebContext) -> APIRouter:
                     )
             except (KioskError, PrinterError, StoreError) as exc:
                 error = explain(speaker, exc, screen="report")
-                again = z_page if kind == "Z" else reports_page
-                return await again(request, session, error=error, status_code=422)
+                return await report_page(request, session, kind, error=error, status_code=422)
             next_z = None
             if kind == "Z" and not outcome.printed:
                 next_z = (await asyncio.to_thread(kiosk.reports.preview, "Z")).z_number
@@ -248,7 +221,7 @@ def router(ctx: WebContext) -> APIRouter:
 
     @ui.get("/ui/reports")
     async def reports(request: Request) -> Response:
-        return await reports_page(request, ctx.clerk(request))
+        return await report_page(request, ctx.clerk(request), "X")
 
     @ui.post("/ui/reports/x")
     async def x_report(request: Request) -> Response:
@@ -256,7 +229,7 @@ def router(ctx: WebContext) -> APIRouter:
 
     @ui.get("/ui/reports/z")
     async def z_confirm(request: Request) -> Response:
-        return await z_page(request, ctx.supervisor(request))
+        return await report_page(request, ctx.supervisor(request), "Z")
 
     @ui.post("/ui/reports/z")
     async def z_report(request: Request) -> Response:

@@ -9,8 +9,6 @@
 from __future__ import annotations
 
 import asyncio
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 
 from fastapi import APIRouter, Request
@@ -24,6 +22,7 @@ from terminal.reprint import ReprintResult
 from terminal.web.context import WebContext
 from terminal.web.desk import explain, form_value, local_time, product_name, said
 from terminal.web.errors import Refusal
+from terminal.web.recent import Recent
 from terminal.web.sessions import FormExpired, Session
 
 
@@ -58,19 +57,7 @@ class CopyView:
 def router(ctx: WebContext) -> APIRouter:
     ui = APIRouter()
     kiosk = ctx.kiosk
-    copies: OrderedDict[str, CopyView] = OrderedDict()
-    copies_lock = threading.Lock()
-
-    def keep(view: CopyView) -> None:
-        with copies_lock:
-            copies[view.txn] = view
-            copies.move_to_end(view.txn)
-            while len(copies) > KEEP_RESULTS:
-                copies.popitem(last=False)
-
-    def kept(txn: str) -> CopyView | None:
-        with copies_lock:
-            return copies.get(txn)
+    copies: Recent[CopyView] = Recent(KEEP_RESULTS)
 
     def copy_view(session: Session, result: ReprintResult) -> CopyView:
         speaker = ctx.speaker(session.language)
@@ -128,7 +115,7 @@ def router(ctx: WebContext) -> APIRouter:
             error = said(speaker, "form_expired")
             return page(request, session, typed=typed, kind=kind, error=error, status_code=409)
         if done is not None:
-            return page(request, session, done=kept(done))
+            return page(request, session, done=copies.get(done))
         printed: str | None = None
         try:
             if kind not in SLIP_KINDS:
@@ -144,7 +131,7 @@ def router(ctx: WebContext) -> APIRouter:
                 error = explain(speaker, exc, screen="reprint")
                 return page(request, session, typed=typed, kind=kind, error=error, status_code=422)
             view = copy_view(session, result)
-            keep(view)
+            copies.put(view.txn, view)
             printed = result.txn
             return page(request, session, done=view)
         finally:

@@ -14,8 +14,6 @@ A locked screen gets status events only: a swipe must not fill a form nobody may
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import json
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -25,28 +23,14 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingRes
 from drivers.card_reader.fake import FakeCardReader
 from terminal.devices import MAX_WEDGE_KEYS, DeviceEvent
 from terminal.errors import KioskError
+from terminal.event_stream import EventQueue, event_stream_response, sse
 from terminal.web.context import WebContext
 
-#: Seconds between keep-alive comments on an idle stream (a dead client is noticed).
-KEEPALIVE_S = 10.0
 #: Items a slow page may fall behind by before its stream ends (it reconnects).
 BACKLOG = 128
-_CHECK_S = 0.5
 
 #: The demo's swipe button: an ordinary Online card of the reference host.
 DEMO_CARD = ("4000000000000010", "2812", "DEMO/CARD HOLDER")
-
-
-def sse(event: str, data: str, *, event_id: int | None = None) -> str:
-    """One server-sent event; multi-line data is one ``data:`` line per line."""
-    lines = [f"id: {event_id}"] if event_id is not None else []
-    lines.append(f"event: {event}")
-    lines += [f"data: {line}" for line in data.splitlines() or [""]]
-    return "\n".join(lines) + "\n\n"
-
-
-def device_json(event: DeviceEvent) -> str:
-    return json.dumps(event.as_dict(), ensure_ascii=False, sort_keys=True)
 
 
 def router(ctx: WebContext) -> APIRouter:
@@ -68,61 +52,34 @@ def router(ctx: WebContext) -> APIRouter:
     @ui.get("/ui/events")
     async def events(request: Request) -> StreamingResponse:
         session = ctx.signed_in(request)
-        loop = asyncio.get_running_loop()
-        queue: asyncio.Queue[tuple[str, Any] | None] = asyncio.Queue(maxsize=BACKLOG)
-
-        def enqueue(item: tuple[str, Any] | None) -> None:
-            try:
-                queue.put_nowait(item)
-            except asyncio.QueueFull:
-                with contextlib.suppress(asyncio.QueueEmpty):
-                    queue.get_nowait()
-                queue.put_nowait(None)  # too far behind: end; the page reconnects
-
-        def from_thread(item: tuple[str, Any] | None) -> None:
-            with contextlib.suppress(RuntimeError):  # the loop already closed
-                loop.call_soon_threadsafe(enqueue, item)
+        queue: EventQueue[tuple[str, Any]] = EventQueue(BACKLOG)
 
         def on_device(event: DeviceEvent | None) -> None:
-            from_thread(None if event is None else ("device", event))
+            queue.put_threadsafe(None if event is None else ("device", event))
+
+        def render(item: tuple[str, Any]) -> str | None:
+            kind, payload = item
+            if kind == "status":
+                return sse("status", ctx.status_html(payload, session.language))
+            if session.locked:
+                return None
+            return sse("device", payload.as_json(), event_id=payload.seq)
 
         unsubscribe_devices = devices.subscribe(on_device)
-        unsubscribe_status = ctx.feed.subscribe(lambda snap: from_thread(("status", snap)))
+        unsubscribe_status = ctx.feed.subscribe(lambda snap: queue.put_threadsafe(("status", snap)))
         first = await asyncio.to_thread(ctx.feed.latest)
 
         async def stream() -> AsyncIterator[str]:
             try:
                 yield "retry: 2000\n\n"
                 yield sse("status", ctx.status_html(first, session.language))
-                idle = 0.0
-                while not devices.stopped:
-                    try:
-                        item = await asyncio.wait_for(queue.get(), _CHECK_S)
-                    except TimeoutError:
-                        if await request.is_disconnected():
-                            return
-                        idle += _CHECK_S
-                        if idle >= KEEPALIVE_S:
-                            idle = 0.0
-                            yield ": keep-alive\n\n"
-                        continue
-                    if item is None:
-                        return
-                    idle = 0.0
-                    kind, payload = item
-                    if kind == "status":
-                        yield sse("status", ctx.status_html(payload, session.language))
-                    elif not session.locked:
-                        yield sse("device", device_json(payload), event_id=payload.seq)
+                async for text in queue.relay(request, render, stopped=lambda: devices.stopped):
+                    yield text
             finally:
                 unsubscribe_devices()
                 unsubscribe_status()
 
-        return StreamingResponse(
-            stream(),
-            media_type="text/event-stream",
-            headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
-        )
+        return event_stream_response(stream())
 
     @ui.post("/ui/devices/wedge")
     async def wedge(request: Request) -> Response:

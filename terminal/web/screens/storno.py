@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 
 from fastapi import APIRouter, Request
@@ -44,6 +42,7 @@ from terminal.web.desk import (
 )
 from terminal.web.errors import Refusal
 from terminal.web.i18n import Speaker
+from terminal.web.recent import Recent
 from terminal.web.sessions import FormExpired, Session
 
 
@@ -219,19 +218,10 @@ def precheck(ctx: WebContext, txn: str) -> tuple[TxnRecord | None, str | None]:
 def router(ctx: WebContext) -> APIRouter:
     ui = APIRouter()
     kiosk = ctx.kiosk
-    results: OrderedDict[str, StornoView] = OrderedDict()
-    results_lock = threading.Lock()
+    results: Recent[StornoView] = Recent(KEEP_RESULTS)
 
     def keep(view: StornoView) -> None:
-        with results_lock:
-            results[view.txn] = view
-            results.move_to_end(view.txn)
-            while len(results) > KEEP_RESULTS:
-                results.popitem(last=False)
-
-    def kept(txn: str) -> StornoView | None:
-        with results_lock:
-            return results.get(txn)
+        results.put(view.txn, view)
 
     def list_page(
         request: Request,
@@ -313,7 +303,7 @@ def router(ctx: WebContext) -> APIRouter:
         if not _TXN.fullmatch(txn):
             return ctx.page(request, "not_found.html", session=session, status_code=404)
         speaker = ctx.speaker(session.language)
-        view = kept(txn)
+        view = results.get(txn)
         if view is None:
             try:
                 record = kiosk.store.get(txn)
