@@ -62,13 +62,18 @@ def read_catalog(language: str) -> Catalog:
         return read_po(handle, locale=LANGUAGE_LOCALES[language], domain=DOMAIN)
 
 
+def compile_catalog(catalog: Catalog) -> gettext.GNUTranslations:
+    """A parsed ``.po`` compiled in memory: no ``.mo`` files to build, ship or keep in step."""
+    buffer = BytesIO()
+    write_mo(buffer, catalog)
+    buffer.seek(0)
+    return gettext.GNUTranslations(buffer)
+
+
 @cache
 def translations(language: str) -> gettext.GNUTranslations:
     """Gettext translations for ``language``, compiled from its ``.po`` in memory."""
-    buffer = BytesIO()
-    write_mo(buffer, read_catalog(language))
-    buffer.seek(0)
-    return gettext.GNUTranslations(buffer)
+    return compile_catalog(read_catalog(language))
 
 
 def template_messages() -> dict[str, list[str]]:
@@ -106,6 +111,7 @@ __all__ = [
     "UnknownLanguage",
     "catalog_path",
     "check_language",
+    "compile_catalog",
     "default_locale",
     "read_catalog",
     "template_messages",

@@ -7,25 +7,13 @@ and the terminal's records to check what the screen did.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 from browser_fixtures import ServedCounter, screenshot
 from playwright.sync_api import Page, expect
 
 from hostsim import testnumbers as T
-
-
-@pytest.fixture
-def page(browser: Any) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="sl-SI")
-    context.set_default_timeout(10_000)
-    try:
-        yield context.new_page()
-    finally:
-        context.close()
 
 
 def sign_in(page: Page, counter: ServedCounter, number: str = "2", pin: str = "2222") -> None:
@@ -34,6 +22,7 @@ def sign_in(page: Page, counter: ServedCounter, number: str = "2", pin: str = "2
     expect(page.locator("#number")).to_be_focused()
     page.keyboard.type(number)
     page.keyboard.press("Enter")
+    expect(page.locator("#pin")).to_be_focused()
     page.keyboard.type(pin)
     page.keyboard.press("Enter")
     expect(page.locator("body")).to_have_attribute("data-screen", "home")
@@ -92,4 +81,4 @@ def post_from_page(page: Page, path: str, form: dict[str, str]) -> dict[str, Any
     return answer
 
 
-__all__ = ["host_state", "local", "page", "post_from_page", "sell", "shot", "sign_in"]
+__all__ = ["host_state", "local", "post_from_page", "sell", "shot", "sign_in"]

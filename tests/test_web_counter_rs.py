@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
-from browser_fixtures import ServedCounter, browser, serve_counter
+from browser_fixtures import ServedCounter, browser, page, serve_counter
 from playwright.sync_api import Page, expect
 from web_fixtures import fit_screenshot
 
-__all__ = ["browser"]
+__all__ = ["browser", "page"]
 
 
 @pytest.fixture(scope="module")
@@ -23,16 +22,6 @@ def counter(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedCounter]
         yield served
     finally:
         served.stop()
-
-
-@pytest.fixture
-def page(browser: Any, counter: ServedCounter) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(10_000)
-    try:
-        yield context.new_page()
-    finally:
-        context.close()
 
 
 def test_mobile_topup_by_keyboard_only(page: Page, counter: ServedCounter) -> None:

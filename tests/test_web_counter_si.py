@@ -10,17 +10,17 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-from browser_fixtures import ServedCounter, browser, serve_counter
+from browser_fixtures import ServedCounter, browser, page, serve_counter
+from desk_fixtures import sign_in
 from playwright.sync_api import Page, expect
 from reader_frames import MAGTEK_VISA_LRC
 from web_fixtures import fit_screenshot as screenshot
 
 from hostsim import testnumbers as T
 
-__all__ = ["browser"]
+__all__ = ["browser", "page"]
 
 
 def fast_health(text: str) -> str:
@@ -39,27 +39,6 @@ def counter(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedCounter]
         yield served
     finally:
         served.stop()
-
-
-@pytest.fixture
-def page(browser: Any, counter: ServedCounter) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="sl-SI")
-    context.set_default_timeout(10_000)
-    try:
-        yield context.new_page()
-    finally:
-        context.close()
-
-
-def sign_in(page: Page, counter: ServedCounter, number: str = "2", pin: str = "2222") -> None:
-    page.goto(counter.url + "/")
-    expect(page.locator("#number")).to_be_focused()
-    page.keyboard.type(number)
-    page.keyboard.press("Enter")
-    expect(page.locator("#pin")).to_be_focused()
-    page.keyboard.type(pin)
-    page.keyboard.press("Enter")
-    expect(page.locator("body")).to_have_attribute("data-screen", "home")
 
 
 def host_state(counter: ServedCounter, txn: str) -> str | None:

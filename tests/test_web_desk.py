@@ -11,8 +11,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from browser_fixtures import ServedCounter, browser, serve_counter
-from desk_fixtures import page, post_from_page, sell, shot, sign_in
+from browser_fixtures import ServedCounter, browser, page, serve_counter
+from desk_fixtures import post_from_page, sell, shot, sign_in
 from playwright.sync_api import Page, expect
 
 __all__ = ["browser", "page"]

@@ -12,8 +12,8 @@ import re
 from collections.abc import Iterator
 
 import pytest
-from browser_fixtures import ServedCounter, browser, serve_counter
-from desk_fixtures import host_state, local, page, sell, shot, sign_in
+from browser_fixtures import ServedCounter, browser, page, serve_counter
+from desk_fixtures import host_state, local, sell, shot, sign_in
 from playwright.sync_api import Page, expect
 
 from hostsim.products import HostSettings

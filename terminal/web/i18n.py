@@ -16,14 +16,12 @@ import gettext
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cache
-from io import BytesIO
 from pathlib import Path
 
 from babel.messages.catalog import Catalog
-from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
-from printer_templates.i18n import LANGUAGE_LOCALES
+from printer_templates.i18n import LANGUAGE_LOCALES, compile_catalog
 from printer_templates.i18n import translations as slip_translations
 from terminal.catalog import DEFAULT_NAMES, ProductConfig
 from terminal.money import Money
@@ -89,10 +87,7 @@ def read_catalog(language: str) -> Catalog:
 @cache
 def translations(language: str) -> gettext.GNUTranslations:
     """The screen's translations for ``language``, compiled in memory from its ``.po``."""
-    buffer = BytesIO()
-    write_mo(buffer, read_catalog(language))
-    buffer.seek(0)
-    return gettext.GNUTranslations(buffer)
+    return compile_catalog(read_catalog(language))
 
 
 def plain_amount(minor: int, currency: str) -> str:
