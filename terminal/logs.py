@@ -141,13 +141,23 @@ def configure_logging(level: str, *, stream: IO[str] | None = None) -> None:
     if level not in LEVELS:
         raise ValueError(f"log level must be one of {', '.join(LEVELS)}, not {level!r}")
     root = logging.getLogger()
-    if _handler is not None:
-        root.removeHandler(_handler)
+    # Ours is the only handler: a library calling logging.info() before this (python-escpos
+    # does, at import) has installed logging's default handler, whose lines are not ours.
+    for old in list(root.handlers):
+        root.removeHandler(old)
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(KeyValueFormatter())
+    if level != "debug":
+        handler.addFilter(_quiet_root_chatter)
     root.addHandler(handler)
     root.setLevel(level.upper())
     _handler = handler
+
+
+def _quiet_root_chatter(record: logging.LogRecord) -> bool:
+    """Drop a library's info lines on the root logger ("Network printer enabled" at every
+    status read, from python-escpos); the kiosk's own records always have a named logger."""
+    return not (record.name == "root" and record.levelno < logging.WARNING)
 
 
 __all__ = [
