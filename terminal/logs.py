@@ -141,17 +141,43 @@ def configure_logging(level: str, *, stream: IO[str] | None = None) -> None:
     if level not in LEVELS:
         raise ValueError(f"log level must be one of {', '.join(LEVELS)}, not {level!r}")
     root = logging.getLogger()
-    # Ours is the only handler: a library calling logging.info() before this (python-escpos
-    # does, at import) has installed logging's default handler, whose lines are not ours.
+    # Ours replaces logging's default handler, which a library calling logging.info() before
+    # this installs (python-escpos does, at import); other handlers (a test runner's) stay.
     for old in list(root.handlers):
-        root.removeHandler(old)
-    handler = logging.StreamHandler(stream or sys.stderr)
+        if old is _handler or _is_default_handler(old):
+            root.removeHandler(old)
+    handler: logging.Handler = (
+        logging.StreamHandler(stream) if stream is not None else _StderrHandler()
+    )
     handler.setFormatter(KeyValueFormatter())
     if level != "debug":
         handler.addFilter(_quiet_root_chatter)
     root.addHandler(handler)
     root.setLevel(level.upper())
     _handler = handler
+
+
+class _StderrHandler(logging.StreamHandler):
+    """Writes to whatever ``sys.stderr`` is now: a test runner swaps it per command."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    @property
+    def stream(self) -> IO[str]:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: IO[str]) -> None:
+        pass
+
+
+def _is_default_handler(handler: logging.Handler) -> bool:
+    """What ``logging.basicConfig()`` installs: a plain StreamHandler on stderr."""
+    return type(handler) is logging.StreamHandler and handler.stream in (
+        sys.stderr,
+        sys.__stderr__,
+    )
 
 
 def _quiet_root_chatter(record: logging.LogRecord) -> bool:
