@@ -74,6 +74,22 @@ def test_verify_catches_a_typo_and_a_missing_binary(tmp_path: Path) -> None:
     assert done.returncode != 0 and "/nonexistent/kiosk" in done.stderr
 
 
+def test_systemd_rates_the_kiosk_unit_well_hardened(tmp_path: Path) -> None:
+    """systemd's own exposure score (0 best, 10 worst) of kiosk.service stays below 2.5."""
+    _copy_units(tmp_path)
+    done = subprocess.run(
+        [SYSTEMD_ANALYZE, "security", "--offline=yes", "--threshold=25", "kiosk.service"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "SYSTEMD_LOG_COLOR": "0", "SYSTEMD_COLORS": "0"},
+    )
+    score = re.search(r"Overall exposure level for kiosk.service: (\d+\.\d)", done.stdout)
+    assert score is not None, done.stdout + done.stderr
+    assert float(score.group(1)) <= 2.5 and done.returncode == 0, done.stdout[-2000:]
+
+
 def _directives(unit: str) -> dict[str, list[str]]:
     found: dict[str, list[str]] = {}
     for line in (DEPLOY / "systemd" / unit).read_text(encoding="utf-8").splitlines():
