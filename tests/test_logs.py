@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import io
 import logging
+import os
 import re
+import subprocess
+import sys
 import tomllib
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,15 +21,22 @@ from typing import Any
 
 import pytest
 from browser_fixtures import ServedCounter, serve_counter
+from click.testing import CliRunner
+from kiosk_fixtures import register, write_config
 
+from drivers.virtual_printer import VirtualPrinter
 from hostsim import testnumbers as T
 from hostsim.faults import Fault
+from hostsim.server import HostServer
 from offline_queue.eventlog import emit
 from offline_queue.store import transition_event
+from terminal.cli import main
 from terminal.logs import KeyValueFormatter, add_secret, configure_logging, mask_card_numbers
 
 CARD = T.ONLINE_CARD  # 4000000000000010, Luhn-valid
 CARD_SPACED = " ".join(CARD[i : i + 4] for i in range(0, len(CARD), 4))
+KIOSK = Path(sys.executable).with_name("kiosk")
+SELL = ("sell", "card-topup", "--target", CARD, "--amount", "50", "--cash", "60", "--json")
 
 #: One line: optional ``<N>`` priority, then key=value pairs (values bare or JSON-quoted).
 LINE = re.compile(r'^(<\d>)?(?:[a-z_]+=(?:"(?:[^"\\]|\\.)*"|[A-Za-z0-9_.:/@+,\-]+)( |$))+$')
@@ -239,3 +249,47 @@ def test_a_day_at_the_counter_has_a_line_per_state_change_and_no_secret(
     key = tomllib.loads(counter.config_path.read_text())["terminal"]["key"]
     for secret in (CARD, CARD_SPACED, CARD[-12:], token, key):
         assert secret not in log, f"{secret!r} is in the log"
+
+
+# -- the --log-level options ------------------------------------------------------------------
+
+
+def _kiosk_sell(config: Path, *options: str, env: dict[str, str] | None = None) -> str:
+    done = subprocess.run(
+        [str(KIOSK), "--config", str(config), *options, *SELL],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, **(env or {})},
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert CARD not in done.stderr
+    return done.stderr
+
+
+def test_the_global_log_level_shows_a_one_shot_command_s_state_changes(tmp_path: Path) -> None:
+
+    with HostServer(tmp_path / "host.sqlite") as host:
+        printer = VirtualPrinter(out_dir=tmp_path / "slips").start()
+        try:
+            config = write_config(
+                tmp_path, "si", host_url=host.url, printer_url=f"tcp://127.0.0.1:{printer.port}"
+            )
+            register(tmp_path / "host.sqlite", config)
+            path = tmp_path / "kiosk.toml"
+            quiet = _kiosk_sell(path)
+            assert "event=sale." not in quiet, quiet  # warning and up by default
+            loud = _kiosk_sell(path, "--log-level", "info")
+            assert "event=sale.recorded" in loud and "event=sale.confirmed" in loud, loud
+            from_env = _kiosk_sell(path, env={"KIOSK_LOG_LEVEL": "info"})
+            assert "event=sale.confirmed" in from_env, from_env
+        finally:
+            printer.stop()
+
+
+def test_log_level_choices_are_checked() -> None:
+    runner = CliRunner()
+    refused = runner.invoke(main, ["--log-level", "loud", "config", "check"])
+    assert refused.exit_code == 2 and "loud" in refused.output
+    refused = runner.invoke(main, ["serve", "--log-level", "chatty"])
+    assert refused.exit_code == 2 and "chatty" in refused.output
