@@ -74,6 +74,8 @@ from offline_queue.states import (
     allowed_targets,
 )
 
+log = logging.getLogger(__name__)
+
 OutboxState = Literal["pending", "in_flight", "delivered", "dead"]
 OUTBOX_STATES: tuple[OutboxState, ...] = ("pending", "in_flight", "delivered", "dead")
 
@@ -82,8 +84,6 @@ UPDATABLE_FIELDS = frozenset({"auth_code", "reason", "printed_at", "offline", "d
 
 #: Journal event names the store writes itself; callers of ``journal_event`` may not use them.
 RESERVED_EVENT_PREFIXES = ("state:", "outbox:")
-
-log = logging.getLogger(__name__)
 #: Keys of a ``journal_event``'s data that are codes or states, safe to log (never a target).
 _SAFE_EVENT_KEYS = ("clerk", "from", "to", "reason", "kind")
 RECORDED_EVENT = "recorded"
