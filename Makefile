@@ -5,9 +5,14 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-# Debian packages the project needs: a TrueType font for slip images, and the browser the
-# web UI's tests drive through Playwright (Debian's chromium: never `playwright install`).
-DEB_PACKAGES := fonts-dejavu-core chromium
+# Debian packages the project needs. Runtime: the fonts of slip images and of the screen
+# (fonts-noto-core has the manat sign ₼ that DejaVu 2.37 lacks). Tests: the browser the web UI's
+# tests drive through Playwright (Debian's chromium: never `playwright install`), and what the
+# deploy/ tests check the units, users, udev rules and fonts with (systemd-analyze verify needs
+# the units' binaries: /usr/bin/cage and /usr/bin/chromium).
+DEB_RUNTIME := fonts-dejavu-core fonts-noto-core
+DEB_TEST    := chromium systemd udev cage fontconfig
+DEB_PACKAGES := $(DEB_RUNTIME) $(DEB_TEST)
 
 .PHONY: demo test lint typecheck unit bench system-deps venv clean
 

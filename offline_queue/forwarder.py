@@ -29,6 +29,7 @@ from typing import Literal
 from offline_queue.clock import Clock
 from offline_queue.delivery import DeliveryOutcome, TransientSendError
 from offline_queue.errors import StoreError
+from offline_queue.eventlog import emit
 from offline_queue.store import OutboxRecord, Store
 
 log = logging.getLogger(__name__)
@@ -144,7 +145,7 @@ class Forwarder:
         with self._circuit_lock:
             if host_alive:
                 if self._circuit != "closed":
-                    log.info("host answers again: circuit closed")
+                    emit(log, "forwarder.circuit_closed", was=self._circuit)
                 self._circuit = "closed"
                 self._consecutive_failures = 0
             elif failed:
@@ -154,10 +155,12 @@ class Forwarder:
                     or self._consecutive_failures >= self.circuit_failures
                 ):
                     if self._circuit != "open":
-                        log.warning(
-                            "host failed %d times in a row: circuit open for %.0f s",
-                            self._consecutive_failures,
-                            self.circuit_cooldown_s,
+                        emit(
+                            log,
+                            "forwarder.circuit_open",
+                            level=logging.WARNING,
+                            failures=self._consecutive_failures,
+                            cooldown_s=self.circuit_cooldown_s,
                         )
                     self._circuit = "open"
                     self._opened_at = self.clock.monotonic()
@@ -181,7 +184,7 @@ class Forwarder:
                     if not self._cooldown_over():
                         return ForwardReport(cycles=1, circuit="open")
                     self._circuit = "half_open"
-                    log.info("circuit half open: sending one message as a probe")
+                    emit(log, "forwarder.circuit_half_open")
                 limit = 1 if self._circuit == "half_open" else self.batch_size
             batch = self.store.claim_due(limit=limit, lease_s=self.lease_s)
             if not batch:

@@ -17,6 +17,7 @@ Conventions:
 from __future__ import annotations
 
 import json
+import logging
 import re
 import sqlite3
 import threading
@@ -42,6 +43,7 @@ from offline_queue.errors import (
     UnknownMessage,
     UnknownTransaction,
 )
+from offline_queue.eventlog import emit
 from offline_queue.journal import (
     JournalEvent,
     JournalVerdict,
@@ -72,6 +74,8 @@ from offline_queue.states import (
     allowed_targets,
 )
 
+log = logging.getLogger(__name__)
+
 OutboxState = Literal["pending", "in_flight", "delivered", "dead"]
 OUTBOX_STATES: tuple[OutboxState, ...] = ("pending", "in_flight", "delivered", "dead")
 
@@ -80,6 +84,8 @@ UPDATABLE_FIELDS = frozenset({"auth_code", "reason", "printed_at", "offline", "d
 
 #: Journal event names the store writes itself; callers of ``journal_event`` may not use them.
 RESERVED_EVENT_PREFIXES = ("state:", "outbox:")
+#: Keys of a ``journal_event``'s data that are codes or states, safe to log (never a target).
+_SAFE_EVENT_KEYS = ("clerk", "from", "to", "reason", "kind")
 RECORDED_EVENT = "recorded"
 REPRINT_EVENT = "reprint"
 #: Journal events of clerks all start with this; ``add_clerk`` writes ``clerk_added``.
@@ -109,6 +115,31 @@ _NO_EARLIER_UNDELIVERED = (
 def state_event(state: str) -> str:
     """The journal event name of a move into ``state``."""
     return f"state:{state}"
+
+
+#: The log's name for a move into each state (``transition_event``); stable, grep-able.
+_TRANSITION_EVENTS = {
+    "authorized": "sale.authorized",
+    "offline_accepted": "sale.offline_accepted",
+    "declined": "sale.declined",
+    "failed": "sale.failed",
+    "printing": "sale.printing",
+    "confirmed": "sale.confirmed",
+    "print_failed": "sale.print_failed",
+    "voided": "sale.voided",
+    "storno_requested": "storno.requested",
+    "storno_printing": "storno.printing",
+    "stornoed": "storno.done",
+}
+
+
+def transition_event(from_state: str, to_state: str) -> str:
+    """The log event of a move: ``sale.confirmed``, ``storno.done``; a sale that falls back to
+    ``confirmed`` from a storno state is ``storno.not_done`` (refused, abandoned, not printed).
+    """
+    if to_state == "confirmed" and from_state.startswith("storno_"):
+        return "storno.not_done"
+    return _TRANSITION_EVENTS.get(to_state, f"txn.{to_state}")
 
 
 @dataclass(frozen=True)
@@ -576,7 +607,18 @@ class Store:
                     "clerk": clerk,
                 },
             )
-            return self._get(conn, txn)
+            kept = self._get(conn, txn)
+        emit(
+            log,
+            "sale.recorded",
+            txn=kept.txn,
+            product=product,
+            currency=currency,
+            amount_minor=amount_minor,
+            total_minor=total_minor,
+            clerk=clerk,
+        )
+        return kept
 
     def _next_number(self, conn: sqlite3.Connection) -> int:
         row = conn.execute(
@@ -664,7 +706,20 @@ class Store:
                     "outbox": [{"message_id": mid, "kind": kind} for mid, kind in written],
                 },
             )
-            return self._get(conn, txn)
+            moved = self._get(conn, txn)
+        fields: dict[str, Any] = {
+            "txn": txn,
+            "from": from_state,
+            "to": to_state,
+            "product": moved.product,
+            "currency": moved.currency,
+            "total_minor": moved.total_minor,
+            "offline": moved.offline,
+            "reason": columns.get("reason"),
+            "advices": [kind for _, kind in written] or None,
+        }
+        emit(log, transition_event(from_state, to_state), **fields)
+        return moved
 
     @staticmethod
     def _validate_updates(updates: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -752,6 +807,8 @@ class Store:
             if txn is not None:
                 self._require_txn(conn, txn)
             self._append_journal(conn, txn, event, data_obj)
+        safe = {key: data_obj[key] for key in _SAFE_EVENT_KEYS if key in data_obj}
+        emit(log, f"journal.{event}", txn=txn, **safe)
 
     def increment_copies(self, txn: str) -> int:
         """Count one more printed copy (a reprint) and journal it; returns the new count."""
@@ -765,7 +822,8 @@ class Store:
                 conn.execute("SELECT copies FROM transactions WHERE txn = ?", (txn,)).fetchone()[0]
             )
             self._append_journal(conn, txn, REPRINT_EVENT, {"copies": copies})
-            return copies
+        emit(log, "sale.reprinted", txn=txn, copies=copies)
+        return copies
 
     def _require_txn(self, conn: sqlite3.Connection, txn: str) -> None:
         if conn.execute("SELECT 1 FROM transactions WHERE txn = ?", (txn,)).fetchone() is None:
@@ -1011,7 +1069,9 @@ class Store:
                 CLERK_ADDED_EVENT,
                 {**extra, "clerk": number, "name": name, "role": role},
             )
-            return self._clerk(conn, number)
+            added = self._clerk(conn, number)
+        emit(log, "clerk.added", clerk=number, role=role)
+        return added
 
     def update_clerk(
         self,
@@ -1044,7 +1104,9 @@ class Store:
             if journal_changes:
                 entry["changes"] = journal_changes
             self._append_journal(conn, None, event, entry)
-            return self._clerk(conn, number)
+            changed = self._clerk(conn, number)
+        emit(log, f"clerk.{event.removeprefix(CLERK_EVENT_PREFIX)}", clerk=number)
+        return changed
 
     def get_clerk(self, number: str) -> ClerkRecord | None:
         with self._lock:
@@ -1176,7 +1238,9 @@ class Store:
                 Z_REPORT_EVENT,
                 {**body, "clerk": clerk, "printed_at": to_iso(printed_at)},
             )
-            return self._z(conn, figures.z_number)
+            closed = self._z(conn, figures.z_number)
+        emit(log, "period.closed", z_number=figures.z_number, clerk=clerk)
+        return closed
 
     def last_z(self) -> ZRecord | None:
         """The newest printed Z report, None before the first."""
@@ -1247,12 +1311,14 @@ class Store:
         response_json = (
             None if response is None else canonical_json(_json_object("response", response))
         )
+        delivered: list[sqlite3.Row] = []
         with self._write() as conn:
             now_iso = to_iso(self.clock.now())
             for message_id in message_ids:
                 row = self._message_row(conn, message_id)
                 if row["state"] == "delivered":
                     continue
+                delivered.append(row)
                 conn.execute(
                     "UPDATE outbox SET state = 'delivered', delivered_at = ?, response = ?, "
                     "lease_until_mono = NULL, last_error = NULL WHERE message_id = ?",
@@ -1264,6 +1330,15 @@ class Store:
                     "outbox:delivered",
                     {"message_id": message_id, "kind": row["kind"], "attempts": row["attempts"]},
                 )
+        for row in delivered:
+            emit(
+                log,
+                "advice.delivered",
+                txn=row["txn"],
+                kind=row["kind"],
+                message_id=row["message_id"],
+                attempts=row["attempts"],
+            )
 
     def mark_retry(self, message_id: str, *, error: str, delay_s: float) -> bool:
         """Send again after ``delay_s`` (monotonic); False if delivered or parked meanwhile."""
@@ -1297,7 +1372,17 @@ class Store:
                 "outbox:dead",
                 {"message_id": message_id, "kind": row["kind"], "error": error},
             )
-            return True
+        emit(
+            log,
+            "advice.dead",
+            level=logging.WARNING,
+            txn=row["txn"],
+            kind=row["kind"],
+            message_id=message_id,
+            attempts=row["attempts"],
+            error=error,
+        )
+        return True
 
     def requeue_dead(self, message_id: str) -> OutboxRecord:
         """A supervisor's retry of a dead letter: pending, due now, attempts counted afresh."""
@@ -1319,7 +1404,9 @@ class Store:
                 "outbox:requeued",
                 {"message_id": message_id, "kind": row["kind"]},
             )
-            return _message_from_row(self._message_row(conn, message_id))
+            requeued = _message_from_row(self._message_row(conn, message_id))
+        emit(log, "advice.requeued", txn=row["txn"], kind=row["kind"], message_id=message_id)
+        return requeued
 
     def recover_after_restart(self) -> int:
         """Return leased messages to pending and make every pending message due now.
@@ -1338,7 +1425,9 @@ class Store:
             conn.execute("UPDATE outbox SET next_attempt_mono = ? WHERE state = 'pending'", (now,))
             if taken_back:
                 self._append_journal(conn, None, "outbox:recovered", {"in_flight": taken_back})
-            return int(taken_back)
+        if taken_back:
+            emit(log, "advice.recovered", in_flight=int(taken_back))
+        return int(taken_back)
 
     def _message_row(self, conn: sqlite3.Connection, message_id: str) -> sqlite3.Row:
         row = conn.execute("SELECT * FROM outbox WHERE message_id = ?", (message_id,)).fetchone()
@@ -1640,4 +1729,5 @@ __all__ = [
     "is_transaction_number",
     "state_event",
     "to_iso",
+    "transition_event",
 ]

@@ -27,6 +27,7 @@ from offline_queue.errors import StoreError, UnknownTransaction
 from terminal.clerks import api_clerk
 from terminal.errors import KioskError
 from terminal.kiosk import Kiosk
+from terminal.logs import add_secret
 from terminal.sale import SaleRequest
 from terminal.web.slips import PrintedSlips
 
@@ -220,9 +221,19 @@ class ApiServer:
         # kiosk.toml's [api] token, so the shop's till can be configured with it once; else
         # one made up for this run (kiosk commands read it from the lock file either way).
         self.token = kiosk.config.api.token or secrets.token_urlsafe(32)
+        add_secret(self.token)
         self.app = create_app(kiosk, token=self.token, printed_slips=printed_slips)
+        # log_config=None: uvicorn's records go through the kiosk's own log format
+        # (terminal.logs) instead of a second handler of uvicorn's own.
         self._server = uvicorn.Server(
-            uvicorn.Config(self.app, host=host, port=port, log_level="warning", access_log=False)
+            uvicorn.Config(
+                self.app,
+                host=host,
+                port=port,
+                log_level="warning",
+                access_log=False,
+                log_config=None,
+            )
         )
         self._host = host
         self._thread: threading.Thread | None = None
@@ -245,6 +256,17 @@ class ApiServer:
             self._thread.join(0.02)
         self.kiosk.publish(api_url=self.url, token=self.token)
         return self
+
+    @property
+    def alive(self) -> bool:
+        """Serving: started, its thread running, and not asked to stop."""
+        thread = self._thread
+        return (
+            thread is not None
+            and thread.is_alive()
+            and bool(self._server.started)
+            and not self._server.should_exit
+        )
 
     def stop(self) -> None:
         self._server.should_exit = True

@@ -29,6 +29,7 @@ from terminal.devices import Devices
 from terminal.errors import KioskError
 from terminal.host_client import HostClient
 from terminal.lookup import LookupService
+from terminal.printer_watch import WatchedPrinter
 from terminal.recovery import RecoveryReport, recover
 from terminal.reports import ReportService
 from terminal.reprint import ReprintService
@@ -115,11 +116,15 @@ class Kiosk:
         self._take_lock()
         try:
             self.store = Store(config.store.path, terminal_id=config.terminal.id, clock=self.clock)
-            self.printer = printer or open_printer(
-                config.printer.url,
-                profile=config.printer.profile,
-                width=config.printer.width,
-                timeout_s=config.printer.timeout_s,
+            # Wrapped so that every change of the printer's state is logged, whoever asked.
+            self.printer: ReceiptPrinter = WatchedPrinter(
+                printer
+                or open_printer(
+                    config.printer.url,
+                    profile=config.printer.profile,
+                    width=config.printer.width,
+                    timeout_s=config.printer.timeout_s,
+                )
             )
             self.host = host or host_client(config, self.clock)
             # The forwarder thread gets a client (and HTTP session) of its own: a requests

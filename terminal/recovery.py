@@ -41,7 +41,6 @@ def recover(service: SaleService, stornos: StornoService) -> RecoveryReport:
         outcome = _settle(service, stornos, record)
         report.settled[record.txn] = outcome
         store.journal_event(record.txn, RECOVERED_EVENT, {"from": record.state, "to": outcome})
-        log.warning("recovery: %s was %s -> %s", record.txn, record.state, outcome)
     return report
 
 

@@ -21,6 +21,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from offline_queue.clock import Clock
+from offline_queue.eventlog import emit
 from offline_queue.store import OfflineExposure
 from terminal.config import KioskConfig
 from terminal.devices import printer_status
@@ -72,8 +73,11 @@ class HostMonitor:
     def report(self, ok: bool) -> None:
         """Record what a real call just learnt (the host answered, or could not be reached)."""
         with self._state_lock:
-            if self._online is not None and self._online != ok:
-                log.info("host %s", "answers again" if ok else "does not answer")
+            # The first word is logged too: the log then says how the host was at start.
+            # Inside the lock, so two reports racing cannot log up/down out of order.
+            if self._online != ok:
+                level = logging.INFO if ok else logging.WARNING
+                emit(log, "host.up" if ok else "host.down", level=level)
             self._online = ok
             self._checked_at = self.clock.now()
 

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import click
 
+from terminal.logs import LEVELS, configure_logging
+
 #: Modules under ``terminal.cli`` that add commands to :func:`main`; each has ``register(main)``.
 COMMAND_MODULES = (
     "config",
@@ -26,11 +28,17 @@ COMMAND_MODULES = (
 )
 
 
-class CliContext:
-    """What every command may need: where the configuration file is."""
+#: Level of the log on stderr for commands other than ``serve`` (which logs ``info``).
+DEFAULT_LOG_LEVEL = "warning"
 
-    def __init__(self, config_path: Path) -> None:
+
+class CliContext:
+    """What every command may need: where the configuration file is, and the log level the
+    user chose (``None``: each command's default)."""
+
+    def __init__(self, config_path: Path, log_level: str | None = None) -> None:
         self.config_path = config_path
+        self.log_level = log_level
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -41,12 +49,20 @@ class CliContext:
     default=None,
     help="kiosk.toml to use (default: $KIOSK_CONFIG, else ./kiosk.toml).",
 )
+@click.option(
+    "--log-level",
+    type=click.Choice(LEVELS),
+    default=None,
+    envvar="KIOSK_LOG_LEVEL",
+    help="Log on stderr from this level on (default: warning; `serve` logs info).",
+)
 @click.pass_context
-def main(ctx: click.Context, config_path: Path | None) -> None:
+def main(ctx: click.Context, config_path: Path | None, log_level: str | None) -> None:
     """Counter terminal for prepaid top-ups, card sales, IMEI fees, bills and benefits."""
     if config_path is None:
         config_path = Path(os.environ.get("KIOSK_CONFIG", "kiosk.toml"))
-    ctx.obj = CliContext(config_path)
+    configure_logging(log_level or DEFAULT_LOG_LEVEL)
+    ctx.obj = CliContext(config_path, log_level)
 
 
 def _register_all() -> None:
@@ -62,4 +78,4 @@ def _register_all() -> None:
 
 _register_all()
 
-__all__ = ["CliContext", "main"]
+__all__ = ["DEFAULT_LOG_LEVEL", "CliContext", "main"]

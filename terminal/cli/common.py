@@ -15,6 +15,7 @@ from terminal.cli import CliContext
 from terminal.config import KioskConfig, load_config
 from terminal.errors import KioskError
 from terminal.kiosk import Kiosk, RunningKiosk, running_kiosk
+from terminal.logs import add_secret
 
 
 def fail(message: str, *, as_json: bool, code: str = "error", exit_code: int = 1) -> NoReturn:
@@ -27,9 +28,13 @@ def fail(message: str, *, as_json: bool, code: str = "error", exit_code: int = 1
 
 def load(obj: CliContext, as_json: bool) -> KioskConfig:
     try:
-        return load_config(obj.config_path)
+        config = load_config(obj.config_path)
     except KioskError as exc:
         fail(str(exc), as_json=as_json, code=exc.code)
+    # Whatever a library writes in the log from now on, these never appear in it.
+    add_secret(config.terminal.key)
+    add_secret(config.api.token)
+    return config
 
 
 def call_running_kiosk(

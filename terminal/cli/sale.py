@@ -7,6 +7,7 @@ local API: two processes must never drive the same printer or settle the same sa
 from __future__ import annotations
 
 import json
+import logging
 import signal
 import sys
 import threading
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from offline_queue.eventlog import emit
 from terminal.clerks import api_clerk
 from terminal.cli import CliContext
 from terminal.cli.common import call_running_kiosk, through_kiosk
@@ -25,11 +27,16 @@ from terminal.cli.common import load as _config
 from terminal.config import KioskConfig
 from terminal.errors import KioskError
 from terminal.kiosk import Kiosk, running_kiosk
+from terminal.logs import LEVELS, configure_logging
 from terminal.money import Money, MoneyError
 from terminal.sale import SaleRequest
+from terminal.sd_notify import Notifier, Watchdog, watchdog_interval
 
 if TYPE_CHECKING:
+    from terminal.api import ApiServer
     from terminal.web.slips import PrintedSlips
+
+log = logging.getLogger(__name__)
 
 #: Exit code of a sale that ended without a printed slip (declined, failed, not printed).
 EXIT_NOT_SOLD = 3
@@ -116,9 +123,20 @@ def register(main: click.Group) -> None:
     @main.command()
     @click.option("--port", default=8780, show_default=True, help="Port of the local API.")
     @click.option("--bind", default="127.0.0.1", show_default=True, help="Address to bind.")
+    @click.option(
+        "--log-level",
+        type=click.Choice(LEVELS),
+        default=None,
+        help="Log on stderr from this level on (default: the global --log-level, else info).",
+    )
     @click.pass_obj
-    def serve(obj: CliContext, port: int, bind: str) -> None:
-        """Run the kiosk process (forwarder, drivers, local API) until stopped."""
+    def serve(obj: CliContext, port: int, bind: str, log_level: str | None) -> None:
+        """Run the kiosk process (forwarder, drivers, local API) until stopped.
+
+        Under systemd (Type=notify) it says READY once crash recovery ran and the API listens,
+        and pings the watchdog while healthy; see deploy/README.md.
+        """
+        configure_logging(log_level or obj.log_level or "info")
         config = _config(obj, False)
         _run(
             config,
@@ -254,13 +272,17 @@ def _run(
     demo: bool,
     printed_slips: PrintedSlips | None = None,
 ) -> None:
-    from terminal.api import ApiServer
+    from terminal.api import ApiServer  # FastAPI loads only for the commands that serve
 
     stop = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
-        kiosk = Kiosk(config)
+        notifier = Notifier.from_environment()
+    except ValueError as exc:
+        _fail(str(exc), as_json=False, code="bad_notify_socket")
+    try:
+        kiosk = Kiosk(config)  # takes the lock and runs crash recovery before anything else
     except KioskError as exc:
         _fail(str(exc), as_json=False, code=exc.code)
     with kiosk:
@@ -271,11 +293,34 @@ def _run(
         kiosk.start_housekeeping()
         kiosk.start_devices(demo=demo)
         api = ApiServer(kiosk, host=bind, port=port, printed_slips=printed_slips).start()
+        watchdog: Watchdog | None = None
         try:
             click.echo(banner(api.url))
             sys.stdout.flush()
+            emit(
+                log,
+                "kiosk.ready",
+                terminal=config.terminal.id,
+                url=api.url,
+                recovered=len(kiosk.recovery.settled),
+            )
+            # Recovery is done and the API listens: now the counter screen may start.
+            notifier.ready(status=f"serving on {api.url}")
+            interval = watchdog_interval()
+            if interval is not None:
+                watchdog = Watchdog(notifier, interval, lambda: _healthy(kiosk, api)).start()
             stop.wait()
         finally:
+            emit(log, "kiosk.stopping", terminal=config.terminal.id)
+            notifier.stopping()
+            if watchdog is not None:
+                watchdog.stop()
             kiosk.devices.stop()  # ends the screens' event streams, which the API waits for
             api.stop()
     click.echo("kiosk stopped")
+
+
+def _healthy(kiosk: Kiosk, api: ApiServer) -> bool:
+    """What the watchdog asks before each ping: the API serves, the forwarder runs, and the
+    store answers (a store stuck behind a hung write blocks this, so the pings stop too)."""
+    return api.alive and kiosk.forwarder.running and kiosk.store.schema_version > 0
