@@ -564,9 +564,9 @@ def _printer(r: _Reader, data: Mapping[str, Any], terminal: TerminalConfig) -> P
     url = r.string(data, key, "url", "tcp://127.0.0.1:9100")
     _check_printer_url(r, url)
     profile = r.string(data, key, "profile", "TM-T88V")
-    from escpos.capabilities import CAPABILITIES  # loads a database: only when checking
+    from drivers.escpos_cache import capabilities  # loads a database: only when checking
 
-    known = tuple(CAPABILITIES["profiles"])
+    known = tuple(capabilities()["profiles"])
     if profile not in known:
         raise r.bad("printer.profile", profile, 'use a python-escpos profile such as "TM-T88V"')
     width = r.integer(data, key, "width", 42, 16, 80)
