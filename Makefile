@@ -1,32 +1,79 @@
 # Two commands do everything on a fresh machine:
 #   make demo   -> the terminal with the reference host and the virtual printer
 #   make test   -> lint, type-check and the whole test suite
+# Both install Python packages only from the hashed locks in requirements/ (`make lock` refreshes
+# them, README: Dependencies).
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed
-# Debian packages the project needs. Runtime: the fonts of slip images and of the screen
-# (fonts-noto-core has the manat sign ₼ that DejaVu 2.37 lacks). Tests: the browser the web UI's
-# tests drive through Playwright (Debian's chromium: never `playwright install`), and what the
-# deploy/ tests check the units, users, udev rules and fonts with (systemd-analyze verify needs
-# the units' binaries: /usr/bin/cage and /usr/bin/chromium).
+# pip itself, pinned: a new pip may resolve, build or refuse the same lock differently.
+# requirements/pip.txt holds this version with its hashes (`make lock` writes it).
+PIP_VERSION := 26.3
+REQ    := requirements
+# What a venv holds, one stamp per set: a changed lock (or pip pin) reinstalls that set.
+RUNTIME_STAMP := $(VENV)/.installed-runtime
+TEST_STAMP    := $(VENV)/.installed-test
+# The newest Babel release, pinned in its own lock and installed apart from the venv's packages:
+# tests/test_money_cldr.py renders slips with it and with the locked one.
+BABEL_NEWEST  := $(VENV)/babel-newest
+# make lock's own venv (pip-tools and what it needs, from requirements/tools.txt).
+LOCK_VENV ?= .venv-lock
+# Debian packages. Runtime: what `make demo` and a counter need (the fonts of slip images and of
+# the screen: fonts-noto-core has the manat sign ₼ that DejaVu 2.37 lacks). Tests: what only the
+# tests need on top (the browser the web UI's tests drive through Playwright: Debian's chromium,
+# never `playwright install`; and what the deploy/ tests check the units, users, udev rules and
+# fonts with: systemd-analyze verify needs the units' binaries, /usr/bin/cage and
+# /usr/bin/chromium). Add a package to the list it belongs to; `system-deps` installs whatever of
+# them is missing.
 DEB_RUNTIME := fonts-dejavu-core fonts-noto-core
 DEB_TEST    := chromium systemd udev cage fontconfig
-DEB_PACKAGES := $(DEB_RUNTIME) $(DEB_TEST)
+# pip-compile's options for every lock: hashes for --require-hashes, no index URLs of this machine
+# in the files, and the header names the command that refreshes them.
+COMPILE := CUSTOM_COMPILE_COMMAND="make lock" $(LOCK_VENV)/bin/pip-compile --quiet \
+	--generate-hashes --strip-extras --no-emit-index-url --no-emit-find-links \
+	--no-emit-trusted-host --newline lf
+# Install exactly the files' pins, their hashes checked, nothing resolved on the way.
+PIP_LOCKED := $(BIN)/pip install --quiet --require-hashes --no-deps --only-binary :all:
 
-.PHONY: demo test lint typecheck unit bench system-deps venv clean
+.PHONY: demo test lint typecheck unit bench system-deps system-deps-runtime system-deps-test \
+	venv venv-test lock lock-upgrade clean
 
-venv: $(STAMP)
+venv: $(RUNTIME_STAMP)
 
-$(STAMP): setup.cfg pyproject.toml
-	@$(MAKE) --no-print-directory system-deps
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
-	@touch $(STAMP)
+venv-test: $(TEST_STAMP)
 
+# The runtime set: pip, the runtime lock (with the build backend that installs the project
+# itself without build isolation, so nothing unpinned is fetched), the project, editable, no deps.
+$(RUNTIME_STAMP): Makefile $(REQ)/pip.txt $(REQ)/runtime.txt setup.cfg pyproject.toml
+	@$(MAKE) --no-print-directory system-deps-runtime
+	@[ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r $(REQ)/pip.txt
+	@$(BIN)/pip --version | grep -q "^pip $(PIP_VERSION) " || \
+	  { echo "pip is not $(PIP_VERSION): make lock rewrites $(REQ)/pip.txt"; exit 1; }
+	$(PIP_LOCKED) -r $(REQ)/runtime.txt
+	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
+	@rm -f $(TEST_STAMP)
+	@touch $(RUNTIME_STAMP)
+
+# The test set on top: the test lock (it pins every shared package as the runtime lock does),
+# the newest Babel apart, and `pip check` that the whole set is consistent.
+$(TEST_STAMP): $(RUNTIME_STAMP) $(REQ)/test.txt $(REQ)/babel-newest.txt
+	@$(MAKE) --no-print-directory system-deps-test
+	$(PIP_LOCKED) -r $(REQ)/test.txt
+	rm -rf $(BABEL_NEWEST)
+	$(PIP_LOCKED) --target $(BABEL_NEWEST) -r $(REQ)/babel-newest.txt
+	$(BIN)/pip check
+	@touch $(TEST_STAMP)
+
+system-deps-runtime:
+	@$(MAKE) --no-print-directory system-deps PACKAGES="$(DEB_RUNTIME)"
+
+system-deps-test:
+	@$(MAKE) --no-print-directory system-deps PACKAGES="$(DEB_TEST)"
+
+PACKAGES ?= $(DEB_RUNTIME) $(DEB_TEST)
 system-deps:
-	@missing=""; for p in $(DEB_PACKAGES); do \
+	@missing=""; for p in $(PACKAGES); do \
 	  dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages:$$missing"; \
@@ -34,23 +81,44 @@ system-deps:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
 	fi
 
-demo: $(STAMP)
+demo: $(RUNTIME_STAMP)
 	$(BIN)/kiosk demo
 
-lint: $(STAMP)
+lint: $(TEST_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-typecheck: $(STAMP)
+typecheck: $(TEST_STAMP)
 	$(BIN)/mypy
 
-unit: $(STAMP)
+unit: $(TEST_STAMP)
 	$(BIN)/pytest -q
 
 test: lint typecheck unit
 
-bench: $(STAMP)
+bench: $(TEST_STAMP)
 	@for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b; done
 
+# Refresh the locks from setup.cfg, pyproject.toml and requirements/*.in. A pin that still
+# satisfies its range is kept (pip-compile reads the old lock first), so two runs on the same
+# inputs give the same files; `make lock-upgrade` moves every pin to the newest release.
+# The newest Babel is always moved: that lock exists to follow the registry.
+lock: $(LOCK_VENV)/.installed
+	echo "pip==$(PIP_VERSION)" | $(COMPILE) --allow-unsafe -o $(REQ)/pip.txt -
+	$(COMPILE) --allow-unsafe $(UPGRADE) -o $(REQ)/tools.txt $(REQ)/tools.in
+	$(COMPILE) --allow-unsafe $(UPGRADE) --all-build-deps -o $(REQ)/runtime.txt setup.cfg
+	$(COMPILE) --allow-unsafe $(UPGRADE) --extra test -o $(REQ)/test.txt \
+	  setup.cfg $(REQ)/test.in
+	$(COMPILE) --upgrade -o $(REQ)/babel-newest.txt $(REQ)/babel-newest.in
+
+lock-upgrade:
+	@$(MAKE) --no-print-directory lock UPGRADE=--upgrade
+
+$(LOCK_VENV)/.installed: Makefile $(REQ)/pip.txt $(REQ)/tools.txt
+	@[ -x $(LOCK_VENV)/bin/python ] || $(PYTHON) -m venv $(LOCK_VENV)
+	$(LOCK_VENV)/bin/python -m pip install --quiet --require-hashes --no-deps -r $(REQ)/pip.txt
+	$(LOCK_VENV)/bin/pip install --quiet --require-hashes --no-deps -r $(REQ)/tools.txt
+	@touch $@
+
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) $(LOCK_VENV) build *.egg-info

@@ -29,7 +29,7 @@ from printer_templates.context import SlipContext
 from printer_templates.document import SlipDocument
 from printer_templates.i18n import check_language, default_locale, translations
 from printer_templates.markup import escape, parse
-from terminal.money import Money
+from terminal.money import DEFAULT_MONEY_STYLES, Money, MoneyStyles
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 
@@ -79,14 +79,16 @@ def _defined(*values: Any) -> None:
 class SlipFormatter:
     """How the market writes money, dates and times, bound to a locale and a time zone."""
 
-    def __init__(self, locale: str, timezone: str) -> None:
+    def __init__(self, locale: str, timezone: str, money: MoneyStyles | None = None) -> None:
         self.locale = locale
         self.zone = ZoneInfo(timezone)
+        self.styles = money or DEFAULT_MONEY_STYLES
 
     def money(self, minor: int, currency: str) -> str:
-        """``153,00 €``, ``500 RSD``, ``12,50 AZN``: always through ``terminal.money``."""
+        """``153,00 €``, ``500 RSD``, ``12,50 AZN``: always through ``terminal.money``'s
+        styles (the market's decisions), never Babel's currency data."""
         _defined(minor, currency)
-        return Money(minor, currency).format(self.locale)
+        return Money(minor, currency).format(self.locale, styles=self.styles)
 
     def local(self, moment: datetime) -> datetime:
         """``moment`` on the market's wall clock."""
@@ -172,6 +174,7 @@ def render_markup(
     *,
     language: str,
     locale: str | None = None,
+    money: MoneyStyles | None = None,
 ) -> str:
     """The markup template ``name`` writes for ``context`` (what :func:`render_slip` parses)."""
     check_language(language)
@@ -184,7 +187,7 @@ def render_markup(
             raise SlipRenderError(
                 f"slip {name!r} prints {key} {expected!r}, the context has {fields.get(key)!r}"
             )
-    fmt = SlipFormatter(locale or default_locale(language), _timezone(fields))
+    fmt = SlipFormatter(locale or default_locale(language), _timezone(fields), money)
     template = _environment(language).get_template(f"{name}.j2")
     try:
         return template.render(**fields, fmt=fmt, language=language)
@@ -198,13 +201,15 @@ def render_slip(
     *,
     language: str,
     locale: str | None = None,
+    money: MoneyStyles | None = None,
 ) -> SlipDocument:
     """The slip ``name`` for ``context`` in ``language``, ready for a printer or a preview.
 
-    ``locale`` overrides how money and dates are written (default: the language's market).
+    ``locale`` overrides how money and dates are written (default: the language's market);
+    ``money`` is the market's money styles (``KioskConfig.money``; default: the built-in table).
     A sale or storno slip with ``copy_number`` set is a ``copy`` document.
     """
-    markup = render_markup(name, context, language=language, locale=locale)
+    markup = render_markup(name, context, language=language, locale=locale, money=money)
     fields = _fields(context)
     kind = document_kind(name)
     if kind in ("sale", "storno") and fields.get("copy_number"):

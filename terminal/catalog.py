@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from terminal.money import DEFAULT_MONEY_STYLES, MoneyStyles
 from terminal.tariffs import FeeRule
 
 #: Product id -> what identifies the beneficiary. ``none``: a card sale issues a new card.
@@ -108,8 +109,10 @@ class ProductConfig:
     benefit_types: tuple[str, ...] = ()
     message_max_length: int = 60
     name: Mapping[str, str] = field(default_factory=dict)
-    #: Babel locale of the market, so refusals show amounts the way the clerk writes them.
+    #: Locale of the market, so refusals show amounts the way the clerk writes them ...
     locale: str = "en"
+    #: ... with the market's money decisions (kiosk.toml's [money]).
+    money: MoneyStyles = DEFAULT_MONEY_STYLES
 
     def display_name(self, language: str) -> str:
         """The product's name in ``language``, else English, else the built-in English name."""

@@ -42,7 +42,15 @@ from terminal.catalog import (
     ReversalWindow,
 )
 from terminal.errors import ConfigError, ConfigExists, InvalidDuration, UnknownProduct
-from terminal.money import CURRENCY_EXPONENTS, Money, MoneyError
+from terminal.money import (
+    CURRENCY_EXPONENTS,
+    DEFAULT_MONEY_STYLES,
+    CurrencyStyle,
+    Money,
+    MoneyError,
+    MoneyStyles,
+    Writing,
+)
 from terminal.tariffs import Band, BandFee, FeeRule, FlatFee, PerStartedFee
 
 #: Languages slips and screens can be shown in (Babel locale ids of the message catalogs).
@@ -189,6 +197,8 @@ class KioskConfig:
     scanner: SerialDeviceConfig | None = None
     clerks: ClerksConfig = field(default_factory=ClerksConfig)
     api: ApiConfig = field(default_factory=ApiConfig)
+    #: How slips and screens write money: the built-in table with this market's ``[money]``.
+    money: MoneyStyles = DEFAULT_MONEY_STYLES
 
     def product(self, product_id: str) -> ProductConfig:
         """The product, or :class:`UnknownProduct` naming the ones this terminal sells."""
@@ -554,9 +564,9 @@ def _printer(r: _Reader, data: Mapping[str, Any], terminal: TerminalConfig) -> P
     url = r.string(data, key, "url", "tcp://127.0.0.1:9100")
     _check_printer_url(r, url)
     profile = r.string(data, key, "profile", "TM-T88V")
-    from escpos.capabilities import CAPABILITIES  # loads a database: only when checking
+    from drivers.escpos_cache import capabilities  # loads a database: only when checking
 
-    known = tuple(CAPABILITIES["profiles"])
+    known = tuple(capabilities()["profiles"])
     if profile not in known:
         raise r.bad("printer.profile", profile, 'use a python-escpos profile such as "TM-T88V"')
     width = r.integer(data, key, "width", 42, 16, 80)
@@ -743,7 +753,9 @@ def _fee(r: _Reader, key: str, data: Any, currency: str, max_minor: int) -> FeeR
     return PerStartedFee(name, amount, per, low, high)
 
 
-def _product(r: _Reader, product_id: str, data: Any, terminal: TerminalConfig) -> ProductConfig:
+def _product(
+    r: _Reader, product_id: str, data: Any, terminal: TerminalConfig, money: MoneyStyles
+) -> ProductConfig:
     key = f"products.{product_id}"
     if product_id not in PRODUCT_IDS:
         raise r.bad(key, data, f"products are {', '.join(PRODUCT_IDS)}")
@@ -876,6 +888,7 @@ def _product(r: _Reader, product_id: str, data: Any, terminal: TerminalConfig) -
         message_max_length=message_max_length,
         name=MappingProxyType(dict(names_table)),
         locale=terminal.locale,
+        money=money,
     )
 
 
@@ -976,7 +989,80 @@ def _api(r: _Reader, data: Mapping[str, Any]) -> ApiConfig:
     return ApiConfig(token=token)
 
 
+_WRITING_KEYS = ("decimal_separator", "group_separator", "sign_position", "sign_space")
+_CURRENCY_STYLE_KEYS = ("decimals", "sign", "screen_sign")
+
+
+def _money(r: _Reader, data: Mapping[str, Any], terminal: TerminalConfig) -> MoneyStyles:
+    """``[money]``: how this market writes amounts (its locale's separators and the sign's
+    place) and, in ``[money.<CURRENCY>]``, each currency's decimals and sign. Left out, the
+    built-in table of :mod:`terminal.money` applies; never Babel's CLDR currency data.
+    """
+    key = "money"
+    currencies = tuple(CURRENCY_EXPONENTS)
+    r.only(data, key, (*_WRITING_KEYS, *currencies))
+    base = DEFAULT_MONEY_STYLES.find_writing(terminal.locale)
+    writing: Writing | None = base
+    if any(name in data for name in _WRITING_KEYS):
+        if base is None and not all(name in data for name in _WRITING_KEYS):
+            missing = [name for name in _WRITING_KEYS if name not in data]
+            raise r.missing(
+                f"money.{missing[0]}",
+                f"the terminal has no built-in way of writing money for {terminal.locale!r}: "
+                f"set {', '.join(_WRITING_KEYS)}",
+            )
+        separator_allowed = 'write one character that is not a digit, such as "," or "."'
+        decimal = r.string(
+            data, key, "decimal_separator", base.decimal_separator if base else None,
+            allowed=separator_allowed,
+        )  # fmt: skip
+        if len(decimal) != 1 or decimal.isdigit():
+            raise r.bad("money.decimal_separator", decimal, separator_allowed)
+        group_allowed = 'write "", " ", ".", "," or "\u2019", and not the decimal separator'
+        group = r.string(
+            data, key, "group_separator", base.group_separator if base else None,
+            allowed=group_allowed,
+        )  # fmt: skip
+        if group not in ("", " ", ".", ",", "'", "’") or group == decimal:
+            raise r.bad("money.group_separator", group, group_allowed)
+        position = r.choice(
+            data, key, "sign_position", ("before", "after"), base.sign_position if base else ""
+        )
+        space = data.get("sign_space", base.sign_space if base else None)
+        if not isinstance(space, bool):
+            raise r.bad("money.sign_space", space, "write true or false")
+        writing = Writing(decimal, group, "before" if position == "before" else "after", space)
+    if writing is None:
+        raise r.missing(
+            "money",
+            f"the terminal has no built-in way of writing money for locale "
+            f"{terminal.locale!r}: add a [money] table with {', '.join(_WRITING_KEYS)}",
+        )
+    styles: dict[str, CurrencyStyle] = {}
+    for currency in currencies:
+        if currency not in data:
+            continue
+        table = r.table(data, key, currency)
+        table_key = f"{key}.{currency}"
+        r.only(table, table_key, _CURRENCY_STYLE_KEYS)
+        default = DEFAULT_MONEY_STYLES.currency(currency)
+        iso = CURRENCY_EXPONENTS[currency]
+        decimals = r.integer(table, table_key, "decimals", default.decimals, 0, iso)
+        sign_allowed = 'write the symbol or ISO code in quotes, such as "€" or "RSD"'
+        sign = r.string(table, table_key, "sign", default.sign, allowed=sign_allowed)
+        screen_default = sign if "sign" in table else default.screen_sign
+        screen_sign = r.string(
+            table, table_key, "screen_sign", screen_default, allowed=sign_allowed
+        )
+        for name, value in (("sign", sign), ("screen_sign", screen_sign)):
+            if not value.strip() or any(c.isdigit() for c in value) or value != value.strip():
+                raise r.bad(f"{table_key}.{name}", value, sign_allowed)
+        styles[currency] = CurrencyStyle(decimals, sign, screen_sign)
+    return DEFAULT_MONEY_STYLES.with_market(terminal.locale, writing, styles)
+
+
 _KNOWN_SECTIONS = (
+    "money",
     "terminal",
     "store",
     "printer",
@@ -1019,13 +1105,14 @@ def load_config(path: Path) -> KioskConfig:
     printer = _printer(r, r.table(data, "", "printer"), terminal)
     host = _host(r, r.table(data, "", "host"))
     forwarder = _forwarder(r, r.table(data, "", "forwarder"))
+    money = _money(r, r.table(data, "", "money"), terminal)
     products_data = r.table(data, "", "products")
     if not products_data:
         raise r.missing(
             "products", f"add at least one [products.<id>] table ({', '.join(PRODUCT_IDS)})"
         )
     products = {
-        product_id: _product(r, product_id, table, terminal)
+        product_id: _product(r, product_id, table, terminal, money)
         for product_id, table in products_data.items()
     }
     reader = _reader(r, r.table(data, "", "reader"))
@@ -1046,6 +1133,7 @@ def load_config(path: Path) -> KioskConfig:
         scanner=scanner,
         clerks=clerks,
         api=api,
+        money=money,
     )
 
 

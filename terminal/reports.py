@@ -190,6 +190,7 @@ class ReportService:
             context,
             language=self.config.printer.language,
             locale=self.config.terminal.locale,
+            money=self.config.money,
         )
         return doc, context
 

@@ -190,6 +190,7 @@ class SaleService:
             request.cash_minor,
             product.currency,
             locale=self.config.terminal.locale,
+            styles=self.config.money,
         )
         details: dict[str, Any] = {}
         if product.benefit_types or request.benefit_type is not None:
@@ -350,7 +351,7 @@ class SaleService:
                 )
 
     def _show(self, minor: int, currency: str) -> str:
-        return Money(minor, currency).format(self.config.terminal.locale)
+        return Money(minor, currency).format(self.config.terminal.locale, styles=self.config.money)
 
     def _attempt_expired(self, record: TxnRecord) -> bool:
         started = float(record.details.get("attempt_started_mono", self.clock.monotonic()))

@@ -144,6 +144,7 @@ def render_sale(
         context,
         language=config.printer.language,
         locale=config.terminal.locale,
+        money=config.money,
     )
 
 
@@ -162,7 +163,11 @@ def render_failure(
         product_name=product.name.get(config.printer.language),
     )
     return render_slip(
-        "failure", context, language=config.printer.language, locale=config.terminal.locale
+        "failure",
+        context,
+        language=config.printer.language,
+        locale=config.terminal.locale,
+        money=config.money,
     )
 
 
@@ -196,7 +201,11 @@ def render_storno(
         product_name=product.name.get(config.printer.language),
     )
     return render_slip(
-        template, context, language=config.printer.language, locale=config.terminal.locale
+        template,
+        context,
+        language=config.printer.language,
+        locale=config.terminal.locale,
+        money=config.money,
     )
 
 

@@ -25,7 +25,7 @@ from offline_queue.eventlog import emit
 from offline_queue.store import OfflineExposure
 from terminal.config import KioskConfig
 from terminal.devices import printer_status
-from terminal.money import Money
+from terminal.money import DEFAULT_MONEY_STYLES, Money, MoneyStyles
 
 if TYPE_CHECKING:
     from terminal.kiosk import Kiosk
@@ -227,8 +227,8 @@ def offline_exposure(
     return tuple(lines)
 
 
-def _money(minor: int, currency: str) -> str:
-    return Money(minor, currency).format("en")
+def _money(minor: int, currency: str, styles: MoneyStyles) -> str:
+    return Money(minor, currency).format("en", styles=styles)
 
 
 def attention_lines(
@@ -238,6 +238,7 @@ def attention_lines(
     dead_letters: int,
     exposure: tuple[ExposureStatus, ...],
     now: datetime,
+    money: MoneyStyles = DEFAULT_MONEY_STYLES,
 ) -> tuple[str, ...]:
     """Plain-English lines for what the clerk must look at; empty when all is well."""
     lines: list[str] = []
@@ -265,8 +266,8 @@ def attention_lines(
         if not line.count:
             continue
         if line.limit_minor and line.amount_minor >= EXPOSURE_WARN_SHARE * line.limit_minor:
-            sent = _money(line.amount_minor, line.currency)
-            limit = _money(line.limit_minor, line.currency)
+            sent = _money(line.amount_minor, line.currency, money)
+            limit = _money(line.limit_minor, line.currency, money)
             lines.append(
                 f"Offline sales not yet sent to the host: {sent} of the {limit} allowed. "
                 "Further offline sales will be refused at the limit."
@@ -319,6 +320,7 @@ class StatusBoard:
                 dead_letters=dead,
                 exposure=exposure,
                 now=kiosk.clock.now(),
+                money=config.money,
             ),
         )
 

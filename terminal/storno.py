@@ -389,7 +389,9 @@ class StornoService:
         slip: SlipDocument | None = None,
     ) -> StornoOutcome:
         refund = int(attempt["refund_minor"])
-        shown = Money(refund, record.currency).format(self.config.terminal.locale)
+        shown = Money(refund, record.currency).format(
+            self.config.terminal.locale, styles=self.config.money
+        )
         return StornoOutcome(
             txn=record.txn,
             state=state,

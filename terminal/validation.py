@@ -31,7 +31,7 @@ from terminal.errors import (
     NotEnoughCash,
     WrongTargetKind,
 )
-from terminal.money import Money
+from terminal.money import DEFAULT_MONEY_STYLES, Money, MoneyStyles
 
 if TYPE_CHECKING:
     from terminal.catalog import ProductConfig
@@ -294,8 +294,10 @@ def validate_target(
     raise WrongTargetKind(f"Product {product.id} has an unknown target kind {kind!r}.")
 
 
-def _show(minor: int, currency: str, locale: str) -> str:
-    return Money(minor, currency).format(locale)
+def _show(
+    minor: int, currency: str, locale: str, styles: MoneyStyles = DEFAULT_MONEY_STYLES
+) -> str:
+    return Money(minor, currency).format(locale, styles=styles)
 
 
 def validate_amount(product: ProductConfig, amount_minor: int) -> int:
@@ -303,23 +305,30 @@ def validate_amount(product: ProductConfig, amount_minor: int) -> int:
     in_range = product.min_minor <= amount_minor <= product.max_minor
     on_step = amount_minor % product.step_minor == 0
     if not (in_range and on_step):
-        locale, currency = product.locale, product.currency
+        locale, currency, styles = product.locale, product.currency, product.money
         raise AmountOutOfRange(
-            f"{_show(amount_minor, currency, locale)} cannot be sold as "
+            f"{_show(amount_minor, currency, locale, styles)} cannot be sold as "
             f"{product.display_name('en').lower()}: type an amount from "
-            f"{_show(product.min_minor, currency, locale)} to "
-            f"{_show(product.max_minor, currency, locale)} "
-            f"in steps of {_show(product.step_minor, currency, locale)}."
+            f"{_show(product.min_minor, currency, locale, styles)} to "
+            f"{_show(product.max_minor, currency, locale, styles)} "
+            f"in steps of {_show(product.step_minor, currency, locale, styles)}."
         )
     return amount_minor
 
 
-def validate_cash(total_minor: int, cash_minor: int, currency: str, *, locale: str = "en") -> int:
+def validate_cash(
+    total_minor: int,
+    cash_minor: int,
+    currency: str,
+    *,
+    locale: str = "en",
+    styles: MoneyStyles = DEFAULT_MONEY_STYLES,
+) -> int:
     """The change to give back; refuses cash that does not cover the total."""
     if cash_minor < total_minor:
-        total = _show(total_minor, currency, locale)
+        total = _show(total_minor, currency, locale, styles)
         raise NotEnoughCash(
-            f"Customer gave {_show(cash_minor, currency, locale)}, the total is {total}: "
+            f"Customer gave {_show(cash_minor, currency, locale, styles)}, the total is {total}: "
             f"take at least {total}."
         )
     return cash_minor - total_minor
@@ -359,7 +368,8 @@ def check_id(product: ProductConfig, amount_minor: int, *, id_checked: bool) -> 
     limit = product.id_check_above_minor
     if limit is not None and amount_minor > limit and not id_checked:
         raise IdCheckRequired(
-            f"Above {_show(limit, product.currency, product.locale)} the customer must show "
+            f"Above {_show(limit, product.currency, product.locale, product.money)} "
+            "the customer must show "
             "an identity document: check it, then confirm the ID check."
         )
 

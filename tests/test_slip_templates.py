@@ -428,7 +428,7 @@ def test_unknown_template_and_language_are_named_errors() -> None:
 
 def test_locale_can_be_overridden() -> None:
     doc = render_slip(
-        "sale_card_topup", sample_context("sale_card_topup"), language="en", locale="de_DE"
+        "sale_card_topup", sample_context("sale_card_topup"), language="en", locale="fi_FI"
     )
     assert "Total | 153,00 €" in all_text(doc)
 

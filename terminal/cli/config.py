@@ -42,8 +42,8 @@ def _summary_text(cfg: KioskConfig) -> str:
         "Products:",
     ]
     for p in cfg.products.values():
-        low = Money(p.min_minor, p.currency).format(t.locale)
-        high = Money(p.max_minor, p.currency).format(t.locale)
+        low = Money(p.min_minor, p.currency).format(t.locale, styles=cfg.money)
+        high = Money(p.max_minor, p.currency).format(t.locale, styles=cfg.money)
         fees = ", ".join(rule.name for rule in p.fees) or "no fees"
         offline = "offline allowed" if p.offline.allowed else "online only"
         lines.append(
@@ -56,7 +56,7 @@ def _quote_text(cfg: KioskConfig, product_id: str, result: Quote) -> str:
     locale = cfg.terminal.locale
 
     def show(minor: int) -> str:
-        return Money(minor, result.currency).format(locale)
+        return Money(minor, result.currency).format(locale, styles=cfg.money)
 
     name = cfg.product(product_id).display_name(cfg.terminal.language)
     rows = [(name, show(result.amount_minor))]
@@ -146,7 +146,7 @@ def register(main: click.Group) -> None:
             payload = result.to_dict()
             payload["product"] = product_id
             payload["total_display"] = Money(result.total_minor, result.currency).format(
-                cfg.terminal.locale
+                cfg.terminal.locale, styles=cfg.money
             )
             click.echo(json.dumps(payload, ensure_ascii=False))
         else:

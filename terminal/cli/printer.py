@@ -73,7 +73,10 @@ def test_command(obj: Any, as_json: bool) -> None:
     cfg, printer = _printer(obj, as_json)
     language = cfg.printer.language
     doc = render_slip(
-        "test_page", sample_context("test_page", language=language), language=language
+        "test_page",
+        sample_context("test_page", language=language),
+        language=language,
+        money=cfg.money,
     )
     try:
         outcome = printer.print_slip(doc)

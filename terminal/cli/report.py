@@ -110,7 +110,7 @@ def register(main: click.Group) -> None:
             return
         click.echo(f"Cash in the drawer since {summary['period_from']} (the last Z report):")
         for currency, minor in summary["cash_in_drawer"].items():
-            shown = Money(minor, currency).format(config.terminal.locale)
+            shown = Money(minor, currency).format(config.terminal.locale, styles=config.money)
             click.echo(f"  {currency}  {shown}")
 
 

@@ -137,6 +137,7 @@ class WebContext:
             language,
             market_language=self.config.terminal.language,
             market_locale=self.config.terminal.locale,
+            money=self.config.money,
         )
 
     # -- sessions -----------------------------------------------------------------------

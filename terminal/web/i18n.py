@@ -24,7 +24,7 @@ from babel.messages.pofile import read_po
 from printer_templates.i18n import LANGUAGE_LOCALES, compile_catalog
 from printer_templates.i18n import translations as slip_translations
 from terminal.catalog import DEFAULT_NAMES, ProductConfig
-from terminal.money import Money
+from terminal.money import DEFAULT_MONEY_STYLES, Money, MoneyStyles
 
 LOCALE_DIR = Path(__file__).parent / "locale"
 TEMPLATE_DIR = Path(__file__).parent / "templates"
@@ -112,13 +112,22 @@ class Speaker:
     """
 
     language: str
-    #: Babel locale for money: the market's own when the screen speaks the market's language
+    #: locale for money: the market's own when the screen speaks the market's language
     locale: str
+    #: the market's money decisions (``KioskConfig.money``)
+    styles: MoneyStyles = DEFAULT_MONEY_STYLES
 
     @classmethod
-    def for_language(cls, language: str, *, market_language: str, market_locale: str) -> Speaker:
+    def for_language(
+        cls,
+        language: str,
+        *,
+        market_language: str,
+        market_locale: str,
+        money: MoneyStyles = DEFAULT_MONEY_STYLES,
+    ) -> Speaker:
         locale = market_locale if language == market_language else LANGUAGE_LOCALES[language]
-        return cls(language, locale)
+        return cls(language, locale, money)
 
     def gettext(self, message: str, **values: object) -> str:
         text = translations(self.language).gettext(message)
@@ -133,7 +142,7 @@ class Speaker:
         return slip_translations(self.language).gettext(message)
 
     def money(self, minor: int, currency: str) -> str:
-        return Money(minor, currency).format(self.locale, printable=False)
+        return Money(minor, currency).format(self.locale, printable=False, styles=self.styles)
 
     def product_name(self, product: ProductConfig) -> str:
         """kiosk.toml's name in this language if it has one, else the screen's own."""

@@ -317,7 +317,11 @@ class SaleForm:
         try:
             cash = Money.parse(text, currency).minor
             out.change_minor = validate_cash(
-                out.quote.total_minor, cash, currency, locale=self.speaker.locale
+                out.quote.total_minor,
+                cash,
+                currency,
+                locale=self.speaker.locale,
+                styles=self.speaker.styles,
             )
             out.cash_minor = cash
         except MoneyError as exc:
