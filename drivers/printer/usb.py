@@ -88,10 +88,11 @@ class UsbPrinter(ReadBackPrinter):
             isinstance(exc, usb.core.USBError) and getattr(exc, "errno", None) == 110
         )
 
-    def _write(self, data: bytes) -> None:
+    def _write(self, data: bytes, timeout_s: float | None = None) -> None:
         dev = self._device()
+        timeout = self.timeout_s if timeout_s is None else timeout_s
         try:
-            dev.write(self.out_ep, data, max(1, int(self.timeout_s * 1000)))
+            dev.write(self.out_ep, data, max(1, int(timeout * 1000)))
         except Exception as exc:
             raise LinkBroken(str(exc) or type(exc).__name__) from exc
 
