@@ -24,6 +24,7 @@ from typing import Any
 from PIL import Image
 
 from drivers.virtual_printer.faults import FaultState
+from drivers.virtual_printer.glyphs import read_user_characters
 from drivers.virtual_printer.parser import Token, Tokenizer, decode_text
 from drivers.virtual_printer.render import (
     DEFAULT_FONT_PATH,
@@ -87,8 +88,12 @@ class _Machine:
     drawer_kicked: bool = False
     qr_data: str = ""
     qr_module: int = 3
+    #: user-defined characters (ESC &): code -> the character its bitmap shows
+    udc: dict[int, str] = field(default_factory=dict)
+    udc_on: bool = False
 
     def reset_modes(self) -> None:
+        self.udc_on = False
         self.code_page, self.bold, self.underline = 0, False, False
         self.wscale, self.hscale, self.align = 1, 1, "left"
 
@@ -379,7 +384,12 @@ class VirtualPrinter(FaultState):
             if not m.line_started:
                 m.line_started = True
                 m.line_style = (m.bold, m.underline, m.wscale, m.hscale)
-            m.line += decode_text(raw, m.code_page, self.profile)
+            if m.udc_on and m.udc:
+                for b in raw:
+                    ch = m.udc.get(b)
+                    m.line += ch if ch is not None else decode_text(bytes([b]), m.code_page)
+            else:
+                m.line += decode_text(raw, m.code_page, self.profile)
         elif name == "LF":
             self._flush_line(force=True)
         elif name == "HT":
@@ -387,6 +397,10 @@ class VirtualPrinter(FaultState):
         elif name == "ESC @":
             m.reset_modes()
             m.line, m.line_started = "", False
+        elif name == "ESC &":
+            m.udc.update(read_user_characters(raw, self.font_path))
+        elif name == "ESC %":
+            m.udc_on = bool(raw[2] & 1)
         elif name == "ESC t":
             m.code_page = raw[2]
         elif name == "ESC E":
