@@ -120,6 +120,8 @@ class Kiosk:
                 profile=config.printer.profile,
                 width=config.printer.width,
                 timeout_s=config.printer.timeout_s,
+                print_speed_mm_s=config.printer.print_speed_mm_s,
+                job_ceiling_s=config.printer.max_job_time_s,
             )
             self.host = host or host_client(config, self.clock)
             # The forwarder thread gets a client (and HTTP session) of its own: a requests

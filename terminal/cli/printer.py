@@ -33,7 +33,14 @@ def _printer(obj: Any, as_json: bool) -> tuple[KioskConfig, ReceiptPrinter]:
     try:
         cfg = load_config(obj.config_path)
         p = cfg.printer
-        return cfg, open_printer(p.url, profile=p.profile, width=p.width, timeout_s=p.timeout_s)
+        return cfg, open_printer(
+            p.url,
+            profile=p.profile,
+            width=p.width,
+            timeout_s=p.timeout_s,
+            print_speed_mm_s=p.print_speed_mm_s,
+            job_ceiling_s=p.max_job_time_s,
+        )
     except (KioskError, PrinterError) as exc:
         _fail(str(exc), {"state": "unknown", "can_print": False, "error": str(exc)}, as_json)
 
