@@ -23,6 +23,7 @@ from drivers.errors import (
     PrintNotConfirmed,
 )
 from drivers.printer.base import PrintOutcome, ReadBackPrinter, ReceiptPrinter
+from drivers.printer.identity import PrinterIdentity, profile_mismatch
 from drivers.printer.status import PrinterStatus
 
 SCHEMES = ("tcp", "usb", "serial", "file")
@@ -125,6 +126,7 @@ __all__ = [
     "PrintOutcome",
     "PrinterConfigError",
     "PrinterError",
+    "PrinterIdentity",
     "PrinterOffline",
     "PrinterStatus",
     "PrinterStatusUnknown",
@@ -132,4 +134,5 @@ __all__ = [
     "ReadBackPrinter",
     "ReceiptPrinter",
     "open_printer",
+    "profile_mismatch",
 ]

@@ -236,11 +236,14 @@ class ReadBackPrinter(ReceiptPrinter):
             finally:
                 self._release()
 
-    def identify(self) -> PrinterIdentity:
-        """Ask the printer who it is (``GS I``); an empty identity if it does not say."""
+    def identify(self) -> PrinterIdentity | None:
+        """Ask the printer who it is (``GS I``); None while it cannot print (it would hold
+        the in-order question), an empty identity if it does not say."""
         with self._lock:
             self._connect()
             try:
+                if not self._query_status().can_print:
+                    return None
                 self.identity = self._read_identity()
                 return self.identity
             finally:

@@ -16,8 +16,17 @@ from typing import Any, NoReturn
 import click
 
 from drivers.errors import PrinterError
-from drivers.printer import PrintOutcome, ReceiptPrinter, open_printer
+from drivers.printer import (
+    PrinterIdentity,
+    PrintOutcome,
+    ReadBackPrinter,
+    ReceiptPrinter,
+    open_printer,
+    profile_mismatch,
+)
 from drivers.virtual_printer import VirtualPrinter
+from offline_queue.clock import Clock, SystemClock
+from printer_templates.context import TestPageSlip
 from terminal.config import KioskConfig, load_config
 from terminal.errors import KioskError
 
@@ -54,19 +63,59 @@ def printer_group() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the status as one JSON object.")
 @click.pass_obj
 def status_command(obj: Any, as_json: bool) -> None:
-    """Ask the printer how it is (DLE EOT); exit 1 unless it can print."""
-    _, printer = _printer(obj, as_json)
+    """Ask the printer how it is (DLE EOT) and who it is (GS I); exit 1 unless it can print.
+
+    A printer whose model is not the configured profile gets a warning naming the code pages
+    the slips are encoded in: that mismatch is what prints € as a box.
+    """
+    cfg, printer = _printer(obj, as_json)
     try:
         data = printer.status().as_dict()
     except PrinterError as exc:
         data = {"state": "unknown", "can_print": False, "error": type(exc).__name__}
         data["detail"] = str(exc)
+    identity = _identity(printer) if data["can_print"] else None
+    warning = profile_mismatch(identity, cfg.printer.profile) if identity else None
+    data["profile"] = cfg.printer.profile
+    data["identity"] = identity.as_dict() if identity else None
+    data["profile_warning"] = warning
     if as_json:
         click.echo(json.dumps(data, ensure_ascii=False))
     else:
         click.echo(f"{data['state']}: {data['detail']}")
+        if identity is not None and identity.known:
+            click.echo(
+                f"printer: {identity.maker} {identity.model} (firmware {identity.firmware or '?'})"
+                f", profile {cfg.printer.profile}"
+            )
+    if warning:
+        click.echo(f"Warning: {warning}", err=True)
     if not data["can_print"]:
         raise click.exceptions.Exit(1)
+
+
+def _identity(printer: ReceiptPrinter) -> PrinterIdentity | None:
+    """GS I on connections that read back; None when it cannot be asked."""
+    if not isinstance(printer, ReadBackPrinter):
+        return None
+    try:
+        return printer.identify()
+    except PrinterError:
+        return None
+
+
+def printer_test_page(
+    cfg: KioskConfig, printer: ReceiptPrinter, clock: Clock | None = None
+) -> TestPageSlip:
+    """The test page for this terminal and printer: its profile, the printer's model, now."""
+    from terminal.slips import header
+
+    identity = _identity(printer)
+    shown = cfg.printer.profile
+    if identity is not None and identity.model:
+        shown = f"{cfg.printer.profile} / {identity.model}"
+    now = (clock or SystemClock()).now()
+    return TestPageSlip(header=header(cfg, now), printer_profile=shown)
 
 
 @printer_group.command("test")
@@ -75,13 +124,10 @@ def status_command(obj: Any, as_json: bool) -> None:
 def test_command(obj: Any, as_json: bool) -> None:
     """Print the test page and report whether the printer proved it printed."""
     from printer_templates.render import render_slip
-    from printer_templates.samples import sample_context
 
     cfg, printer = _printer(obj, as_json)
     language = cfg.printer.language
-    doc = render_slip(
-        "test_page", sample_context("test_page", language=language), language=language
-    )
+    doc = render_slip("test_page", printer_test_page(cfg, printer), language=language)
     try:
         outcome = printer.print_slip(doc)
     except PrinterError as exc:
@@ -154,4 +200,4 @@ def register(main: click.Group) -> None:
     main.add_command(emulator_command)
 
 
-__all__ = ["emulator_command", "printer_group", "register"]
+__all__ = ["emulator_command", "printer_group", "printer_test_page", "register"]
