@@ -168,8 +168,41 @@ def test_command(obj: Any, as_json: bool) -> None:
     help="JSON-lines control port for faults (0: pick a free one).",
 )
 @click.option("--profile", default="TM-T88V", show_default=True, help="Code page table to use.")
+@click.option("--model", default=None, help="Model name GS I reports (default: the profile).")
+@click.option(
+    "--pty",
+    "use_pty",
+    is_flag=True,
+    help="Also listen on a pseudo-terminal, like a serial printer (prints its serial:// URL).",
+)
+@click.option(
+    "--baud",
+    type=click.IntRange(50, 4_000_000),
+    default=None,
+    help="Take bytes no faster than this many baud (10 bits a byte).",
+)
+@click.option(
+    "--print-speed",
+    type=click.FloatRange(min=1.0),
+    default=None,
+    help="Print no faster than this many mm per second (a slow mechanism).",
+)
+@click.option(
+    "--asb",
+    is_flag=True,
+    help="Automatic Status Back on at power-on (as a DIP switch sets it); GS a 0 turns it off.",
+)
 def emulator_command(
-    host: str, port: int, out_dir: Path, control_port: int | None, profile: str
+    host: str,
+    port: int,
+    out_dir: Path,
+    control_port: int | None,
+    profile: str,
+    model: str | None,
+    use_pty: bool,
+    baud: int | None,
+    print_speed: float | None,
+    asb: bool,
 ) -> None:
     """Run the virtual ESC/POS printer in the foreground until Ctrl-C."""
     stop = threading.Event()
@@ -180,12 +213,19 @@ def emulator_command(
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
     try:
-        vp = VirtualPrinter(host, port, out_dir, profile=profile, control_port=control_port)
+        vp = VirtualPrinter(
+            host, port, out_dir, profile=profile, control_port=control_port, asb=asb, model=model
+        )
         vp.start()
+        vp.baud(baud)
+        vp.print_speed(print_speed)
+        serial_url = f"serial://{vp.serve_pty()}" if use_pty else None
     except OSError as exc:
         _fail(f"Cannot start the printer emulator on {host}:{port}: {exc}", None, False)
     try:
         line = f"printer tcp://{host}:{vp.port} slips {out_dir}"
+        if serial_url is not None:
+            line += f" serial {serial_url}"
         if vp.control_port is not None:
             line += f" control tcp://{host}:{vp.control_port}"
         click.echo(line)
