@@ -62,7 +62,11 @@ def test_asb_frame_decoding() -> None:
 
 @pytest.fixture(params=["tcp", "pty"])
 def link(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[VirtualPrinter, str]]:
-    """A virtual printer with ASB stuck on, and the printer URL over TCP or a pty."""
+    """A virtual printer with ASB stuck on, and the printer URL over TCP or a pty.
+
+    It greets every connection with a status frame, so every test here also reads one before
+    its status query.
+    """
     with VirtualPrinter(port=0, out_dir=tmp_path / "slips", asb=True, asb_ignores_gs_a=True) as vp:
         url = vp.url if request.param == "tcp" else f"serial://{vp.serve_pty()}?baudrate=115200"
         yield vp, url
@@ -172,3 +176,14 @@ def test_a_printer_without_gs_i_is_proven_by_two_in_order_replies(
     with pytest.raises(PrintNotConfirmed):
         printer.print_slip(numbered_slip(20, tag="TORN"))
     assert len(vp.slips) == 1
+
+
+def test_a_stop_reported_by_asb_during_the_job_fails_it_even_after_recovery(
+    link: tuple[VirtualPrinter, str],
+) -> None:
+    """Paper ran out and was reloaded while the job went out: the frame says the slip has a gap."""
+    vp, url = link
+    printer = _printer(url)
+    vp.noise_on_init("18 40 0c 00")  # a paper-end frame the printer sent while we were sending
+    with pytest.raises(PrintNotConfirmed, match="paper ran out"):
+        printer.print_slip(numbered_slip(3))

@@ -210,10 +210,14 @@ class ReadBackPrinter(ReceiptPrinter):
     def _reader(self) -> ReplyReader:
         return ReplyReader(self._read_byte, inner_timeout_s=self.status_timeout_s)
 
-    def _discard_input(self) -> None:
+    def _discard_input(self, *, during_job: bool = False) -> None:
+        """Take what arrived unasked. During a job, an ASB frame that reports a stop fails it:
+        the printer may have resumed since (paper reloaded), but the slip has a gap."""
         data = iter(self._drain())
         reader = ReplyReader(lambda _t: next(data, None), inner_timeout_s=0.0)
         while (msg := reader.read(0.0)) is not None:
+            if during_job and msg.kind == "asb":
+                self._check_asb(msg)
             self._note_odd(msg)
 
     def _note_odd(self, msg: Message) -> None:
@@ -426,7 +430,7 @@ class ReadBackPrinter(ReceiptPrinter):
         request, expected = self._proof_request()
         self._requested = []
         try:
-            self._discard_input()
+            self._discard_input(during_job=True)
             self._write(request)
             self._requested = list(expected)
             polls = self._await_proof(expected, deadline, elapsed)

@@ -93,6 +93,10 @@ class VirtualPrinterControl:
         """Bytes (as hex) sent whenever a GS r arrives, before it is answered."""
         self.call("noise_on_gs_r", hex_bytes)
 
+    def noise_on_init(self, hex_bytes: str) -> None:
+        """Bytes (as hex) sent whenever a job starts (ESC @ arrives)."""
+        self.call("noise_on_init", hex_bytes)
+
     def clear_faults(self) -> None:
         self.call("clear_faults")
 

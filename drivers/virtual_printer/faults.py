@@ -33,6 +33,8 @@ class FaultState:
         self._mm_per_s: float | None = None
         #: bytes sent to the host the moment a GS r arrives (noise around the barrier)
         self._noise_on_gs_r = b""
+        #: bytes sent to the host the moment a job starts (ESC @ arrives)
+        self._noise_on_init = b""
         self._last_frame = self.asb_frame_locked()
 
     # -- faults ----------------------------------------------------------------------------
@@ -78,6 +80,11 @@ class FaultState:
         """Send ``data`` (bytes or hex) to the host whenever a GS r arrives, before answering."""
         raw = bytes.fromhex(data) if isinstance(data, str) else bytes(data)
         self._change(noise_on_gs_r=raw)
+
+    def noise_on_init(self, data: bytes | str) -> None:
+        """Send ``data`` (bytes or hex) to the host whenever an ESC @ arrives: mid-job noise."""
+        raw = bytes.fromhex(data) if isinstance(data, str) else bytes(data)
+        self._change(noise_on_init=raw)
 
     def noise(self, data: bytes | str) -> None:
         """Send ``data`` (bytes or hex) to every connected host now: line noise, stray frames."""
@@ -150,6 +157,7 @@ class FaultState:
             baud=None,
             mm_per_s=None,
             noise_on_gs_r=b"",
+            noise_on_init=b"",
         )
 
     # -- what the printer reports ----------------------------------------------------------
@@ -178,6 +186,7 @@ class FaultState:
                 "baud": self._baud,
                 "print_speed_mm_s": self._mm_per_s,
                 "noise_on_gs_r": self._noise_on_gs_r.hex(" "),
+                "noise_on_init": self._noise_on_init.hex(" "),
             }
 
     def asb_frame_locked(self) -> bytes:

@@ -333,9 +333,13 @@ class VirtualPrinter(FaultState):
                     if token.kind == "realtime":
                         self._realtime(conn, token)
                     else:
-                        if token.name == "GS r":
+                        if token.name in ("GS r", "ESC @"):
                             with self._cond:
-                                noise = self._noise_on_gs_r
+                                noise = (
+                                    self._noise_on_gs_r
+                                    if token.name == "GS r"
+                                    else self._noise_on_init
+                                )
                             conn.send(noise)
                         self._queue.put((conn, token))
                 if drop:
@@ -598,6 +602,7 @@ class VirtualPrinter(FaultState):
         "print_speed",
         "noise",
         "noise_on_gs_r",
+        "noise_on_init",
     )
 
     def control(self, op: str, args: list[Any]) -> object:
