@@ -114,6 +114,10 @@ class PrinterConfig:
     width: int
     language: str
     timeout_s: float
+    #: slowest mechanism a job's deadline allows for (mm/s); deadlines follow the job's size
+    print_speed_mm_s: int = 40
+    #: no job may take longer than this to send and prove
+    max_job_time_s: float = 120.0
 
 
 @dataclass(frozen=True)
@@ -560,7 +564,11 @@ def _check_printer_url(r: _Reader, url: str) -> None:
 
 def _printer(r: _Reader, data: Mapping[str, Any], terminal: TerminalConfig) -> PrinterConfig:
     key = "printer"
-    r.only(data, key, ("url", "profile", "width", "language", "timeout"))
+    r.only(
+        data,
+        key,
+        ("url", "profile", "width", "language", "timeout", "print_speed", "max_job_time"),
+    )
     url = r.string(data, key, "url", "tcp://127.0.0.1:9100")
     _check_printer_url(r, url)
     profile = r.string(data, key, "profile", "TM-T88V")
@@ -572,8 +580,18 @@ def _printer(r: _Reader, data: Mapping[str, Any], terminal: TerminalConfig) -> P
     width = r.integer(data, key, "width", 42, 16, 80)
     language = r.choice(data, key, "language", terminal.languages, terminal.language)
     timeout = r.duration(data, key, "timeout", "5s")
+    print_speed = r.integer(data, key, "print_speed", 40, 5, 1000)
+    max_job_time = r.duration(data, key, "max_job_time", "120s")
+    if max_job_time < timeout:
+        raise r.bad("printer.max_job_time", data.get("max_job_time"), "write at least the timeout")
     return PrinterConfig(
-        url=url, profile=profile, width=width, language=language, timeout_s=timeout
+        url=url,
+        profile=profile,
+        width=width,
+        language=language,
+        timeout_s=timeout,
+        print_speed_mm_s=print_speed,
+        max_job_time_s=max_job_time,
     )
 
 

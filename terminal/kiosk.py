@@ -18,8 +18,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
 
-from drivers.printer import open_printer
-from drivers.printer.base import ReceiptPrinter
+from drivers.errors import PrinterError
+from drivers.printer import open_printer, profile_mismatch
+from drivers.printer.base import ReadBackPrinter, ReceiptPrinter
 from offline_queue.clock import Clock, SystemClock
 from offline_queue.forwarder import Forwarder
 from offline_queue.store import Store
@@ -110,6 +111,7 @@ class Kiosk:
     ) -> None:
         self.config = config
         self.clock = clock or SystemClock()
+        self.printer_warning: str | None = None
         self._lock_handle: IO[str] | None = None
         self._housekeeping: threading.Thread | None = None
         self._housekeeping_stop = threading.Event()
@@ -124,8 +126,11 @@ class Kiosk:
                     profile=config.printer.profile,
                     width=config.printer.width,
                     timeout_s=config.printer.timeout_s,
+                    print_speed_mm_s=config.printer.print_speed_mm_s,
+                    job_ceiling_s=config.printer.max_job_time_s,
                 )
             )
+            self._check_printer_identity()
             self.host = host or host_client(config, self.clock)
             # The forwarder thread gets a client (and HTTP session) of its own: a requests
             # Session is not promised to be safe across threads.
@@ -247,6 +252,24 @@ class Kiosk:
         """Card reader, scanner and wedge input (and in the demo the fake reader) for the
         process that serves the counter screen."""
         self.devices.start(demo=demo)
+
+    def _check_printer_identity(self) -> None:
+        """Read the printer's GS I identity at start; warn when it is not the configured profile.
+
+        Never fatal: a printer that is off now is found by the first status check or sale.
+        """
+        driver = self.printer.inner if isinstance(self.printer, WatchedPrinter) else self.printer
+        if not isinstance(driver, ReadBackPrinter):
+            return
+        try:
+            identity = driver.identify()
+        except PrinterError:
+            return
+        warning = profile_mismatch(identity, self.config.printer.profile) if identity else None
+        if warning:
+            log.warning("printer: %s", warning)
+        #: the mismatch warning, if any, for status screens
+        self.printer_warning = warning
 
     def close(self) -> None:
         self._housekeeping_stop.set()

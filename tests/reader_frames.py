@@ -50,6 +50,12 @@ MAGTEK_STX_ESC_SENSOR_SWIPE = f"\x02\x1b{MC_T1}{MC_T2}0\r\x03".encode()
 #: ID TECH's own format: one CR-terminated line per track.
 IDTECH_LINES_T1_T2_T3 = f"{VISA_T1}\r{VISA_T2}\r;0123456789=0123?\r".encode()
 IDTECH_LINES_T1_T2 = f"{MC_T1}\r{MC_T2}\r".encode()
+#: ID TECH's UIC RS-232 format: STX <track> [LRC] DLE per track, the last one ended by ETX.
+IDTECH_UIC_T1_T2_T3 = f"\x02{VISA_T1}\x10\x02{VISA_T2}\x10\x02;0123456789=0123?\x03".encode()
+IDTECH_UIC_LRC_DUAL = f"\x02{MC_T1}{MC_T1_LRC}\x10\x02{MC_T2}{MC_T2_LRC}\x10".encode()
+#: A reader with its terminator turned off: the swipe just stops.
+MAGTEK_VISA_NO_CR = f"{VISA_T1}{VISA_T2}".encode()
+IDTECH_LINES_NO_TERMINATOR = f"{MC_T1}\r{MC_T2}".encode()
 
 # -- MSR605 style (ESC framed) ---------------------------------------------------------------
 # Track markers are ESC 0x01/0x02/0x03; the field ends with "?" FS after the last track's own

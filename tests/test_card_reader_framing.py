@@ -248,3 +248,33 @@ def test_line_assembler_handles_cr_lf_and_crlf_alike() -> None:
     assert lines.feed(b"a\rb\nc\r\nd") == [b"a", b"b", b"c"]
     assert lines.pending()
     assert lines.flush() == b"d"
+
+
+@pytest.mark.parametrize("framing", ["magtek", "auto"])
+def test_id_tech_uic_format_is_one_swipe(framing: FramingName) -> None:
+    decoder = CardStreamDecoder(framing)
+    events = decoder.feed(F.IDTECH_UIC_T1_T2_T3)
+    assert _summary(events) == [("swiped", F.VISA_PAN)]
+    assert events[0].swipe.tracks_present == (1, 2, 3)  # type: ignore[attr-defined]
+    # dual track with LRCs: track 2 ends with DLE like track 1; the quiet line ends the swipe
+    assert decoder.feed(F.IDTECH_UIC_LRC_DUAL) == []
+    events = decoder.flush()
+    assert _summary(events) == [("swiped", F.MC_PAN)]
+    assert events[0].swipe.tracks_present == (1, 2)  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("framing", ["magtek", "auto"])
+@pytest.mark.parametrize(
+    ("frame", "pan", "tracks"),
+    [(F.MAGTEK_VISA_NO_CR, F.VISA_PAN, (1, 2)), (F.IDTECH_LINES_NO_TERMINATOR, F.MC_PAN, (1, 2))],
+    ids=["all-tracks-one-line", "track-per-line"],
+)
+def test_a_reader_without_cr_is_ended_by_the_quiet_line(
+    framing: FramingName, frame: bytes, pan: str, tracks: tuple[int, ...]
+) -> None:
+    decoder = CardStreamDecoder(framing)
+    assert decoder.feed(frame) == []  # nothing says the swipe is over ...
+    events = decoder.flush()  # ... until the line is quiet for the frame timeout
+    assert _summary(events) == [("swiped", pan)]
+    assert events[0].swipe.tracks_present == tracks  # type: ignore[attr-defined]
+    assert not decoder.pending()

@@ -239,3 +239,24 @@ def test_event_hub_fans_out_until_unsubscribed() -> None:
     hub.publish(SwipeFailed("partial"))
     assert first == [SignOn("MagTek")]
     assert second == [SignOn("MagTek"), SwipeFailed("partial")]
+
+
+@pytest.mark.parametrize("frame", [F.MAGTEK_VISA_NO_CR, F.IDTECH_UIC_LRC_DUAL[:-1]])
+def test_a_reader_without_a_terminator_is_read_when_the_line_goes_quiet(
+    peer: PtyPeer, run: list[Running], frame: bytes
+) -> None:
+    """CR turned off (or a UIC swipe cut before its DLE): the injected clock ends the swipe."""
+    clock = ManualClock()
+    r = _start(run, peer, "auto", clock=clock, frame_timeout_s=0.5)
+    peer.write(frame)
+    deadline = time.monotonic() + TIMEOUT_S
+    event: ReaderEvent | None = None
+    while event is None:
+        assert time.monotonic() < deadline, "the quiet line never ended the swipe"
+        try:
+            event = r.events.get(timeout=0.05)
+        except queue.Empty:
+            clock.advance(0.2)  # time passes only when the test says so
+    assert isinstance(event, CardSwiped), event
+    assert event.swipe.pan in (F.VISA_PAN, F.MC_PAN)
+    assert clock.monotonic() - 1000.0 >= 0.5, "not before the inter-character timeout"

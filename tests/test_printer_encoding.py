@@ -2,7 +2,9 @@
 
 The bytes python-escpos produced are decoded back with Python's own codecs for the code page
 each ``ESC t`` selected (independent of python-escpos's tables); a line holding a letter no
-code page has (``ə``) must arrive as a raster image of that line, and ``?`` appears nowhere.
+code page has (``ə``) must arrive as a user-defined character (``ESC &`` bitmap of the slip
+font's glyph, ``ESC %`` around its uses) or, where that is not available, as a raster image of
+the line, and ``?`` appears nowhere.
 """
 
 from __future__ import annotations
@@ -12,8 +14,16 @@ from PIL import ImageChops
 from printer_fixtures import connect, vprinter
 
 from drivers.printer import PrintOutcome
-from drivers.printer.escpos_output import paper_dots, render_job, text_image, unencodable_chars
+from drivers.printer.escpos_output import (
+    DEFAULT_FONT_PATH,
+    paper_dots,
+    render_job,
+    text_image,
+    unencodable_chars,
+)
+from drivers.printer.glyphs import glyph_image
 from drivers.virtual_printer import VirtualPrinter
+from drivers.virtual_printer.glyphs import bitmap
 from drivers.virtual_printer.parser import Tokenizer
 from printer_templates.document import Columns, Cut, SlipDocument, TextLine
 
@@ -40,17 +50,36 @@ PYTHON_CODECS = {
 }
 
 
-def decode_job(job: bytes) -> tuple[list[str], list[bytes], set[int]]:
-    """Text lines as the printer would print them, the raster images, and the ESC t used."""
+def decode_job(
+    job: bytes, cells: dict[str, int] | None = None
+) -> tuple[list[str], list[bytes], set[int]]:
+    """Text lines as the printer would print them, the raster images, and the ESC t used.
+
+    ``cells`` maps the letters expected as user-defined characters to the code each must be
+    defined at; each definition must be the slip font's drawing of that letter.
+    """
     lines: list[str] = []
     images: list[bytes] = []
     pages: set[int] = set()
     page = 0
     current = ""
+    defined: dict[int, str] = {}
+    udc = False
     for token in Tokenizer().feed(job):
-        if token.kind == "text":
+        if token.kind == "text" and udc:
+            current += "".join(defined[b] for b in token.raw)
+        elif token.kind == "text":
             assert b"?" not in token.raw, f"a '?' was sent: {token.raw!r}"
             current += token.raw.decode(PYTHON_CODECS[page])
+        elif token.name == "ESC &":
+            y, c1, c2, x = token.raw[2:6]
+            assert (y, c1 == c2, x) == (3, True, 12), "one 12 x 24 cell per definition"
+            letter = next(ch for ch, code in (cells or {}).items() if code == c1)
+            cell = bitmap(y, x, token.raw[6:])
+            assert cell.tobytes() == glyph_image(letter, DEFAULT_FONT_PATH).tobytes()
+            defined[c1] = letter
+        elif token.name == "ESC %":
+            udc = bool(token.raw[2] & 1)
         elif token.name == "ESC t":
             page = token.raw[2]
             pages.add(page)
@@ -97,9 +126,23 @@ def test_letters_survive_as_text(lines: list[str], page: int | None) -> None:
         assert page in pages  # CP852 for č ć đ š ž, CP857 for ğ ı ş İ
 
 
-def test_schwa_lines_become_images_and_the_rest_stays_text() -> None:
+def test_schwa_is_a_user_defined_character_and_the_line_stays_text() -> None:
     lines = [AZERBAIJANI_TEXT[0], *AZERBAIJANI_SCHWA, AZERBAIJANI_TEXT[1]]
     job = render_job(slip(lines), profile="TM-T88V")
+    printed, images, _ = decode_job(job, {"Ə": 0x7E, "ə": 0x7D})
+    text_lines = [p for p in printed if p.strip()]
+    schwa_only = [AZERBAIJANI_SCHWA[0], AZERBAIJANI_SCHWA[2]]
+    assert text_lines == [AZERBAIJANI_TEXT[0], *schwa_only, AZERBAIJANI_TEXT[1]]
+    # the manat sign needs three cells ("AZN"): that one line stays an image
+    assert len(images) == 1
+    expected = text_image(AZERBAIJANI_SCHWA[1], width_chars=42, dots=paper_dots("TM-T88V"))
+    assert images[0][8:] == expected.tobytes("raw", "1;I")
+    assert job.count(b"\x1b&") == 2, "each letter is defined once per job"
+
+
+def test_without_user_characters_schwa_lines_become_images() -> None:
+    lines = [AZERBAIJANI_TEXT[0], *AZERBAIJANI_SCHWA, AZERBAIJANI_TEXT[1]]
+    job = render_job(slip(lines), profile="TM-T88V", user_characters=False)
     printed, images, _ = decode_job(job)
     text_lines = [p for p in printed if p.strip()]
     assert text_lines[:2] == [AZERBAIJANI_TEXT[0], AZERBAIJANI_TEXT[1]]
@@ -131,6 +174,27 @@ def test_through_the_virtual_printer(vprinter: VirtualPrinter) -> None:
         language="az",
     )
     assert connect(vprinter).print_slip(doc) is PrintOutcome.PRINTED
+    text = vprinter.slips[0].text
+    for line in SLOVENIAN + SERBIAN_LATIN + AZERBAIJANI_TEXT:
+        assert line in text
+    # the printer recognised its user-defined cells as the letters they draw
+    assert "Ödəniş qəbul edildi" in text and "Məbləğ" in text
+    assert "?" not in text and "\ufffd" not in text and "[image" not in text
+
+
+def test_raster_fallback_through_the_virtual_printer(vprinter: VirtualPrinter) -> None:
+    doc = SlipDocument(
+        elements=[
+            *(TextLine(t) for t in SLOVENIAN + SERBIAN_LATIN + AZERBAIJANI_TEXT),
+            TextLine(AZERBAIJANI_SCHWA[0], align="center"),
+            Columns("Məbləğ", "10,00 AZN"),
+            Cut(),
+        ],
+        language="az",
+    )
+    printer = connect(vprinter)
+    printer.render = lambda d: render_job(d, user_characters=False)  # type: ignore[method-assign]
+    assert printer.print_slip(doc) is PrintOutcome.PRINTED
     text = vprinter.slips[0].text
     for line in SLOVENIAN + SERBIAN_LATIN + AZERBAIJANI_TEXT:
         assert line in text

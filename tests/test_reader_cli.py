@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import queue
 import signal
 import subprocess
@@ -18,6 +19,7 @@ from click.testing import CliRunner
 from pty_peer import TIMEOUT_S, PtyPeer
 
 from terminal.cli import main
+from terminal.cli.reader import LineSettings, line_settings
 
 KIOSK = Path(sys.executable).parent / "kiosk"
 #: A cold ``kiosk`` process imports every command module; on a loaded CI box that is slow.
@@ -144,3 +146,62 @@ def test_listen_until_ctrl_c(peer: PtyPeer) -> None:
     finally:
         proc.kill()
         proc.wait(timeout=TIMEOUT_S)
+
+
+def test_listen_opens_the_reader_from_kiosk_toml_with_all_line_settings(
+    peer: PtyPeer, tmp_path: Path
+) -> None:
+    """No --port: URL, baud rate, byte size, parity, stop bits and framing come from the file."""
+    import termios
+
+    from printer_fixtures import kiosk_config
+
+    config = kiosk_config(tmp_path, "tcp://127.0.0.1:9")
+    with config.open("a", encoding="utf-8") as f:
+        f.write(
+            f'\n[reader]\nurl = "{peer.link}"\nbaudrate = 19200\nbytesize = 7\n'
+            'parity = "E"\nstopbits = 2\nframing = "magtek"\n'
+        )
+    proc = subprocess.Popen(
+        [str(KIOSK), "--config", str(config), "reader", "listen", "--json", "--count", "1"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        lines = _lines(proc.stdout)
+        connected = _next_json(lines, STARTUP_TIMEOUT_S)
+        assert connected == {"kind": "reader_connected", "port": str(peer.link)}
+        fd = os.open(peer.link, os.O_RDONLY | os.O_NOCTTY | os.O_NONBLOCK)
+        try:  # the line settings live on the device side, where the kiosk set them
+            attrs = termios.tcgetattr(fd)
+        finally:
+            os.close(fd)
+        cflag, speed = attrs[2], attrs[4]
+        # a pty keeps what it can: speed and stop bits (Linux forces CS8 and no parity on ptys,
+        # so those two are checked on the settings the command resolved, below)
+        assert cflag & termios.CSTOPB  # two stop bits
+        assert speed == termios.B19200
+        peer.write(F.IDTECH_UIC_T1_T2_T3)  # ID TECH's UIC format, through the magtek framing
+        swiped = _next_json(lines)
+        assert (swiped["kind"], swiped["last4"]) == ("card_swiped", "1111")
+        assert proc.wait(timeout=TIMEOUT_S) == 0
+    finally:
+        proc.kill()
+        proc.wait(timeout=TIMEOUT_S)
+    assert line_settings(config, "card", {}) == LineSettings(
+        url=str(peer.link), baudrate=19200, bytesize=7, parity="E", stopbits=2, framing="magtek"
+    )
+    overridden = line_settings(config, "card", {"baudrate": 9600, "parity": "O", "url": None})
+    assert (overridden.baudrate, overridden.parity, overridden.bytesize) == (9600, "O", 7)
+
+
+def test_listen_without_port_or_reader_section_says_what_to_do(tmp_path: Path) -> None:
+    from printer_fixtures import kiosk_config
+
+    config = kiosk_config(tmp_path, "tcp://127.0.0.1:9")
+    result = CliRunner().invoke(main, ["--config", str(config), "reader", "listen"])
+    assert result.exit_code == 2
+    assert "no [reader] section" in result.output and "--port" in result.output
+    assert "Traceback" not in result.output

@@ -114,8 +114,28 @@ def test_sale_slip_carries_header_txn_and_its_qr_code() -> None:
         "Keep this slip: it is your only proof of payment.",
     ):
         assert expected in text
-    assert QRCode("12345000000001") in doc.elements
+    assert QRCode("TXN:12345000000001") in doc.elements
     assert isinstance(doc.elements[-1], Cut)
+
+
+@pytest.mark.parametrize(
+    ("name", "field"),
+    [
+        ("sale_card_topup", "txn"),
+        ("storno", "txn"),
+        ("failure", "txn"),
+        ("storno_not_completed", "original_txn"),
+    ],
+)
+def test_every_slip_qr_code_is_the_payload_the_scanner_reads(name: str, field: str) -> None:
+    """One QR payload everywhere: the templates print what drivers.scanner builds and parses."""
+    from drivers.scanner.codes import parse_scan, slip_qr_payload
+
+    context = sample_context(name)
+    txn = str(getattr(context, field))
+    qrs = [e for e in render(name).elements if isinstance(e, QRCode)]
+    assert [q.data for q in qrs] == [slip_qr_payload(txn)]
+    assert parse_scan(qrs[0].data).txn == txn  # type: ignore[union-attr]
 
 
 def test_sale_slip_lists_face_value_each_fee_total_cash_and_change() -> None:
@@ -313,7 +333,7 @@ def test_storno_slip_refers_to_the_original_and_says_what_is_reversed() -> None:
     assert "Amount reversed | RSD500" in text
     assert "Reason: Wrong phone number" in text
     assert "if you spent part of it, that part is deducted from your next top-up" in text
-    assert QRCode("12345000000002") in doc.elements
+    assert QRCode("TXN:12345000000002") in doc.elements
 
 
 def test_storno_prints_a_free_text_reason_as_given() -> None:
@@ -328,7 +348,7 @@ def test_storno_not_completed_tells_the_clerk_the_sale_stands() -> None:
     assert "STORNIRANJE NIJE IZVRŠENO" in text
     assert "Originalna prodaja ostaje važeća: ne vraćajte novac." in text
     assert "Originalna transakcija | 12345000000001" in text
-    assert QRCode("12345000000001") in doc.elements
+    assert QRCode("TXN:12345000000001") in doc.elements
 
 
 def test_failure_notice_tells_the_clerk_to_return_the_cash() -> None:
@@ -386,7 +406,7 @@ def test_customer_text_cannot_inject_markup() -> None:
     message = "@cut | @qr evil\n@barcode 666 \\@feed 9"
     doc = render("sale_benefit_payment", product_data={"benefit_type": "sport", "message": message})
     assert sum(isinstance(e, Cut) for e in doc.elements) == 1
-    assert [e.data for e in doc.elements if isinstance(e, QRCode)] == ["30003000000007"]
+    assert [e.data for e in doc.elements if isinstance(e, QRCode)] == ["TXN:30003000000007"]
     assert not any(isinstance(e, Barcode) for e in doc.elements)
     assert "Message: @cut | @qr evil @barcode 666 \\@feed 9" in texts(doc)
 
@@ -468,7 +488,7 @@ def test_markup_errors_name_the_line(line: str) -> None:
 def test_rendered_markup_is_readable_line_markup() -> None:
     markup = render_markup("sale_mobile_topup", sample_context("sale_mobile_topup"), language="en")
     assert "@cols Transaction | 12345000000001" in markup
-    assert "@qr 12345000000001" in markup
+    assert "@qr TXN:12345000000001" in markup
 
 
 # --- contexts check themselves -----------------------------------------------------------------

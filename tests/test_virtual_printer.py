@@ -281,3 +281,45 @@ def test_emulator_out_of_process_with_control_port(
 
     proc.send_signal(signal.SIGINT)
     assert proc.wait(timeout=10) == 0
+
+
+def test_emulator_on_a_pseudo_terminal_with_baud_rate_and_asb(tmp_path: Path) -> None:
+    """``kiosk printer-emulator --pty``: a serial printer for pyserial, from the command line."""
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "from terminal.cli import main; main()",
+            "printer-emulator",
+            "--port",
+            "0",
+            "--out",
+            str(tmp_path / "out"),
+            "--pty",
+            "--baud",
+            "115200",
+            "--asb",
+            "--model",
+            "TM-T20III",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        first = proc.stdout.readline()
+        words = first.split()
+        serial_url = words[words.index("serial") + 1]
+        assert serial_url.startswith("serial:///dev/pts/")
+        printer = open_printer(f"{serial_url}?baudrate=115200", timeout_s=3.0)
+        assert printer.status().state == "ready"
+        assert printer.print_slip(numbered_slip(3, tag="PTY")) is PrintOutcome.PRINTED
+        assert printer.identity is not None and printer.identity.model == "TM-T20III"  # type: ignore[attr-defined]
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=10) == 0
+        assert "PTY footer" in (tmp_path / "out" / "0001.txt").read_text(encoding="utf-8")
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=5)

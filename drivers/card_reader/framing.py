@@ -10,7 +10,13 @@ Two framings cover the readers we meet at counters:
 * ``magtek`` -- MagTek / ID TECH style ASCII: the tracks of one swipe concatenated on one line
   terminated by CR (or CR LF), e.g. ``%B...?;...?\\r``; optionally an LRC character after each
   end sentinel; ``%E?`` / ``;E?`` / ``+E?`` (or a bare ``E``) for a track the reader could not
-  read; and a sign-on line at power-up (``ID TECH MiniMag II USB-HID ...``).
+  read; and a sign-on line at power-up (``ID TECH MiniMag II USB-HID ...``). The same framing
+  reads ID TECH's *UIC RS-232* format (each track ``STX <track> [LRC] DLE``, the last one ended
+  by ``ETX``) and MagTek's ``[STX][ESC] ... [CR][ETX]``: STX is dropped, DLE and ETX end a line
+  like CR. A reader with its terminator turned off sends no CR at all; its swipe ends when the
+  line goes quiet for the frame timeout (the inter-character timeout, on the reader's clock):
+  :meth:`MagtekFraming.flush` then takes an unterminated rest that holds whole tracks as the
+  swipe, and only a rest cut short as a failed swipe.
 * ``msr605`` -- MSR605/MSR206 style replies to the read command ``ESC r`` (MSR605
   Programmer's Manual, sections 6-8): ``ESC s [ESC 01 <track 1>] [ESC 02 <track 2>]
   [ESC 03 <track 3>] ? FS ESC <status>``. The track markers are the bytes 0x01-0x03 (the
@@ -229,10 +235,31 @@ class MagtekFraming:
     def __init__(self, max_frame: int = MAX_FRAME) -> None:
         self._lines = LineAssembler(max_frame)
         self._held: SwipeFrame | None = None
+        #: inside an STX-framed track (UIC, MagTek): DLE or ETX ends it like CR
+        self._stx = False
+        self._prev = 0
+
+    def _unframe(self, data: bytes) -> bytes:
+        """Drop STX, turn the DLE / ETX that end an STX-framed track into CR.
+
+        Only an STX not preceded by ESC opens a frame: ``ESC 0x02`` is an MSR605 track marker,
+        and the auto framing feeds MSR605 replies through here too.
+        """
+        out = bytearray()
+        for b in data:
+            if b == 0x02 and self._prev != ESC:
+                self._stx = True
+            elif b in (0x10, 0x03) and self._stx:
+                out.append(0x0D)
+                self._stx = False
+            else:
+                out.append(b)
+            self._prev = b
+        return bytes(out)
 
     def feed(self, data: bytes) -> list[Frame]:
         frames: list[Frame] = []
-        for line in self._lines.feed(data):
+        for line in self._lines.feed(self._unframe(data)):
             if isinstance(line, _Overflow):
                 frames += self._release()
                 frames.append(BadFrame("overflow"))
@@ -273,10 +300,15 @@ class MagtekFraming:
         return self._lines.pending() or self._held is not None
 
     def flush(self) -> list[Frame]:
-        """Release a held single-track swipe; a stale unterminated line with a sentinel is a
-        swipe cut short, anything else is noise."""
+        """The line went quiet: release a held single-track swipe, and take an unterminated
+        rest as a line if it holds whole tracks (a reader without CR); a rest with a sentinel
+        but no whole track is a swipe cut short, anything else is noise."""
+        rest_raw = self._lines.flush()
+        rest = rest_raw.decode("latin-1")
+        frame = parse_magtek_line(rest_raw) if rest.rstrip().endswith("?") else None
+        if isinstance(frame, SwipeFrame):
+            return [*self._merge(frame), *self._release()]
         frames = self._release()
-        rest = self._lines.flush().decode("latin-1")
         if any(s in rest for s in _SENTINELS):
             frames.append(BadFrame("partial"))
         return frames
@@ -284,6 +316,7 @@ class MagtekFraming:
     def reset(self) -> None:
         self._lines.reset()
         self._held = None
+        self._stx, self._prev = False, 0
 
 
 _MSR605_ERRORS = frozenset(range(0x31, 0x40)) | {ord("A")}

@@ -1,9 +1,12 @@
 """Turn a :class:`SlipDocument` into python-escpos calls, and so into one job of ESC/POS bytes.
 
 Text goes through python-escpos's magic encoder, which picks a code page of the printer's
-profile for each run of characters. A line holding a character that no code page of the
-profile has (Azerbaijani ``ə``, ``₼``) is drawn with Pillow and sent as a raster image line,
-because a ``?`` on a slip that is the customer's proof is worse than a slower line.
+profile for each run of characters. Characters no code page of the profile has (Azerbaijani
+``ə``, ``Ə``) are sent as user-defined characters (``ESC &`` once per job, ``ESC %`` around
+each use, see :mod:`.glyphs`) where the profile's printer supports them; otherwise, and for a
+character that needs more than one cell (``₼`` is drawn as ``AZN``), the line is drawn with
+Pillow and sent as a raster image, because a ``?`` on a slip that is the customer's proof is
+worse than a slower line.
 
 The job is rendered into python-escpos's ``Dummy`` first, so a bad element fails before a
 single byte reaches the printer.
@@ -23,6 +26,7 @@ from escpos.printer import Dummy
 from PIL import Image, ImageDraw, ImageFont
 
 from drivers.errors import SlipNotPrintable
+from drivers.printer import glyphs
 from printer_templates.document import (
     Barcode,
     Columns,
@@ -75,6 +79,15 @@ def unencodable_chars(text: str, profile: str) -> set[str]:
         if not any(enc.can_encode(cp, ch) for cp in enc.codepages):
             missing.add(ch)
     return missing
+
+
+def supports_user_characters(profile: str) -> bool:
+    """Epson's ESC/POS printers take ``ESC &`` / ``ESC %``; for others we do not assume it."""
+    try:
+        data = get_profile(profile).profile_data
+    except Exception:
+        return False
+    return data.get("vendor") == "Epson" and not data.get("features", {}).get("starCommands")
 
 
 def _clean(text: str) -> str:
@@ -134,17 +147,50 @@ class SlipRenderer:
     """Writes slip elements onto a python-escpos printer object, line by line."""
 
     def __init__(
-        self, profile: str = "TM-T88V", width: int = 42, font_path: str | None = None
+        self,
+        profile: str = "TM-T88V",
+        width: int = 42,
+        font_path: str | None = None,
+        user_characters: bool | None = None,
     ) -> None:
         self.profile = profile
         self.width = width
         self.font_path = font_path or DEFAULT_FONT_PATH
         self.dots = paper_dots(profile)
+        #: False draws every line with a character outside the code pages as an image
+        self.user_characters = (
+            supports_user_characters(profile) if user_characters is None else user_characters
+        )
+        #: character -> code it is defined at in this job
+        self._udc: dict[str, int] = {}
+
+    def _plan_user_characters(self, doc: SlipDocument) -> bytes:
+        """Pick the characters to define for this job; returns their ESC & definitions."""
+        self._udc = {}
+        if not self.user_characters:
+            return b""
+        texts: list[str] = []
+        for element in doc.elements:
+            if isinstance(element, TextLine):
+                texts.append(element.text)
+            elif isinstance(element, Columns):
+                texts += [element.left, element.right]
+            elif isinstance(element, Rule):
+                texts.append(element.char)
+        missing = sorted(unencodable_chars(_clean("".join(texts)), self.profile))
+        wanted = [ch for ch in missing if ch not in GLYPH_SUBSTITUTES]
+        if len(wanted) > len(glyphs.UDC_CODES):
+            return b""  # more than the cells there are: raster keeps every line readable
+        self._udc = dict(zip(wanted, glyphs.UDC_CODES, strict=False))
+        return b"".join(glyphs.define(code, ch, self.font_path) for ch, code in self._udc.items())
 
     def render(self, doc: SlipDocument) -> bytes:
         """The whole job: ESC @, every element, and whatever cut the document asks for."""
         dummy = Dummy(profile=self.profile)
         dummy._raw(INIT)
+        definitions = self._plan_user_characters(doc)
+        if definitions:
+            dummy._raw(definitions)
         dummy.magic.encoding = None  # ESC @ reset the code page: force ESC t before text
         for element in doc.elements:
             try:
@@ -208,7 +254,8 @@ class SlipRenderer:
         underline: bool = False,
         size: str = "normal",
     ) -> None:
-        if unencodable_chars(text, self.profile):
+        missing = unencodable_chars(text, self.profile)
+        if missing and not missing <= self._udc.keys():
             img = text_image(
                 text,
                 width_chars=self.width,
@@ -230,7 +277,19 @@ class SlipRenderer:
             double_width=size in ("wide", "double"),
             double_height=size in ("tall", "double"),
         )
-        p.text(text + "\n")
+        if not missing:
+            p.text(text + "\n")
+            return
+        run = ""
+        for ch in text:
+            if ch not in missing:
+                run += ch
+                continue
+            if run:
+                p.text(run)
+                run = ""
+            p._raw(glyphs.UDC_ON + bytes([self._udc[ch]]) + glyphs.UDC_OFF)
+        p.text(run + "\n")
 
     def barcode(self, p: Dummy, element: Barcode) -> None:
         p.set(normal_textsize=True, bold=False, underline=0)
@@ -257,10 +316,18 @@ class SlipRenderer:
 
 
 def render_job(
-    doc: SlipDocument, *, profile: str = "TM-T88V", width: int = 42, font_path: str | None = None
+    doc: SlipDocument,
+    *,
+    profile: str = "TM-T88V",
+    width: int = 42,
+    font_path: str | None = None,
+    user_characters: bool | None = None,
 ) -> bytes:
-    """The ESC/POS bytes of ``doc`` for ``profile``: what the printer connection will send."""
-    return SlipRenderer(profile, width, font_path).render(doc)
+    """The ESC/POS bytes of ``doc`` for ``profile``: what the printer connection will send.
+
+    ``user_characters`` None follows the profile; False forces raster lines (the fallback).
+    """
+    return SlipRenderer(profile, width, font_path, user_characters).render(doc)
 
 
 __all__ = [
@@ -270,6 +337,7 @@ __all__ = [
     "SlipRenderer",
     "paper_dots",
     "render_job",
+    "supports_user_characters",
     "text_image",
     "unencodable_chars",
 ]

@@ -48,10 +48,10 @@ class NetworkPrinter(ReadBackPrinter):
             with contextlib.suppress(OSError):
                 esc.close()
 
-    def _write(self, data: bytes) -> None:
+    def _write(self, data: bytes, timeout_s: float | None = None) -> None:
         sock = self._sock()
         try:
-            sock.settimeout(self.timeout_s)
+            sock.settimeout(self.timeout_s if timeout_s is None else timeout_s)
             sock.sendall(data)
         except OSError as exc:  # includes timeouts: a printer not taking data is not printing
             raise LinkBroken(str(exc) or type(exc).__name__) from exc

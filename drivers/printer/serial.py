@@ -19,13 +19,31 @@ class SerialPrinter(ReadBackPrinter):
     replies_survive_reconnect = True
 
     def __init__(
-        self, devfile: str, baudrate: int = 19200, dsrdtr: bool = True, **kwargs: Any
+        self,
+        devfile: str,
+        baudrate: int = 19200,
+        dsrdtr: bool = True,
+        *,
+        bytesize: int = 8,
+        parity: str = "N",
+        stopbits: float = 1,
+        **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        if baudrate <= 0:
+            raise ValueError("baudrate must be positive")
         self.devfile = devfile
         self.baudrate = baudrate
         self.dsrdtr = dsrdtr
+        self.bytesize = bytesize
+        self.parity = parity
+        self.stopbits = stopbits
         self._esc: Serial | None = None
+
+    def link_bytes_per_s(self) -> float:
+        """The line's speed from its settings: start bit, data bits, parity, stop bits."""
+        bits = 1 + self.bytesize + (0 if self.parity == "N" else 1) + self.stopbits
+        return self.baudrate / bits
 
     def _port(self) -> pyserial.Serial:
         if self._esc is None or not isinstance(self._esc.device, pyserial.Serial):
@@ -37,6 +55,9 @@ class SerialPrinter(ReadBackPrinter):
         esc = Serial(
             self.devfile,
             baudrate=self.baudrate,
+            bytesize=self.bytesize,
+            parity=self.parity,
+            stopbits=self.stopbits,
             timeout=self.status_timeout_s,
             dsrdtr=self.dsrdtr,
             profile=self.profile,
@@ -57,9 +78,11 @@ class SerialPrinter(ReadBackPrinter):
             with contextlib.suppress(OSError, pyserial.SerialException):
                 esc.close()
 
-    def _write(self, data: bytes) -> None:
+    def _write(self, data: bytes, timeout_s: float | None = None) -> None:
+        """pyserial's ``write_timeout`` bounds one ``write()``: callers send big jobs in chunks."""
         port = self._port()
         try:
+            port.write_timeout = self.timeout_s if timeout_s is None else timeout_s
             port.write(data)
             port.flush()
         except (OSError, pyserial.SerialException) as exc:

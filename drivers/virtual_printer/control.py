@@ -76,6 +76,27 @@ class VirtualPrinterControl:
     def close_drawer(self) -> None:
         self.call("close_drawer")
 
+    def asb(self, on: bool = True) -> None:
+        self.call("asb", on)
+
+    def baud(self, rate: int | None) -> None:
+        self.call("baud", rate)
+
+    def print_speed(self, mm_per_s: float | None) -> None:
+        self.call("print_speed", mm_per_s)
+
+    def noise(self, hex_bytes: str) -> None:
+        """Bytes (as hex) sent to the connected host now."""
+        self.call("noise", hex_bytes)
+
+    def noise_on_gs_r(self, hex_bytes: str) -> None:
+        """Bytes (as hex) sent whenever a GS r arrives, before it is answered."""
+        self.call("noise_on_gs_r", hex_bytes)
+
+    def noise_on_init(self, hex_bytes: str) -> None:
+        """Bytes (as hex) sent whenever a job starts (ESC @ arrives)."""
+        self.call("noise_on_init", hex_bytes)
+
     def clear_faults(self) -> None:
         self.call("clear_faults")
 

@@ -25,6 +25,17 @@ class FaultState:
         self._lines_left: int | None = None
         self._drawer_open = False
         self._stopping = False
+        #: Automatic Status Back: a 4-byte frame on every status change while on
+        self._asb = False
+        #: line speed in baud (None: as fast as the link goes)
+        self._baud: int | None = None
+        #: mechanism speed in mm per second (None: instant)
+        self._mm_per_s: float | None = None
+        #: bytes sent to the host the moment a GS r arrives (noise around the barrier)
+        self._noise_on_gs_r = b""
+        #: bytes sent to the host the moment a job starts (ESC @ arrives)
+        self._noise_on_init = b""
+        self._last_frame = self.asb_frame_locked()
 
     # -- faults ----------------------------------------------------------------------------
     def _change(self, **fields: object) -> None:
@@ -32,6 +43,54 @@ class FaultState:
             for name, value in fields.items():
                 setattr(self, f"_{name}", value)
             self._cond.notify_all()
+            self._status_moved()
+
+    def _status_moved(self) -> None:
+        """Caller holds the lock: send an ASB frame if ASB is on and the status changed."""
+        frame = self.asb_frame_locked()
+        if frame != self._last_frame:
+            self._last_frame = frame
+            if self._asb:
+                self._broadcast(frame)
+
+    def _broadcast(self, data: bytes) -> None:
+        """Send unasked bytes to every connected host (the server implements it)."""
+
+    def asb(self, on: bool = True) -> None:
+        """Automatic Status Back on or off, as the DIP switch or ``GS a n`` sets it."""
+        with self._cond:
+            self._asb = on
+            if on:  # enabling sends the current status at once
+                self._last_frame = self.asb_frame_locked()
+                self._broadcast(self._last_frame)
+
+    def baud(self, rate: int | None) -> None:
+        """Accept bytes no faster than ``rate`` baud (10 bits a byte); None for full speed."""
+        if rate is not None and rate <= 0:
+            raise ValueError("baud rate must be positive")
+        self._change(baud=rate)
+
+    def print_speed(self, mm_per_s: float | None) -> None:
+        """Print no faster than ``mm_per_s`` (a slow mechanism); None for instant."""
+        if mm_per_s is not None and mm_per_s <= 0:
+            raise ValueError("print speed must be positive")
+        self._change(mm_per_s=mm_per_s)
+
+    def noise_on_gs_r(self, data: bytes | str) -> None:
+        """Send ``data`` (bytes or hex) to the host whenever a GS r arrives, before answering."""
+        raw = bytes.fromhex(data) if isinstance(data, str) else bytes(data)
+        self._change(noise_on_gs_r=raw)
+
+    def noise_on_init(self, data: bytes | str) -> None:
+        """Send ``data`` (bytes or hex) to the host whenever an ESC @ arrives: mid-job noise."""
+        raw = bytes.fromhex(data) if isinstance(data, str) else bytes(data)
+        self._change(noise_on_init=raw)
+
+    def noise(self, data: bytes | str) -> None:
+        """Send ``data`` (bytes or hex) to every connected host now: line noise, stray frames."""
+        raw = bytes.fromhex(data) if isinstance(data, str) else bytes(data)
+        with self._cond:
+            self._broadcast(raw)
 
     def paper_out(self) -> None:
         """The roll is empty now."""
@@ -95,6 +154,10 @@ class FaultState:
             drop_after=None,
             seconds_per_line=0.0,
             lines_left=None,
+            baud=None,
+            mm_per_s=None,
+            noise_on_gs_r=b"",
+            noise_on_init=b"",
         )
 
     # -- what the printer reports ----------------------------------------------------------
@@ -119,7 +182,25 @@ class FaultState:
                 "seconds_per_line": self._seconds_per_line,
                 "lines_left": self._lines_left,
                 "drawer_open": self._drawer_open,
+                "asb": self._asb,
+                "baud": self._baud,
+                "print_speed_mm_s": self._mm_per_s,
+                "noise_on_gs_r": self._noise_on_gs_r.hex(" "),
+                "noise_on_init": self._noise_on_init.hex(" "),
             }
+
+    def asb_frame_locked(self) -> bytes:
+        """The 4-byte ASB frame for the current state (Epson layout); caller holds the lock."""
+        b1 = 0x10
+        if self._drawer_open:
+            b1 |= 0x04
+        if not self._can_print():
+            b1 |= 0x08
+        if self._cover_open:
+            b1 |= 0x20
+        b2 = 0x40 if self._paper_end else 0x00  # waiting for online recovery after paper end
+        b3 = (0x03 if self._near_end else 0) | (0x0C if self._paper_end else 0)
+        return bytes([b1, b2, b3, 0x00])
 
     def dle_eot_reply(self, n: int) -> int | None:
         """The real-time status byte for DLE EOT ``n`` (Epson layout), None if it stays silent."""

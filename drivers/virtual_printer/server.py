@@ -24,11 +24,13 @@ from typing import Any
 from PIL import Image
 
 from drivers.virtual_printer.faults import FaultState
+from drivers.virtual_printer.glyphs import read_user_characters
 from drivers.virtual_printer.parser import Token, Tokenizer, decode_text
 from drivers.virtual_printer.render import (
     DEFAULT_FONT_PATH,
     PrintedSlip,
     Row,
+    row_mm,
     slip_png,
     slip_text,
 )
@@ -44,14 +46,17 @@ class _Conn:
         self.closed = False
 
     def reply(self, value: int) -> None:
+        self.send(bytes([value]))
+
+    def send(self, data: bytes) -> None:
         with self._lock:
-            if self.closed:
+            if self.closed or not data:
                 return
             try:
                 if self.sock is not None:
-                    self.sock.sendall(bytes([value]))
+                    self.sock.sendall(data)
                 elif self.fd is not None:
-                    os.write(self.fd, bytes([value]))
+                    os.write(self.fd, data)
             except OSError:
                 self.closed = True
 
@@ -83,8 +88,12 @@ class _Machine:
     drawer_kicked: bool = False
     qr_data: str = ""
     qr_module: int = 3
+    #: user-defined characters (ESC &): code -> the character its bitmap shows
+    udc: dict[int, str] = field(default_factory=dict)
+    udc_on: bool = False
 
     def reset_modes(self) -> None:
+        self.udc_on = False
         self.code_page, self.bold, self.underline = 0, False, False
         self.wscale, self.hscale, self.align = 1, 1, "left"
 
@@ -106,8 +115,21 @@ class VirtualPrinter(FaultState):
         dots: int = 512,
         font_path: str = DEFAULT_FONT_PATH,
         control_port: int | None = None,
+        asb: bool = False,
+        asb_ignores_gs_a: bool = False,
+        model: str | None = None,
+        maker: str = "EPSON",
+        firmware: str = "1.00 ESC/POS",
     ) -> None:
         super().__init__()
+        #: ASB on at power-on, as a DIP switch sets it on several Epson models
+        self._asb = asb
+        #: firmware that keeps ASB on whatever GS a says (the worst case for the barrier)
+        self.asb_ignores_gs_a = asb_ignores_gs_a
+        #: what GS I 66 / 67 / 65 answer (the model defaults to the profile's name)
+        self.maker = maker
+        self.model = model if model is not None else profile
+        self.firmware = firmware
         self.host = host
         self._requested_port = port
         self._requested_control_port = control_port
@@ -230,10 +252,10 @@ class VirtualPrinter(FaultState):
             return self._cond.wait_for(lambda: len(self.interrupted) >= n, timeout=timeout)
 
     def wait_idle(self, timeout: float = 5.0) -> bool:
-        """True once everything received so far was executed (or is held by GS r)."""
+        """True once everything received so far was executed (or waits behind a held reply)."""
         deadline = time.monotonic() + timeout
         with self._cond:
-            while self._queue.unfinished_tasks > self._held:
+            while self._queue.unfinished_tasks and not self._held:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     return False
@@ -244,7 +266,12 @@ class VirtualPrinter(FaultState):
     def _serve(self, sock: socket.socket) -> None:
         with contextlib.suppress(OSError):
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self._serve_link(_Conn(sock=sock), lambda: sock.recv(4096))
+        self._serve_link(_Conn(sock=sock), lambda: sock.recv(self._recv_size()))
+
+    def _recv_size(self) -> int:
+        """Small reads in baud-rate mode, so the pace is smooth and a UART-sized buffer fills."""
+        with self._cond:
+            return 64 if self._baud else 4096
 
     def serve_pty(self) -> str:
         """Also listen on a pseudo-terminal, like a serial printer; returns the device path.
@@ -268,16 +295,22 @@ class VirtualPrinter(FaultState):
             if wake_r in ready:
                 return b""
             try:
-                return os.read(master, 4096)
+                return os.read(master, self._recv_size())
             except OSError:
                 return b""
 
         self._spawn(self._serve_link, _Conn(fd=master), recv, name="vp-pty")
         return os.ttyname(slave)
 
+    def _broadcast(self, data: bytes) -> None:
+        for conn in list(self._conns):
+            conn.send(data)
+
     def _serve_link(self, conn: _Conn, recv: Callable[[], bytes]) -> None:
         with self._cond:
             self._conns.add(conn)
+            if self._asb:  # a printer with ASB on reports its status to a new host at once
+                conn.send(self.asb_frame_locked())
         tokenizer = Tokenizer()
         try:
             while True:
@@ -287,6 +320,7 @@ class VirtualPrinter(FaultState):
                     return
                 if not data:
                     return
+                self._pace_line(len(data))
                 drop = False
                 with self._cond:
                     if self._drop_after is not None:
@@ -299,6 +333,14 @@ class VirtualPrinter(FaultState):
                     if token.kind == "realtime":
                         self._realtime(conn, token)
                     else:
+                        if token.name in ("GS r", "ESC @"):
+                            with self._cond:
+                                noise = (
+                                    self._noise_on_gs_r
+                                    if token.name == "GS r"
+                                    else self._noise_on_init
+                                )
+                            conn.send(noise)
                         self._queue.put((conn, token))
                 if drop:
                     return
@@ -306,6 +348,13 @@ class VirtualPrinter(FaultState):
             conn.close()
             with self._cond:
                 self._conns.discard(conn)
+
+    def _pace_line(self, nbytes: int) -> None:
+        """In baud-rate mode, hold the receive side as long as the bytes took on the wire."""
+        with self._cond:
+            rate = self._baud
+        if rate:
+            self._slow_wait.wait(nbytes * 10 / rate)
 
     def _realtime(self, conn: _Conn, token: Token) -> None:
         if token.raw[1] == 0x04:
@@ -339,7 +388,12 @@ class VirtualPrinter(FaultState):
             if not m.line_started:
                 m.line_started = True
                 m.line_style = (m.bold, m.underline, m.wscale, m.hscale)
-            m.line += decode_text(raw, m.code_page, self.profile)
+            if m.udc_on and m.udc:
+                for b in raw:
+                    ch = m.udc.get(b)
+                    m.line += ch if ch is not None else decode_text(bytes([b]), m.code_page)
+            else:
+                m.line += decode_text(raw, m.code_page, self.profile)
         elif name == "LF":
             self._flush_line(force=True)
         elif name == "HT":
@@ -347,6 +401,10 @@ class VirtualPrinter(FaultState):
         elif name == "ESC @":
             m.reset_modes()
             m.line, m.line_started = "", False
+        elif name == "ESC &":
+            m.udc.update(read_user_characters(raw, self.font_path))
+        elif name == "ESC %":
+            m.udc_on = bool(raw[2] & 1)
         elif name == "ESC t":
             m.code_page = raw[2]
         elif name == "ESC E":
@@ -371,6 +429,7 @@ class VirtualPrinter(FaultState):
                 self._drawer_open = True
                 m.drawer_kicked = True
                 self._cond.notify_all()
+                self._status_moved()
         elif name == "GS v":
             self._flush_line(force=False)
             self._print_row(Row("image", image=self._raster(raw), align=m.align))
@@ -385,6 +444,10 @@ class VirtualPrinter(FaultState):
         elif name == "GS r":
             self._flush_line(force=False)
             self._answer_in_order(conn, raw[2])
+        elif name == "GS I":
+            self._identify(conn, raw[2])
+        elif name == "GS a" and not self.asb_ignores_gs_a:
+            self.asb(raw[2] != 0)
 
     def _flush_line(self, *, force: bool) -> None:
         m = self._machine
@@ -410,6 +473,7 @@ class VirtualPrinter(FaultState):
             if self._lines_left is not None:
                 if self._lines_left == 0:
                     self._paper_end, self._lines_left = True, None
+                    self._status_moved()
                 else:
                     self._lines_left -= 1
             if self._paper_end or self._cover_open:
@@ -421,6 +485,8 @@ class VirtualPrinter(FaultState):
                 return
             m.rows.append(row)
             delay = self._seconds_per_line
+            if self._mm_per_s:
+                delay += row_mm(row) / self._mm_per_s
         if delay > 0:
             self._slow_wait.wait(delay)
 
@@ -486,8 +552,27 @@ class VirtualPrinter(FaultState):
             self.slips.append(slip)
             self._cond.notify_all()
 
+    def _identify(self, conn: _Conn, n: int) -> None:
+        """GS I: in order like GS r; 65-67 answer a ``_text NUL`` block, 1-3 one byte."""
+        if not self._hold_until_printable():
+            return
+        blocks = {65: self.firmware, 66: self.maker, 67: self.model}
+        if n in blocks:
+            conn.send(b"_" + blocks[n].encode("ascii", "replace")[:80] + b"\x00")
+        elif n in (1, 49):
+            conn.reply(0x20)  # model id
+        elif n in (2, 50):
+            conn.reply(0x02)  # type id: autocutter fitted
+        elif n in (3, 51):
+            conn.reply(0x01)  # ROM version id
+
     def _answer_in_order(self, conn: _Conn, n: int) -> None:
         """GS r: processed only now, after everything before it; held while it cannot print."""
+        if self._hold_until_printable():
+            conn.reply(self.gs_r_reply(n))
+
+    def _hold_until_printable(self) -> bool:
+        """An in-order reply waits while the printer cannot print; False if none is to be sent."""
         with self._cond:
             self._held += 1
             self._cond.notify_all()
@@ -495,9 +580,7 @@ class VirtualPrinter(FaultState):
                 self._cond.wait_for(lambda: self._stopping or self._can_print())
             finally:
                 self._held -= 1
-            if self._stopping or self._silent:
-                return
-        conn.reply(self.gs_r_reply(n))
+            return not (self._stopping or self._silent)
 
     # -- control port (JSON lines) ---------------------------------------------------------
     _CONTROL_OPS = (
@@ -514,6 +597,12 @@ class VirtualPrinter(FaultState):
         "slow",
         "close_drawer",
         "clear_faults",
+        "asb",
+        "baud",
+        "print_speed",
+        "noise",
+        "noise_on_gs_r",
+        "noise_on_init",
     )
 
     def control(self, op: str, args: list[Any]) -> object:

@@ -16,8 +16,17 @@ from typing import Any, NoReturn
 import click
 
 from drivers.errors import PrinterError
-from drivers.printer import PrintOutcome, ReceiptPrinter, open_printer
+from drivers.printer import (
+    PrinterIdentity,
+    PrintOutcome,
+    ReadBackPrinter,
+    ReceiptPrinter,
+    open_printer,
+    profile_mismatch,
+)
 from drivers.virtual_printer import VirtualPrinter
+from offline_queue.clock import Clock, SystemClock
+from printer_templates.context import TestPageSlip
 from terminal.config import KioskConfig, load_config
 from terminal.errors import KioskError
 
@@ -33,7 +42,14 @@ def _printer(obj: Any, as_json: bool) -> tuple[KioskConfig, ReceiptPrinter]:
     try:
         cfg = load_config(obj.config_path)
         p = cfg.printer
-        return cfg, open_printer(p.url, profile=p.profile, width=p.width, timeout_s=p.timeout_s)
+        return cfg, open_printer(
+            p.url,
+            profile=p.profile,
+            width=p.width,
+            timeout_s=p.timeout_s,
+            print_speed_mm_s=p.print_speed_mm_s,
+            job_ceiling_s=p.max_job_time_s,
+        )
     except (KioskError, PrinterError) as exc:
         _fail(str(exc), {"state": "unknown", "can_print": False, "error": str(exc)}, as_json)
 
@@ -47,19 +63,59 @@ def printer_group() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the status as one JSON object.")
 @click.pass_obj
 def status_command(obj: Any, as_json: bool) -> None:
-    """Ask the printer how it is (DLE EOT); exit 1 unless it can print."""
-    _, printer = _printer(obj, as_json)
+    """Ask the printer how it is (DLE EOT) and who it is (GS I); exit 1 unless it can print.
+
+    A printer whose model is not the configured profile gets a warning naming the code pages
+    the slips are encoded in: that mismatch is what prints € as a box.
+    """
+    cfg, printer = _printer(obj, as_json)
     try:
         data = printer.status().as_dict()
     except PrinterError as exc:
         data = {"state": "unknown", "can_print": False, "error": type(exc).__name__}
         data["detail"] = str(exc)
+    identity = _identity(printer) if data["can_print"] else None
+    warning = profile_mismatch(identity, cfg.printer.profile) if identity else None
+    data["profile"] = cfg.printer.profile
+    data["identity"] = identity.as_dict() if identity else None
+    data["profile_warning"] = warning
     if as_json:
         click.echo(json.dumps(data, ensure_ascii=False))
     else:
         click.echo(f"{data['state']}: {data['detail']}")
+        if identity is not None and identity.known:
+            click.echo(
+                f"printer: {identity.maker} {identity.model} (firmware {identity.firmware or '?'})"
+                f", profile {cfg.printer.profile}"
+            )
+    if warning:
+        click.echo(f"Warning: {warning}", err=True)
     if not data["can_print"]:
         raise click.exceptions.Exit(1)
+
+
+def _identity(printer: ReceiptPrinter) -> PrinterIdentity | None:
+    """GS I on connections that read back; None when it cannot be asked."""
+    if not isinstance(printer, ReadBackPrinter):
+        return None
+    try:
+        return printer.identify()
+    except PrinterError:
+        return None
+
+
+def printer_test_page(
+    cfg: KioskConfig, printer: ReceiptPrinter, clock: Clock | None = None
+) -> TestPageSlip:
+    """The test page for this terminal and printer: its profile, the printer's model, now."""
+    from terminal.slips import header
+
+    identity = _identity(printer)
+    shown = cfg.printer.profile
+    if identity is not None and identity.model:
+        shown = f"{cfg.printer.profile} / {identity.model}"
+    now = (clock or SystemClock()).now()
+    return TestPageSlip(header=header(cfg, now), printer_profile=shown)
 
 
 @printer_group.command("test")
@@ -68,15 +124,11 @@ def status_command(obj: Any, as_json: bool) -> None:
 def test_command(obj: Any, as_json: bool) -> None:
     """Print the test page and report whether the printer proved it printed."""
     from printer_templates.render import render_slip
-    from printer_templates.samples import sample_context
 
     cfg, printer = _printer(obj, as_json)
     language = cfg.printer.language
     doc = render_slip(
-        "test_page",
-        sample_context("test_page", language=language),
-        language=language,
-        money=cfg.money,
+        "test_page", printer_test_page(cfg, printer), language=language, money=cfg.money
     )
     try:
         outcome = printer.print_slip(doc)
@@ -118,8 +170,41 @@ def test_command(obj: Any, as_json: bool) -> None:
     help="JSON-lines control port for faults (0: pick a free one).",
 )
 @click.option("--profile", default="TM-T88V", show_default=True, help="Code page table to use.")
+@click.option("--model", default=None, help="Model name GS I reports (default: the profile).")
+@click.option(
+    "--pty",
+    "use_pty",
+    is_flag=True,
+    help="Also listen on a pseudo-terminal, like a serial printer (prints its serial:// URL).",
+)
+@click.option(
+    "--baud",
+    type=click.IntRange(50, 4_000_000),
+    default=None,
+    help="Take bytes no faster than this many baud (10 bits a byte).",
+)
+@click.option(
+    "--print-speed",
+    type=click.FloatRange(min=1.0),
+    default=None,
+    help="Print no faster than this many mm per second (a slow mechanism).",
+)
+@click.option(
+    "--asb",
+    is_flag=True,
+    help="Automatic Status Back on at power-on (as a DIP switch sets it); GS a 0 turns it off.",
+)
 def emulator_command(
-    host: str, port: int, out_dir: Path, control_port: int | None, profile: str
+    host: str,
+    port: int,
+    out_dir: Path,
+    control_port: int | None,
+    profile: str,
+    model: str | None,
+    use_pty: bool,
+    baud: int | None,
+    print_speed: float | None,
+    asb: bool,
 ) -> None:
     """Run the virtual ESC/POS printer in the foreground until Ctrl-C."""
     stop = threading.Event()
@@ -130,12 +215,19 @@ def emulator_command(
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
     try:
-        vp = VirtualPrinter(host, port, out_dir, profile=profile, control_port=control_port)
+        vp = VirtualPrinter(
+            host, port, out_dir, profile=profile, control_port=control_port, asb=asb, model=model
+        )
         vp.start()
+        vp.baud(baud)
+        vp.print_speed(print_speed)
+        serial_url = f"serial://{vp.serve_pty()}" if use_pty else None
     except OSError as exc:
         _fail(f"Cannot start the printer emulator on {host}:{port}: {exc}", None, False)
     try:
         line = f"printer tcp://{host}:{vp.port} slips {out_dir}"
+        if serial_url is not None:
+            line += f" serial {serial_url}"
         if vp.control_port is not None:
             line += f" control tcp://{host}:{vp.control_port}"
         click.echo(line)
@@ -150,4 +242,4 @@ def register(main: click.Group) -> None:
     main.add_command(emulator_command)
 
 
-__all__ = ["emulator_command", "printer_group", "register"]
+__all__ = ["emulator_command", "printer_group", "printer_test_page", "register"]

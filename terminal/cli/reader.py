@@ -1,7 +1,10 @@
 """``kiosk reader listen`` and ``kiosk reader parse``: the card reader and scanner from a shell.
 
 ``listen`` opens a real port and prints what the device reports, one event per line, until
-Ctrl-C -- the first thing to run when a reader "does nothing" at a counter. ``parse`` runs the
+Ctrl-C -- the first thing to run when a reader "does nothing" at a counter. Without ``--port``
+it opens the device exactly as the kiosk would, from kiosk.toml's ``[reader]`` or
+``[scanner]`` (URL, baud rate, byte size, parity, stop bits, framing); any option given on the
+command line overrides the file. ``parse`` runs the
 very same decoders over bytes from stdin, to replay a capture without the device. Both print
 masked card numbers only: the output may end up in a support ticket.
 """
@@ -10,7 +13,8 @@ from __future__ import annotations
 
 import queue
 import sys
-from typing import Literal
+from dataclasses import dataclass
+from typing import Any, Literal, cast
 
 import click
 
@@ -26,11 +30,56 @@ from drivers.card_reader.events import (
     UnrecognisedScan,
 )
 from drivers.card_reader.framing import FRAMINGS, CardStreamDecoder, FramingName
-from drivers.card_reader.serial_reader import SerialCardReader, SerialInputDevice
+from drivers.card_reader.serial_reader import Parity, SerialCardReader, SerialInputDevice
 from drivers.card_reader.wedge import WedgeAssembler
 from drivers.scanner.serial_scanner import ScanStreamDecoder, SerialScanner
 
 Kind = Literal["card", "scanner"]
+
+
+@dataclass(frozen=True)
+class LineSettings:
+    """Where and how to open the device: from kiosk.toml, then the command line's overrides."""
+
+    url: str
+    baudrate: int = 9600
+    bytesize: int = 8
+    parity: str = "N"
+    stopbits: float = 1
+    framing: str = "auto"
+
+
+def line_settings(config_path: Any, kind: Kind, overrides: dict[str, Any]) -> LineSettings:
+    """The device's settings as the kiosk would open it; the file is needed only without
+    ``--port``. Raises :class:`click.UsageError` with what to do when neither says where."""
+    given = {k: v for k, v in overrides.items() if v is not None}
+    if given.get("url") is None:
+        from terminal.config import load_config
+        from terminal.errors import KioskError
+
+        try:
+            cfg = load_config(config_path)
+        except KioskError as exc:
+            raise click.UsageError(
+                f"{exc}\nGive the device with --port, or fix kiosk.toml."
+            ) from None
+        section = cfg.reader if kind == "card" else cfg.scanner
+        name = "reader" if kind == "card" else "scanner"
+        if section is None:
+            raise click.UsageError(
+                f"{config_path} has no [{name}] section: give the device with --port, or add "
+                f"[{name}] url = ... to kiosk.toml."
+            )
+        base = {
+            "url": section.url,
+            "baudrate": section.baudrate,
+            "bytesize": section.bytesize,
+            "parity": section.parity,
+            "stopbits": section.stopbits,
+            "framing": getattr(section, "framing", "auto"),
+        }
+        given = {**base, **given}
+    return LineSettings(**given)
 
 
 def describe(event: ReaderEvent) -> str:
@@ -73,39 +122,68 @@ def register(main: click.Group) -> None:
         """Card reader and barcode/QR scanner diagnostics."""
 
     @reader.command("listen")
-    @click.option("--port", "url", required=True, help="Serial port or pyserial URL.")
+    @click.option(
+        "--port",
+        "url",
+        default=None,
+        help="Serial port or pyserial URL (default: [reader] / [scanner] url in kiosk.toml).",
+    )
     @click.option("--kind", type=_KIND, default="card", show_default=True, help="Device kind.")
     @click.option(
-        "--framing", type=_FRAMING, default="auto", show_default=True, help="Card reader framing."
+        "--framing", type=_FRAMING, default=None, help="Card reader framing (default: auto)."
     )
-    @click.option("--baudrate", type=int, default=9600, show_default=True)
+    @click.option("--baudrate", type=click.IntRange(50, 4_000_000), default=None)
+    @click.option("--bytesize", type=click.Choice(["5", "6", "7", "8"]), default=None)
+    @click.option("--parity", type=click.Choice(["N", "E", "O", "M", "S"]), default=None)
+    @click.option("--stopbits", type=click.Choice(["1", "1.5", "2"]), default=None)
     @click.option("--reopen-interval", type=float, default=1.0, show_default=True, help="Seconds.")
     @click.option("--count", type=int, default=None, help="Stop after this many swipes/scans.")
     @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+    @click.pass_obj
     def listen(
-        url: str,
+        obj: Any,
+        url: str | None,
         kind: Kind,
-        framing: FramingName,
-        baudrate: int,
+        framing: FramingName | None,
+        baudrate: int | None,
+        bytesize: str | None,
+        parity: str | None,
+        stopbits: str | None,
         reopen_interval: float,
         count: int | None,
         as_json: bool,
     ) -> None:
-        """Print what the device on PORT reports until Ctrl-C (survives unplugging)."""
+        """Print what the device reports until Ctrl-C (survives unplugging)."""
+        line = line_settings(
+            obj.config_path if obj is not None else "kiosk.toml",
+            kind,
+            {
+                "url": url,
+                "baudrate": baudrate,
+                "bytesize": int(bytesize) if bytesize else None,
+                "parity": parity,
+                "stopbits": float(stopbits) if stopbits else None,
+                "framing": framing,
+            },
+        )
         events: queue.Queue[ReaderEvent] = queue.Queue()
+        serial_options: dict[str, Any] = {
+            "baudrate": line.baudrate,
+            "bytesize": line.bytesize,
+            "parity": cast(Parity, line.parity),
+            "stopbits": line.stopbits,
+            "reopen_interval_s": reopen_interval,
+        }
         device: SerialInputDevice
         if kind == "card":
             device = SerialCardReader(
-                url,
+                line.url,
                 on_event=events.put,
-                baudrate=baudrate,
-                framing=framing,
-                reopen_interval_s=reopen_interval,
+                framing=cast(FramingName, line.framing),
+                **serial_options,
             )
         else:
-            device = SerialScanner(
-                url, on_event=events.put, baudrate=baudrate, reopen_interval_s=reopen_interval
-            )
+            device = SerialScanner(line.url, on_event=events.put, **serial_options)
         device.start()
         seen = 0
         try:
@@ -157,4 +235,4 @@ def register(main: click.Group) -> None:
             _echo(event, as_json)
 
 
-__all__ = ["describe", "register"]
+__all__ = ["LineSettings", "describe", "line_settings", "register"]
