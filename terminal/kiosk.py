@@ -114,7 +114,12 @@ class Kiosk:
         self._housekeeping_stop = threading.Event()
         self._take_lock()
         try:
-            self.store = Store(config.store.path, terminal_id=config.terminal.id, clock=self.clock)
+            self.store = Store(
+                config.store.path,
+                terminal_id=config.terminal.id,
+                clock=self.clock,
+                key=config.terminal.key,
+            )
             self.printer = printer or open_printer(
                 config.printer.url,
                 profile=config.printer.profile,

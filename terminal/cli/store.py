@@ -42,7 +42,7 @@ def _open_store(obj: CliContext, as_json: bool) -> Iterator[Store]:
             code="no_store",
         )
     try:
-        store = Store(path, terminal_id=config.terminal.id)
+        store = Store(path, terminal_id=config.terminal.id, key=config.terminal.key)
     except StoreError as exc:
         _fail(str(exc), as_json=as_json, code=exc.code)
     try:
