@@ -14,6 +14,7 @@ from pathlib import Path
 
 from offline_queue.errors import SchemaTooNew, StoreBusy, StoreError
 from offline_queue.journal import GENESIS_HASH
+from offline_queue.private import private_database
 
 #: How long a writer waits for another process's write lock before giving up.
 BUSY_TIMEOUT_MS = 10_000
@@ -243,13 +244,14 @@ def connect(path: str | Path, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> sqli
     ``synchronous=FULL`` makes a committed sale survive a power cut, not only a crash.
     """
     try:
+        private_database(Path(path))
         conn = sqlite3.connect(
             str(path),
             isolation_level=None,
             check_same_thread=False,
             timeout=busy_timeout_ms / 1000,
         )
-    except sqlite3.Error as exc:
+    except (sqlite3.Error, OSError) as exc:
         raise StoreError(
             f"cannot open the store at {path} ({exc}): check that its folder exists and the "
             "kiosk user may write there"

@@ -32,6 +32,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel import Locale, UnknownLocaleError
 
+from offline_queue.private import make_private_folder
 from terminal.catalog import (
     DEFAULT_REVERSAL_WINDOWS,
     PRODUCT_IDS,
@@ -1093,7 +1094,7 @@ def write_preset(
     )
     folder = path.parent if str(path.parent) else Path(".")
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        make_private_folder(folder)  # a folder made here is 700, whatever the umask
         descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=folder)
     except OSError as exc:
         raise ConfigError(

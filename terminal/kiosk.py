@@ -22,6 +22,7 @@ from drivers.printer import open_printer
 from drivers.printer.base import ReceiptPrinter
 from offline_queue.clock import Clock, SystemClock
 from offline_queue.forwarder import Forwarder
+from offline_queue.private import make_private_folder, open_private
 from offline_queue.store import Store
 from terminal.clerks import ClerkBook
 from terminal.config import KioskConfig
@@ -55,7 +56,10 @@ class RunningKiosk:
 
 
 def lock_path(config: KioskConfig) -> Path:
-    return config.store.path.with_name(config.store.path.name + ".lock")
+    """The lock beside the store's real file: a symlink or a ``..`` path to the same store
+    names the same lock (a hard link is caught by the lock on the database file itself)."""
+    real = Path(os.path.realpath(config.store.path))
+    return real.with_name(real.name + ".lock")
 
 
 def running_kiosk(config: KioskConfig) -> RunningKiosk | None:
@@ -110,6 +114,7 @@ class Kiosk:
         self.config = config
         self.clock = clock or SystemClock()
         self._lock_handle: IO[str] | None = None
+        self._store_lock_fd: int | None = None
         self._housekeeping: threading.Thread | None = None
         self._housekeeping_stop = threading.Event()
         self._take_lock()
@@ -183,8 +188,8 @@ class Kiosk:
 
     def _take_lock(self) -> None:
         path = lock_path(self.config)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle = path.open("a+")
+        make_private_folder(path.parent)
+        handle = os.fdopen(open_private(path), "r+")
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -193,9 +198,34 @@ class Kiosk:
                 "Another kiosk process runs this terminal: use it (its screen or `kiosk` "
                 "commands reach it through its API), or stop it first."
             ) from None
-        os.chmod(path, 0o600)
         self._lock_handle = handle
+        try:
+            self._lock_database_file()
+        except BaseException:
+            self._release_lock()
+            raise
         self.publish(api_url=None, token=None)
+
+    def _lock_database_file(self) -> None:
+        """An ``flock`` on the database file itself, held while this process owns it.
+
+        The lock file is found by name; two names of one file (hard links) would find two lock
+        files, but they are one inode, and an ``flock`` is per inode. SQLite's own locks are
+        POSIX record locks, which do not interact with ``flock`` on Linux; the descriptor stays
+        open until the store is closed, so closing it never drops SQLite's locks.
+        """
+        store_path = Path(os.path.realpath(self.config.store.path))
+        make_private_folder(store_path.parent)
+        descriptor = open_private(store_path)
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(descriptor)
+            raise TerminalBusy(
+                f"Another kiosk process has this terminal's store open ({store_path}, under "
+                "another name): use that kiosk, or stop it first."
+            ) from None
+        self._store_lock_fd = descriptor
 
     def publish(self, *, api_url: str | None, token: str | None) -> None:
         """Tell other commands where this process's local API is (the lock file, mode 600)."""
@@ -209,6 +239,10 @@ class Kiosk:
         handle.flush()
 
     def _release_lock(self) -> None:
+        if self._store_lock_fd is not None:
+            fcntl.flock(self._store_lock_fd, fcntl.LOCK_UN)
+            os.close(self._store_lock_fd)
+            self._store_lock_fd = None
         handle = self._lock_handle
         if handle is not None:
             handle.seek(0)
