@@ -108,12 +108,15 @@ class JournalVerdict:
     #: The head a successful walk ended at (what the host and the Z slip anchor).
     head_seq: int | None = None
     head_hash: str | None = None
+    #: The table row that is not what the journal implies (``transactions/<txn>``, ...).
+    first_bad_row: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "ok": self.ok,
             "checked": self.checked,
             "first_bad_seq": self.first_bad_seq,
+            "first_bad_row": self.first_bad_row,
             "reason": self.reason,
             "head_seq": self.head_seq,
             "head_hash": self.head_hash,

@@ -204,8 +204,9 @@ def _legacy_store(path: Path, key: str) -> None:
     prev = "0" * 64
     for seq, at, txn, event, data in rows:
         body = json.loads(data)
-        if event == "recorded":
+        if event == "recorded":  # the older version journalled no details
             body["target"] = legacy_target
+            body.pop("details", None)
         digest = event_hash(seq=seq, at=at, txn=txn, event=event, data=body, prev_hash=prev)
         conn.execute(
             "UPDATE journal SET data = ?, prev_hash = ?, hash = ? WHERE seq = ?",

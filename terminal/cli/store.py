@@ -186,16 +186,29 @@ def register(main: click.Group) -> None:
         """The append-only, hash-chained journal of everything the terminal did."""
 
     @journal_group.command("verify")
+    @click.option(
+        "--incremental",
+        is_flag=True,
+        help="Walk the chain only from the last point a verification found intact (faster); "
+        "the tables are still replayed in full.",
+    )
     @JSON_OPTION
     @click.pass_obj
-    def journal_verify(obj: CliContext, as_json: bool) -> None:
-        """Check the hash chain; exit 1 naming the first event that was edited or removed."""
+    def journal_verify(obj: CliContext, incremental: bool, as_json: bool) -> None:
+        """Check the keyed hash chain and that the transactions, clerks and periods tables are
+        exactly what the journal implies; exit 1 naming the first bad event or row."""
         with _open_store(obj, as_json) as store:
-            verdict = store.verify_journal()
+            verdict = store.verify_journal(full=not incremental)
         if as_json:
             _echo_json(verdict.to_dict())
         elif verdict.ok:
             click.echo(f"journal OK: {verdict.checked} events")
+            click.echo(f"head: event {verdict.head_seq} {verdict.head_hash}")
+        elif verdict.first_bad_row is not None:
+            where = f" (event {verdict.first_bad_seq})" if verdict.first_bad_seq is not None else ""
+            click.echo(
+                f"books BROKEN at {verdict.first_bad_row}{where}: {verdict.reason}", err=True
+            )
         else:
             click.echo(
                 f"journal BROKEN at event {verdict.first_bad_seq}: {verdict.reason} "
