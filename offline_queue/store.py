@@ -1005,6 +1005,38 @@ class Store:
         conn.execute("UPDATE journal_head SET seq = ?, hash = ? WHERE id = 1", (seq, digest))
         return seq
 
+    def journal_head(self) -> tuple[int, str]:
+        """The last event's seq and hash: what the host and the Z slip anchor."""
+        with self._lock:
+            row = self._live().execute("SELECT seq, hash FROM journal_head WHERE id = 1").fetchone()
+        if row is None:
+            raise StoreError(f"store {self.path}: the journal head row is missing")
+        return int(row[0]), str(row[1])
+
+    def event_hash_at(self, seq: int) -> str | None:
+        """The hash of event ``seq`` (the genesis hash for 0), None if there is no such event."""
+        if seq == 0:
+            return GENESIS_HASH
+        with self._lock:
+            row = self._live().execute("SELECT hash FROM journal WHERE seq = ?", (seq,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def export_journal(self) -> Iterator[dict[str, Any]]:
+        """Every journal row as stored (``data`` as text), oldest first, for an outside check."""
+        conn = connect(self.path, busy_timeout_ms=self._busy_timeout_ms)
+        try:
+            conn.execute("BEGIN")
+            for row in conn.execute(
+                "SELECT seq, at, txn, event, data, prev_hash, hash FROM journal ORDER BY seq"
+            ):
+                yield dict(
+                    zip(
+                        ("seq", "at", "txn", "event", "data", "prev_hash", "hash"), row, strict=True
+                    )
+                )
+        finally:
+            conn.close()
+
     def journal(self, txn: str | None = None, *, limit: int | None = None) -> list[JournalEvent]:
         """Journal events in order: all of them, or those of ``txn``; ``limit`` keeps the newest."""
         where = "WHERE txn = ?" if txn is not None else ""

@@ -135,6 +135,7 @@ class Kiosk:
             # The forwarder thread gets a client (and HTTP session) of its own: a requests
             # Session is not promised to be safe across threads.
             advice_host = host or host_client(config, self.clock)
+            advice_host.journal_head = self.store.journal_head
             # The status bar's view of the host: probed on its own thread (own client again),
             # and told by every real call whether the host answered.
             probe_host = host or host_client(config, self.clock)

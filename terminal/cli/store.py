@@ -218,6 +218,16 @@ def register(main: click.Group) -> None:
         if not verdict.ok:
             sys.exit(1)
 
+    @journal_group.command("export")
+    @click.argument("output", type=click.File("w", encoding="utf-8"), default="-")
+    @click.pass_obj
+    def journal_export(obj: CliContext, output: Any) -> None:
+        """Write every journal row as stored, one JSON object per line, to OUTPUT (default
+        stdout): what `kiosk-host terminal verify` checks against the head the host holds."""
+        with _open_store(obj, False) as store:
+            for row in store.export_journal():
+                output.write(json.dumps(row, ensure_ascii=False) + "\n")
+
     @journal_group.command("show")
     @click.option("--txn", default=None, metavar="TXN", help="Only this transaction's events.")
     @click.option("--limit", default=50, show_default=True, type=click.IntRange(min=1))
