@@ -21,6 +21,7 @@ from typing import IO, Any
 from drivers.printer import open_printer
 from drivers.printer.base import ReceiptPrinter
 from offline_queue.clock import Clock, SystemClock
+from offline_queue.errors import StoreError
 from offline_queue.forwarder import Forwarder
 from offline_queue.private import make_private_folder, open_private
 from offline_queue.store import Store
@@ -44,6 +45,12 @@ class TerminalBusy(KioskError):
     """Another kiosk process owns this terminal."""
 
     code = "terminal_busy"
+
+
+class StoreUnusable(KioskError):
+    """The store cannot be opened (not a SQLite file, a newer schema, no folder): one line."""
+
+    code = "store_unusable"
 
 
 @dataclass(frozen=True)
@@ -119,12 +126,15 @@ class Kiosk:
         self._housekeeping_stop = threading.Event()
         self._take_lock()
         try:
-            self.store = Store(
-                config.store.path,
-                terminal_id=config.terminal.id,
-                clock=self.clock,
-                key=config.terminal.key,
-            )
+            try:
+                self.store = Store(
+                    config.store.path,
+                    terminal_id=config.terminal.id,
+                    clock=self.clock,
+                    key=config.terminal.key,
+                )
+            except StoreError as exc:  # not SQLite, a newer schema, no such folder...
+                raise StoreUnusable(str(exc)) from None
             self.printer = printer or open_printer(
                 config.printer.url,
                 profile=config.printer.profile,
@@ -306,4 +316,4 @@ class Kiosk:
         self.close()
 
 
-__all__ = ["Kiosk", "RunningKiosk", "TerminalBusy", "lock_path", "running_kiosk"]
+__all__ = ["Kiosk", "RunningKiosk", "StoreUnusable", "TerminalBusy", "lock_path", "running_kiosk"]
