@@ -201,7 +201,7 @@ class OutboxRecord:
     seq: int
     txn: str
     kind: str
-    payload: dict[str, Any]
+    payload: dict[str, Any] = field(repr=False)
     state: str
     attempts: int
     next_attempt_mono: float
@@ -210,6 +210,8 @@ class OutboxRecord:
     created_at: datetime
     delivered_at: datetime | None
     response: dict[str, Any] | None = None
+    #: What readers are shown: the payload with a card number masked (the host gets it whole).
+    shown_payload: dict[str, Any] | None = field(default=None, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -217,7 +219,7 @@ class OutboxRecord:
             "seq": self.seq,
             "txn": self.txn,
             "kind": self.kind,
-            "payload": self.payload,
+            "payload": self.payload if self.shown_payload is None else self.shown_payload,
             "state": self.state,
             "attempts": self.attempts,
             "next_attempt_mono": self.next_attempt_mono,
@@ -1978,6 +1980,9 @@ def _message_from_row(row: sqlite3.Row) -> OutboxRecord:
         created_at=from_iso(row["created_at"]),
         delivered_at=_opt_from_iso(row["delivered_at"]),
         response=None if row["response"] is None else json.loads(row["response"]),
+        shown_payload=None
+        if row["delivered_payload"] is None
+        else json.loads(row["delivered_payload"]),
     )
 
 

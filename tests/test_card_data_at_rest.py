@@ -100,6 +100,8 @@ def test_no_card_number_or_security_code_at_rest_after_forwarding(
     assert offline.state == "offline_confirmed"
     [advice] = kiosk.store.outbox_for(offline.txn)
     assert advice.payload["target"] == OFFLINE_CARD  # owed to the host in full, until delivered
+    shown = json.dumps(advice.to_dict()) + repr(advice)  # what the API, the CLI and logs see
+    assert OFFLINE_CARD not in shown and OFFLINE_CARD[-4:] in shown
 
     counter.host = HostServer(
         counter.folder / "host.sqlite", port=port, clock=counter.clock
