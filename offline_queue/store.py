@@ -1098,40 +1098,10 @@ class Store:
         return verdict
 
     def _verify_on(self, conn: sqlite3.Connection, *, full: bool) -> JournalVerdict:
-        try:
-            head = conn.execute("SELECT seq, hash FROM journal_head WHERE id = 1").fetchone()
-        except sqlite3.OperationalError:  # the head table itself was dropped
-            head = None
-        start_seq, start_hash = 0, GENESIS_HASH
+        start = (0, GENESIS_HASH)
         if not full and self._chain_key is not None:
-            start_seq, start_hash = self._checkpoint(conn)
-        proofs = redaction_proofs(
-            RawJournalRow(*row)
-            for row in conn.execute(
-                "SELECT seq, at, txn, event, data, prev_hash, hash FROM journal "
-                "WHERE event = ? ORDER BY seq",
-                (REDACTED_EVENT,),
-            )
-        )
-        rows = (
-            RawJournalRow(*row)
-            for row in conn.execute(
-                "SELECT seq, at, txn, event, data, prev_hash, hash FROM journal WHERE seq > ? "
-                "ORDER BY seq",
-                (start_seq,),
-            )
-        )
-        return verify_chain(
-            rows,
-            head_seq=None if head is None else int(head[0]),
-            head_hash=None if head is None else str(head[1]),
-            key=self._chain_key,
-            redactions=proofs,
-            start_seq=start_seq,
-            start_hash=start_hash,
-            keyed_before_start=start_seq > 0,
-            require_keyed=self._keyed_store(conn),
-        )
+            start = self._checkpoint(conn)
+        return chain_verdict(conn, chain_key=self._chain_key, start=start)
 
     def _sealed_keyed(self) -> bool:
         try:
@@ -1139,15 +1109,6 @@ class Store:
         except sqlite3.OperationalError:
             return False  # a schema before the seal (only tests build one with this code)
         return row is not None and row[0] is not None
-
-    @staticmethod
-    def _keyed_store(conn: sqlite3.Connection) -> bool:
-        """Whether this store was sealed (its journal must then hold the keyed event)."""
-        try:
-            row = conn.execute("SELECT keyed_seq FROM journal_seal WHERE id = 1").fetchone()
-        except sqlite3.OperationalError:
-            return True  # the seal table itself was dropped: expect the keyed chain
-        return row is None or row[0] is not None
 
     def _checkpoint_mac(self, seq: int, digest: str) -> str:
         assert self._chain_key is not None
@@ -1850,6 +1811,88 @@ class Store:
             }
 
 
+def _keyed_store(conn: sqlite3.Connection) -> bool:
+    """Whether this store was sealed (its journal must then hold the keyed event)."""
+    if read_schema_version(conn) < 4:
+        return False  # written before keying existed
+    try:
+        row = conn.execute("SELECT keyed_seq FROM journal_seal WHERE id = 1").fetchone()
+    except sqlite3.OperationalError:
+        return True  # the seal table itself was dropped: expect the keyed chain
+    return row is None or row[0] is not None
+
+
+def chain_verdict(
+    conn: sqlite3.Connection, *, chain_key: bytes | None, start: tuple[int, str] = (0, GENESIS_HASH)
+) -> JournalVerdict:
+    """The chain check on ``conn`` (inside a read transaction), from ``start``."""
+    try:
+        head = conn.execute("SELECT seq, hash FROM journal_head WHERE id = 1").fetchone()
+    except sqlite3.OperationalError:  # the head table itself was dropped
+        head = None
+    proofs = redaction_proofs(
+        RawJournalRow(*row)
+        for row in conn.execute(
+            "SELECT seq, at, txn, event, data, prev_hash, hash FROM journal "
+            "WHERE event = ? ORDER BY seq",
+            (REDACTED_EVENT,),
+        )
+    )
+    rows = (
+        RawJournalRow(*row)
+        for row in conn.execute(
+            "SELECT seq, at, txn, event, data, prev_hash, hash FROM journal WHERE seq > ? "
+            "ORDER BY seq",
+            (start[0],),
+        )
+    )
+    return verify_chain(
+        rows,
+        head_seq=None if head is None else int(head[0]),
+        head_hash=None if head is None else str(head[1]),
+        key=chain_key,
+        redactions=proofs,
+        start_seq=start[0],
+        start_hash=start[1],
+        keyed_before_start=start[0] > 0,
+        require_keyed=_keyed_store(conn),
+    )
+
+
+def verify_store_file(path: str | Path, *, key: str | bytes | None = None) -> JournalVerdict:
+    """Verify any store file read-only (a backup, a copy): chain and table replay.
+
+    Opens nothing for writing: no migration, no seal, no checkpoint. ``key`` is the terminal's
+    key (kiosk.toml ``[terminal] key``); a keyed journal needs it.
+    """
+    chain_key = None if key is None else derive_key(key, JOURNAL_CHAIN_PURPOSE)
+    if not Path(path).is_file():
+        raise StoreError(f"no store file at {path}")
+    try:
+        conn = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True)
+    except sqlite3.Error as exc:
+        raise StoreError(f"cannot open {path} to verify it ({exc})") from exc
+    try:
+        conn.execute("BEGIN")
+        try:
+            verdict = chain_verdict(conn, chain_key=chain_key)
+            if verdict.ok:
+                mismatch = replay(conn, chain_key=chain_key)
+                if mismatch is not None:
+                    verdict = JournalVerdict(
+                        ok=False,
+                        checked=verdict.checked,
+                        first_bad_seq=mismatch.seq,
+                        reason=mismatch.reason,
+                        first_bad_row=mismatch.row,
+                    )
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{path} is not a usable store ({exc})") from exc
+        return verdict
+    finally:
+        conn.close()
+
+
 def scrub_json(text: str | None) -> str | None:
     """A JSON text with card data scrubbed (a host's answer may echo a voucher)."""
     if text is None:
@@ -2012,8 +2055,10 @@ __all__ = [
     "Store",
     "TxnRecord",
     "ZRecord",
+    "chain_verdict",
     "from_iso",
     "is_transaction_number",
     "state_event",
     "to_iso",
+    "verify_store_file",
 ]

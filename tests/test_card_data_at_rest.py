@@ -22,7 +22,7 @@ from hostsim import testnumbers as T
 from hostsim.server import HostServer
 from hostsim.store import HostStore
 from offline_queue.journal import event_hash
-from offline_queue.store import Store
+from offline_queue.store import Store, verify_store_file
 from printer_templates.preview import slip_to_text
 from terminal.cli import main
 from terminal.lookup import LookupQuery
@@ -146,6 +146,9 @@ def test_no_card_number_or_security_code_at_rest_after_forwarding(
     target.close()
     source.close()
     assert kiosk.store.verify_journal().ok
+    # the copy verifies on its own, read-only, with the terminal's key (and only with it)
+    assert verify_store_file(backup_path, key=counter.config.terminal.key).ok
+    assert not verify_store_file(backup_path).ok
 
     numbers = [T.ONLINE_CARD, OFFLINE_CARD, simple_number]
     files = [*store_files(store_path), backup_path]
