@@ -249,3 +249,23 @@ def test_an_older_store_is_cleaned_and_its_journal_still_verifies(tmp_path: Path
         verdict = store.verify_journal()
     assert not verdict.ok and verdict.first_bad_seq == seq
     assert "redaction proof" in (verdict.reason or "")
+
+
+def test_a_voucher_copy_prints_the_masked_number_without_security_code(
+    counter: Counter,
+) -> None:
+    """The voucher is the card: a copy is not a second card (docs/card-data.md)."""
+    kiosk = counter.kiosk
+    assert kiosk is not None
+    sale = counter.sell("card-sale")
+    assert sale.state == "confirmed"
+    original = counter.printer.slips[-1].text
+    copy = kiosk.reprints.reprint(sale.txn)
+    assert copy.copy_number == 1
+    text = counter.printer.slips[-1].text
+    assert text != original
+    last4 = kiosk.store.get(sale.txn).details["product_data"]["voucher"]["card_number"][-4:]
+    assert f"**** **** **** {last4}" in text
+    number_lines = [line for line in original.splitlines() if line.strip().endswith(last4)]
+    assert number_lines and all(line not in text for line in number_lines if "*" not in line)
+    assert "Varnostna koda" in original and "Varnostna koda" not in text  # no security code
