@@ -18,6 +18,7 @@ from urllib.parse import quote
 import click
 import requests
 
+from hostsim.anchor import read_export, verify_export
 from hostsim.ledger import transaction_view
 from hostsim.messages import list_messages
 from hostsim.products import Ctx, HostSettings
@@ -155,6 +156,31 @@ def terminal_add(db: str, terminal_id: str, key: str) -> None:
     except HostStoreError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"terminal {terminal_id} registered")
+
+
+@terminal.command("verify")
+@click.option("--db", "db", required=True, type=click.Path(exists=True, dir_okay=False))
+@click.argument("terminal_id")
+@click.argument("export", type=click.File("r", encoding="utf-8"))
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+def terminal_verify(db: str, terminal_id: str, export: Any, as_json: bool) -> None:
+    """Check EXPORT (`kiosk journal export`, - for stdin) of TERMINAL_ID: its keyed chain, and
+    that it holds the journal head the host kept from the terminal's advice batches."""
+    try:
+        rows = read_export(export)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    store = HostStore(db)
+    try:
+        verdict = verify_export(store, terminal_id, rows)
+    finally:
+        store.close()
+    if as_json:
+        click.echo(json.dumps(verdict.to_dict()))
+    else:
+        click.echo(("OK: " if verdict.ok else "BROKEN: ") + verdict.reason, err=not verdict.ok)
+    if not verdict.ok:
+        sys.exit(1)
 
 
 @main.group()

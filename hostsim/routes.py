@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -68,6 +69,27 @@ def _object(body: bytes) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise HttpError(400, ErrorCode.INVALID_REQUEST, "the body must be a JSON object")
     return data
+
+
+def _journal_head(value: Any) -> tuple[int, str] | None:
+    """The terminal's journal head sent with an advice batch (optional), checked."""
+    if value is None:
+        return None
+    seq = value.get("seq") if isinstance(value, dict) else None
+    digest = value.get("hash") if isinstance(value, dict) else None
+    if (
+        isinstance(seq, bool)
+        or not isinstance(seq, int)
+        or seq < 0
+        or not isinstance(digest, str)
+        or not re.fullmatch(r"[0-9a-f]{64}", digest)
+    ):
+        raise HttpError(
+            400,
+            ErrorCode.INVALID_REQUEST,
+            "journal_head must be {seq: a whole number >= 0, hash: 64 lowercase hex digits}",
+        )
+    return seq, digest
 
 
 def _is_loopback(address: str) -> bool:
@@ -166,7 +188,11 @@ class HostApp:
         raise HttpError(404, ErrorCode.NOT_FOUND, f"no endpoint {path}")
 
     def _advices(self, ctx: Ctx, body: bytes) -> Response:
-        results = self.ledger.advices(ctx, _object(body))
+        batch = _object(body)
+        head = _journal_head(batch.get("journal_head"))
+        results = self.ledger.advices(ctx, batch)
+        if head is not None:
+            ctx.store.anchor_journal(ctx.terminal_id, head[0], head[1], ctx.now_iso)
         return Response(200, b'{"results":[' + b",".join(results) + b"]}")
 
     def _transaction(self, ctx: Ctx, txn: str) -> Response:

@@ -22,6 +22,12 @@ CREATE TABLE IF NOT EXISTS terminals (
     key TEXT NOT NULL,
     created_at TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS journal_anchors (
+    terminal_id TEXT PRIMARY KEY,
+    seq INTEGER NOT NULL,
+    hash TEXT NOT NULL,
+    received_at TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS nonces (
     terminal_id TEXT NOT NULL,
     nonce TEXT NOT NULL,
@@ -199,6 +205,36 @@ class HostStore:
     def terminal_key(self, terminal_id: str) -> str | None:
         row = self.one("SELECT key FROM terminals WHERE terminal_id = ?", (terminal_id,))
         return None if row is None else str(row["key"])
+
+    # -- journal anchors ---------------------------------------------------------------------
+
+    def anchor_journal(self, terminal_id: str, seq: int, digest: str, at: str) -> bool:
+        """Keep the newest journal head a terminal sent; False when it went backwards.
+
+        A head never moves back: a lower seq than the one held means the terminal's journal
+        was cut or replaced, and the host keeps the higher one as the evidence.
+        """
+        with self.transaction():
+            held = self.one(
+                "SELECT seq, hash FROM journal_anchors WHERE terminal_id = ?", (terminal_id,)
+            )
+            if held is not None and int(held["seq"]) > seq:
+                return False
+            self.execute(
+                "INSERT INTO journal_anchors (terminal_id, seq, hash, received_at) "
+                "VALUES (?, ?, ?, ?) ON CONFLICT (terminal_id) DO UPDATE SET "
+                "seq = excluded.seq, hash = excluded.hash, received_at = excluded.received_at",
+                (terminal_id, seq, digest, at),
+            )
+            return True
+
+    def journal_anchor(self, terminal_id: str) -> tuple[int, str, str] | None:
+        """The last journal head held for ``terminal_id``: (seq, hash, received_at)."""
+        row = self.one(
+            "SELECT seq, hash, received_at FROM journal_anchors WHERE terminal_id = ?",
+            (terminal_id,),
+        )
+        return None if row is None else (int(row["seq"]), str(row["hash"]), str(row["received_at"]))
 
     # -- nonces ------------------------------------------------------------------------------
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from offline_queue.errors import SchemaTooNew, StoreBusy, StoreError
 from offline_queue.journal import GENESIS_HASH
+from offline_queue.private import private_database
 
 #: How long a writer waits for another process's write lock before giving up.
 BUSY_TIMEOUT_MS = 10_000
@@ -174,16 +175,57 @@ _V3_CLERKS_PERIODS: Migration = (
     """,
 )
 
+_V4_CARD_DATA_SEAL: Migration = (
+    # Card numbers are kept as a keyed digest (see offline_queue.carddata): lookup by the full
+    # number compares digests, never digits.
+    "ALTER TABLE target_keys ADD COLUMN digest TEXT",
+    "CREATE INDEX target_keys_by_digest ON target_keys (digest) WHERE digest IS NOT NULL",
+    # What an advice's payload becomes once the host has it (the full card number erased).
+    "ALTER TABLE outbox ADD COLUMN delivered_payload TEXT",
+    # The journal's seal: where the keyed chain starts, whether card data an older version
+    # wrote was redacted, and the last point `journal verify` checked (with a MAC under the
+    # chain key, so the checkpoint cannot be moved forward without the key).
+    """
+    CREATE TABLE journal_seal (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        keyed_seq INTEGER,
+        redacted INTEGER NOT NULL DEFAULT 0 CHECK (redacted IN (0, 1)),
+        checked_seq INTEGER NOT NULL DEFAULT 0,
+        checked_hash TEXT NOT NULL DEFAULT '',
+        checked_mac TEXT NOT NULL DEFAULT ''
+    )
+    """,
+    "INSERT INTO journal_seal (id) VALUES (1)",
+)
+
 #: Every migration, oldest first; the schema version is ``len(MIGRATIONS)``.
-MIGRATIONS: tuple[Migration, ...] = (_V1_CORE, _V2_TARGET_KEYS, _V3_CLERKS_PERIODS)
+MIGRATIONS: tuple[Migration, ...] = (
+    _V1_CORE,
+    _V2_TARGET_KEYS,
+    _V3_CLERKS_PERIODS,
+    _V4_CARD_DATA_SEAL,
+)
 SCHEMA_VERSION = len(MIGRATIONS)
 
-#: The SQL that fills ``target_keys`` for one transaction; shared with migration 2.
+#: The SQL that fills ``target_keys`` for one transaction (parameters: txn, target JSON twice).
+#: A card's digest is its own key row; its hex is never read as digits.
 INSERT_TARGET_KEYS_SQL = """
-    INSERT INTO target_keys (txn, field, digits, last4)
-    SELECT ?, j.fullkey, digits(j.atom), substr(digits(j.atom), -4)
-    FROM json_tree(?) AS j
-    WHERE j.type = 'text' AND length(digits(j.atom)) >= 4
+    INSERT INTO target_keys (txn, field, digits, last4, digest)
+    SELECT :txn, j.fullkey, digits(j.atom), substr(digits(j.atom), -4), NULL
+    FROM json_tree(:target) AS j
+    WHERE j.type = 'text' AND length(digits(j.atom)) >= 4 AND j.fullkey != '$.digest'
+    UNION ALL
+    SELECT :txn, '$.digest', '', COALESCE(json_extract(:target, '$.last4'), ''),
+           json_extract(:target, '$.digest')
+    WHERE json_extract(:target, '$.digest') IS NOT NULL
+"""
+
+
+#: The append-only guard, as migration 1 created it; the card-data redaction lifts it for its
+#: one rewrite and puts it back (also where someone had dropped it).
+JOURNAL_NO_UPDATE_TRIGGER = """
+    CREATE TRIGGER IF NOT EXISTS journal_no_update BEFORE UPDATE ON journal
+    BEGIN SELECT RAISE(ABORT, 'the journal is append-only: its rows cannot be changed'); END
 """
 
 
@@ -202,13 +244,14 @@ def connect(path: str | Path, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> sqli
     ``synchronous=FULL`` makes a committed sale survive a power cut, not only a crash.
     """
     try:
+        private_database(Path(path))
         conn = sqlite3.connect(
             str(path),
             isolation_level=None,
             check_same_thread=False,
             timeout=busy_timeout_ms / 1000,
         )
-    except sqlite3.Error as exc:
+    except (sqlite3.Error, OSError) as exc:
         raise StoreError(
             f"cannot open the store at {path} ({exc}): check that its folder exists and the "
             "kiosk user may write there"
@@ -228,6 +271,9 @@ def connect(path: str | Path, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> sqli
                 "put it on a local disk, not a network share"
             )
         conn.execute("PRAGMA synchronous = FULL")
+        # What the store deletes or overwrites (an erased card number) is zeroed on disk, not
+        # left in free pages.
+        conn.execute("PRAGMA secure_delete = ON")
         conn.execute("PRAGMA foreign_keys = ON")
         conn.create_function("digits", 1, only_digits, deterministic=True)
     except BaseException:
@@ -285,6 +331,7 @@ def migrate(
 __all__ = [
     "BUSY_TIMEOUT_MS",
     "INSERT_TARGET_KEYS_SQL",
+    "JOURNAL_NO_UPDATE_TRIGGER",
     "MIGRATIONS",
     "SCHEMA_VERSION",
     "Migration",

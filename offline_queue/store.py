@@ -16,6 +16,8 @@ Conventions:
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import logging
 import re
@@ -29,6 +31,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
+from offline_queue.carddata import (
+    CARD_DIGEST_PURPOSE,
+    JOURNAL_CHAIN_PURPOSE,
+    card_digest,
+    derive_key,
+    needs_scrub,
+    scrub,
+)
 from offline_queue.clock import Clock, SystemClock
 from offline_queue.errors import (
     DuplicateClerk,
@@ -45,16 +55,23 @@ from offline_queue.errors import (
 )
 from offline_queue.eventlog import emit
 from offline_queue.journal import (
+    GENESIS_HASH,
+    KEYED_EVENT,
+    REDACTED_EVENT,
     JournalEvent,
     JournalVerdict,
     RawJournalRow,
     canonical_json,
+    content_digest,
     event_hash,
+    redaction_proofs,
     verify_chain,
 )
+from offline_queue.replay import pin_digest, replay
 from offline_queue.schema import (
     BUSY_TIMEOUT_MS,
     INSERT_TARGET_KEYS_SQL,
+    JOURNAL_NO_UPDATE_TRIGGER,
     connect,
     migrate,
     only_digits,
@@ -195,10 +212,16 @@ class TxnRecord:
 
 @dataclass(frozen=True)
 class OutboxMessage:
-    """An advice a caller asks :meth:`Store.transition` to enqueue with the state change."""
+    """An advice a caller asks :meth:`Store.transition` to enqueue with the state change.
+
+    ``after_delivery`` is what the payload becomes once the host has it: an advice that must
+    carry a full card number (an offline sale) passes its masked form, and the number is
+    erased from the outbox when the host acknowledges it.
+    """
 
     kind: str
-    payload: Mapping[str, Any]
+    payload: Mapping[str, Any] = field(repr=False)
+    after_delivery: Mapping[str, Any] | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
@@ -209,7 +232,7 @@ class OutboxRecord:
     seq: int
     txn: str
     kind: str
-    payload: dict[str, Any]
+    payload: dict[str, Any] = field(repr=False)
     state: str
     attempts: int
     next_attempt_mono: float
@@ -218,6 +241,8 @@ class OutboxRecord:
     created_at: datetime
     delivered_at: datetime | None
     response: dict[str, Any] | None = None
+    #: What readers are shown: the payload with a card number masked (the host gets it whole).
+    shown_payload: dict[str, Any] | None = field(default=None, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -225,7 +250,7 @@ class OutboxRecord:
             "seq": self.seq,
             "txn": self.txn,
             "kind": self.kind,
-            "payload": self.payload,
+            "payload": self.payload if self.shown_payload is None else self.shown_payload,
             "state": self.state,
             "attempts": self.attempts,
             "next_attempt_mono": self.next_attempt_mono,
@@ -404,12 +429,21 @@ class Store:
         terminal_id: str,
         clock: Clock | None = None,
         busy_timeout_s: float = BUSY_TIMEOUT_MS / 1000,
+        key: str | bytes | None = None,
     ) -> None:
+        """``key`` is the terminal's key: card numbers are digested and the journal chained
+        under keys derived from it. Without one (tools, tests of the queue alone) card numbers
+        are still never kept, but lookup by the full number and the keyed chain are off."""
         if not isinstance(terminal_id, str) or not _TERMINAL_ID.match(terminal_id):
             raise StoreError(f"terminal id must be 5 digits such as '12345', not {terminal_id!r}")
         self.path = Path(path)
         self.terminal_id = terminal_id
         self.clock: Clock = clock or SystemClock()
+        self._card_key = None if key is None else derive_key(key, CARD_DIGEST_PURPOSE)
+        self._chain_key = None if key is None else derive_key(key, JOURNAL_CHAIN_PURPOSE)
+        self._keyed = False
+        #: Why the journal could not be sealed at open (a broken chain), else None.
+        self.seal_problem: JournalVerdict | None = None
         self._lock = threading.RLock()
         self._busy_timeout_ms = int(busy_timeout_s * 1000)
         self._conn: sqlite3.Connection | None = connect(
@@ -427,6 +461,9 @@ class Store:
                         "INSERT OR IGNORE INTO sequence (terminal_id, last_value) VALUES (?, 0)",
                         (terminal_id,),
                     )
+            self._keyed = self._sealed_keyed()
+            if self._chain_key is not None:
+                self._seal()
         except BaseException:
             self.close()
             raise
@@ -555,8 +592,8 @@ class Store:
             raise InvalidRecord("change_minor must be 0 while no cash was taken")
         if clerk is not None and not isinstance(clerk, str):
             raise InvalidRecord(f"clerk must be a name or None, not {clerk!r}")
-        target_obj = _json_object("target", target)
-        details_obj = _json_object("details", details)
+        target_obj = scrub(_json_object("target", target), self._card_key)
+        details_obj = scrub(_json_object("details", details), self._card_key)
         fees_json = canonical_json([{"name": n, "amount_minor": a} for n, a in fee_pairs])
         target_json = canonical_json(target_obj)
 
@@ -590,7 +627,7 @@ class Store:
                     now,
                 ),
             )
-            conn.execute(INSERT_TARGET_KEYS_SQL, (txn, target_json))
+            conn.execute(INSERT_TARGET_KEYS_SQL, {"txn": txn, "target": target_json})
             self._append_journal(
                 conn,
                 txn,
@@ -604,8 +641,10 @@ class Store:
                     "cash_minor": cash_minor,
                     "change_minor": change_minor,
                     "target": target_obj,
+                    "details": details_obj,
                     "clerk": clerk,
                 },
+                at=now,
             )
             kept = self._get(conn, txn)
         emit(
@@ -662,7 +701,7 @@ class Store:
         (and changes nothing) when the state table does not allow the move.
         """
         allowed_targets(to_state)  # unknown target state -> ValueError before any write
-        data_obj = _json_object("data", data)
+        data_obj = scrub(_json_object("data", data), self._card_key)
         columns, journal_updates = self._validate_updates(updates or {})
         if to_state == OFFLINE_ACCEPTED:
             columns["offline"] = 1
@@ -691,8 +730,8 @@ class Store:
                 (*assignments.values(), txn),
             )
             written = [
-                self._insert_message(conn, txn, kind, payload, now_iso)
-                for kind, payload in messages
+                self._insert_message(conn, txn, kind, payload, now_iso, after)
+                for kind, payload, after in messages
             ]
             self._append_journal(
                 conn,
@@ -705,6 +744,7 @@ class Store:
                     "updates": journal_updates,
                     "outbox": [{"message_id": mid, "kind": kind} for mid, kind in written],
                 },
+                at=now_iso,
             )
             moved = self._get(conn, txn)
         fields: dict[str, Any] = {
@@ -721,8 +761,9 @@ class Store:
         emit(log, transition_event(from_state, to_state), **fields)
         return moved
 
-    @staticmethod
-    def _validate_updates(updates: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    def _validate_updates(
+        self, updates: Mapping[str, Any]
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
         """Column values for the row, and the same updates as JSON for the journal."""
         unknown = set(updates) - UPDATABLE_FIELDS
         if unknown:
@@ -751,21 +792,38 @@ class Store:
             columns["offline"] = int(updates["offline"])
             journal["offline"] = updates["offline"]
         if "details" in updates:
-            columns["details"] = journal["details"] = _json_object("details", updates["details"])
+            columns["details"] = journal["details"] = scrub(
+                _json_object("details", updates["details"]), self._card_key
+            )
         return columns, journal
 
-    @staticmethod
-    def _validate_message(message: OutboxMessage) -> tuple[str, dict[str, Any]]:
+    def _validate_message(
+        self, message: OutboxMessage
+    ) -> tuple[str, dict[str, Any], dict[str, Any] | None]:
         if not isinstance(message, OutboxMessage):
             raise InvalidRecord(f"outbox entries must be OutboxMessage, not {message!r}")
         if not isinstance(message.kind, str) or not message.kind:
             raise InvalidRecord(
                 f"outbox message kind must be a non-empty name, not {message.kind!r}"
             )
-        return message.kind, _json_object("payload", message.payload)
+        payload = _json_object("payload", message.payload)
+        after = (
+            None
+            if message.after_delivery is None
+            else scrub(_json_object("after_delivery", message.after_delivery), self._card_key)
+        )
+        if after is None and needs_scrub(payload):
+            after = scrub(payload, self._card_key)
+        return message.kind, payload, after
 
     def _insert_message(
-        self, conn: sqlite3.Connection, txn: str, kind: str, payload: dict[str, Any], now_iso: str
+        self,
+        conn: sqlite3.Connection,
+        txn: str,
+        kind: str,
+        payload: dict[str, Any],
+        now_iso: str,
+        after_delivery: dict[str, Any] | None = None,
     ) -> tuple[str, str]:
         seq = conn.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM outbox").fetchone()[0]
         message_id = uuid.uuid4().hex
@@ -774,8 +832,8 @@ class Store:
                 """
                 INSERT INTO outbox (
                     message_id, seq, txn, kind, payload, state, attempts,
-                    next_attempt_mono, created_at
-                ) VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?)
+                    next_attempt_mono, created_at, delivered_payload
+                ) VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?)
                 """,
                 (
                     message_id,
@@ -785,6 +843,7 @@ class Store:
                     canonical_json(payload),
                     self.clock.monotonic(),
                     now_iso,
+                    None if after_delivery is None else canonical_json(after_delivery),
                 ),
             )
         except sqlite3.IntegrityError as exc:
@@ -802,7 +861,7 @@ class Store:
                 f"journal event name {event!r} is reserved for the store's own events; "
                 "state changes go through transition()"
             )
-        data_obj = _json_object("data", data)
+        data_obj = scrub(_json_object("data", data), self._card_key)
         with self._write() as conn:
             if txn is not None:
                 self._require_txn(conn, txn)
@@ -814,14 +873,15 @@ class Store:
         """Count one more printed copy (a reprint) and journal it; returns the new count."""
         with self._write() as conn:
             self._require_txn(conn, txn)
+            now_iso = to_iso(self.clock.now())
             conn.execute(
                 "UPDATE transactions SET copies = copies + 1, updated_at = ? WHERE txn = ?",
-                (to_iso(self.clock.now()), txn),
+                (now_iso, txn),
             )
             copies = int(
                 conn.execute("SELECT copies FROM transactions WHERE txn = ?", (txn,)).fetchone()[0]
             )
-            self._append_journal(conn, txn, REPRINT_EVENT, {"copies": copies})
+            self._append_journal(conn, txn, REPRINT_EVENT, {"copies": copies}, at=now_iso)
         emit(log, "sale.reprinted", txn=txn, copies=copies)
         return copies
 
@@ -899,8 +959,18 @@ class Store:
                 raise InvalidRecord(
                     f"{target_value!r} has too few digits to search; give at least 4"
                 )
-            clauses.append("k.last4 = ? AND substr(k.digits, -?) = ?")
-            params.extend([wanted[-4:], len(wanted), wanted])
+            digests = (
+                sorted(
+                    {card_digest(self._card_key, d) for d in (wanted, only_digits(target_value))}
+                )
+                if self._card_key is not None
+                else [""]
+            )
+            clauses.append(
+                "((k.last4 = ? AND k.digest IS NULL AND substr(k.digits, -?) = ?) "
+                f"OR k.digest IN ({', '.join('?' for _ in digests)}))"
+            )
+            params.extend([wanted[-4:], len(wanted), wanted, *digests])
         if last4 is not None:
             if not re.fullmatch(r"[0-9]{4}", last4):
                 raise InvalidRecord(f"last4 must be 4 digits, not {last4!r}")
@@ -955,7 +1025,14 @@ class Store:
     # -- journal ---------------------------------------------------------------------------
 
     def _append_journal(
-        self, conn: sqlite3.Connection, txn: str | None, event: str, data: Mapping[str, Any]
+        self,
+        conn: sqlite3.Connection,
+        txn: str | None,
+        event: str,
+        data: Mapping[str, Any],
+        *,
+        keyed: bool | None = None,
+        at: str | None = None,
     ) -> int:
         head = conn.execute("SELECT seq, hash FROM journal_head WHERE id = 1").fetchone()
         if head is None:
@@ -963,10 +1040,22 @@ class Store:
                 f"store {self.path}: the journal head row is missing; run `kiosk journal verify`"
             )
         seq = int(head["seq"]) + 1
-        at = to_iso(self.clock.now())
+        at = at or to_iso(self.clock.now())
         data_json = canonical_json(dict(data))
+        use_key = self._keyed if keyed is None else keyed
+        if use_key and self._chain_key is None:
+            raise StoreError(
+                f"store {self.path}: its journal is keyed with the terminal's key and this "
+                "program was not given it; nothing was written (open it with the kiosk.toml key)"
+            )
         digest = event_hash(
-            seq=seq, at=at, txn=txn, event=event, data=json.loads(data_json), prev_hash=head["hash"]
+            seq=seq,
+            at=at,
+            txn=txn,
+            event=event,
+            data=json.loads(data_json),
+            prev_hash=head["hash"],
+            key=self._chain_key if use_key else None,
         )
         conn.execute(
             "INSERT INTO journal (seq, at, txn, event, data, prev_hash, hash) "
@@ -975,6 +1064,38 @@ class Store:
         )
         conn.execute("UPDATE journal_head SET seq = ?, hash = ? WHERE id = 1", (seq, digest))
         return seq
+
+    def journal_head(self) -> tuple[int, str]:
+        """The last event's seq and hash: what the host and the Z slip anchor."""
+        with self._lock:
+            row = self._live().execute("SELECT seq, hash FROM journal_head WHERE id = 1").fetchone()
+        if row is None:
+            raise StoreError(f"store {self.path}: the journal head row is missing")
+        return int(row[0]), str(row[1])
+
+    def event_hash_at(self, seq: int) -> str | None:
+        """The hash of event ``seq`` (the genesis hash for 0), None if there is no such event."""
+        if seq == 0:
+            return GENESIS_HASH
+        with self._lock:
+            row = self._live().execute("SELECT hash FROM journal WHERE seq = ?", (seq,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def export_journal(self) -> Iterator[dict[str, Any]]:
+        """Every journal row as stored (``data`` as text), oldest first, for an outside check."""
+        conn = connect(self.path, busy_timeout_ms=self._busy_timeout_ms)
+        try:
+            conn.execute("BEGIN")
+            for row in conn.execute(
+                "SELECT seq, at, txn, event, data, prev_hash, hash FROM journal ORDER BY seq"
+            ):
+                yield dict(
+                    zip(
+                        ("seq", "at", "txn", "event", "data", "prev_hash", "hash"), row, strict=True
+                    )
+                )
+        finally:
+            conn.close()
 
     def journal(self, txn: str | None = None, *, limit: int | None = None) -> list[JournalEvent]:
         """Journal events in order: all of them, or those of ``txn``; ``limit`` keeps the newest."""
@@ -1002,8 +1123,12 @@ class Store:
                 for row in self._live().execute(sql, params)
             ]
 
-    def verify_journal(self) -> JournalVerdict:
-        """Check the whole hash chain against the head; see :func:`journal.verify_chain`.
+    def verify_journal(self, *, full: bool = True) -> JournalVerdict:
+        """Check the hash chain against the head; see :func:`journal.verify_chain`.
+
+        With ``full=False`` the walk starts at the last point a verification found intact
+        (its checkpoint carries a MAC under the chain key, so it cannot be moved forward by
+        whoever lacks the key); a successful walk moves the checkpoint to the head.
 
         Reads through a connection of its own inside one read transaction: WAL gives it a
         consistent snapshot while sales go on committing on the store's connection, so checking
@@ -1013,23 +1138,202 @@ class Store:
         conn = connect(self.path, busy_timeout_ms=self._busy_timeout_ms)
         try:
             conn.execute("BEGIN")
-            try:
-                head = conn.execute("SELECT seq, hash FROM journal_head WHERE id = 1").fetchone()
-            except sqlite3.OperationalError:  # the head table itself was dropped
-                head = None
-            rows = (
-                RawJournalRow(*row)
-                for row in conn.execute(
-                    "SELECT seq, at, txn, event, data, prev_hash, hash FROM journal ORDER BY seq"
-                )
-            )
-            return verify_chain(
-                rows,
-                head_seq=None if head is None else int(head[0]),
-                head_hash=None if head is None else str(head[1]),
-            )
+            verdict = self._verify_on(conn, full=full)
+            if verdict.ok:
+                mismatch = replay(conn, chain_key=self._chain_key)
+                if mismatch is not None:
+                    verdict = JournalVerdict(
+                        ok=False,
+                        checked=verdict.checked,
+                        first_bad_seq=mismatch.seq,
+                        reason=mismatch.reason,
+                        first_bad_row=mismatch.row,
+                    )
         finally:
             conn.close()
+        if verdict.ok and self._chain_key is not None and verdict.head_seq:
+            self._save_checkpoint(verdict.head_seq, verdict.head_hash or "")
+        return verdict
+
+    def _verify_on(self, conn: sqlite3.Connection, *, full: bool) -> JournalVerdict:
+        start = (0, GENESIS_HASH)
+        if not full and self._chain_key is not None:
+            start = self._checkpoint(conn)
+        return chain_verdict(conn, chain_key=self._chain_key, start=start)
+
+    def _sealed_keyed(self) -> bool:
+        try:
+            row = self._live().execute("SELECT keyed_seq FROM journal_seal WHERE id = 1").fetchone()
+        except sqlite3.OperationalError:
+            return False  # a schema before the seal (only tests build one with this code)
+        return row is not None and row[0] is not None
+
+    def _checkpoint_mac(self, seq: int, digest: str) -> str:
+        assert self._chain_key is not None
+        return hmac.new(
+            self._chain_key, f"checkpoint:{seq}:{digest}".encode("ascii"), hashlib.sha256
+        ).hexdigest()
+
+    def _checkpoint(self, conn: sqlite3.Connection) -> tuple[int, str]:
+        """The last verified point, if its MAC holds and its row still has that hash."""
+        row = conn.execute(
+            "SELECT checked_seq, checked_hash, checked_mac FROM journal_seal WHERE id = 1"
+        ).fetchone()
+        if row is None or not row[0]:
+            return 0, GENESIS_HASH
+        seq, digest, mac = int(row[0]), str(row[1]), str(row[2])
+        if not hmac.compare_digest(mac, self._checkpoint_mac(seq, digest)):
+            return 0, GENESIS_HASH
+        stored = conn.execute("SELECT hash FROM journal WHERE seq = ?", (seq,)).fetchone()
+        if stored is None or stored[0] != digest:
+            return 0, GENESIS_HASH
+        return seq, digest
+
+    def _save_checkpoint(self, seq: int, digest: str) -> None:
+        try:
+            with self._write() as conn:
+                conn.execute(
+                    "UPDATE journal_seal SET checked_seq = ?, checked_hash = ?, checked_mac = ? "
+                    "WHERE id = 1",
+                    (seq, digest, self._checkpoint_mac(seq, digest)),
+                )
+        except StoreError:
+            pass  # a busy store only means the next verification starts further back
+
+    # -- the seal: keyed chain and card data of older versions ----------------------------
+
+    @property
+    def keyed(self) -> bool:
+        """Whether new journal events are HMACs under the chain key."""
+        return self._keyed
+
+    def _seal(self) -> None:
+        """Key the chain and redact card data an older version wrote, once per store.
+
+        Both happen only on a journal that verifies: sealing a tampered journal would vouch for
+        it. A store that cannot be sealed opens anyway (``seal_problem`` says why) so that
+        `kiosk journal verify` can name the broken event.
+        """
+        conn = self._live()
+        seal = conn.execute("SELECT keyed_seq, redacted FROM journal_seal WHERE id = 1").fetchone()
+        if seal[0] is not None and seal[1]:
+            return
+        conn.execute("BEGIN")
+        try:
+            verdict = self._verify_on(conn, full=True)
+        finally:
+            conn.execute("COMMIT")
+        if not verdict.ok:
+            self.seal_problem = verdict
+            return
+        redacted = 0
+        with self._write() as conn:
+            if not seal[1]:
+                redacted = self._redact_card_data(conn)
+            if seal[0] is None:
+                seq = self._append_journal(
+                    conn,
+                    None,
+                    KEYED_EVENT,
+                    {"algorithm": "hmac-sha256", "key": "derived from the terminal key"},
+                    keyed=True,
+                )
+                conn.execute("UPDATE journal_seal SET keyed_seq = ? WHERE id = 1", (seq,))
+            conn.execute("UPDATE journal_seal SET redacted = 1 WHERE id = 1")
+        self._keyed = True
+        if redacted:
+            self.flush_erased(vacuum=True)
+
+    def _redact_card_data(self, conn: sqlite3.Connection) -> int:
+        """Remove card numbers and security codes an older version kept; returns rows changed.
+
+        Transactions, their lookup keys and delivered advices are rewritten; journal rows keep
+        their hash and a ``journal_redacted`` event records each one's new content digest.
+        """
+        key = self._card_key
+        changed = 0
+        card_txns: dict[str, dict[str, Any]] = {}
+        for row in conn.execute("SELECT txn, target, details FROM transactions").fetchall():
+            target, details = json.loads(row["target"]), json.loads(row["details"])
+            new_target, new_details = scrub(target, key), scrub(details, key)
+            if new_target.get("kind") == "card":
+                card_txns[row["txn"]] = new_target
+            if (new_target, new_details) == (target, details):
+                continue
+            target_json = canonical_json(new_target)
+            conn.execute(
+                "UPDATE transactions SET target = ?, details = ? WHERE txn = ?",
+                (target_json, canonical_json(new_details), row["txn"]),
+            )
+            conn.execute("DELETE FROM target_keys WHERE txn = ?", (row["txn"],))
+            conn.execute(INSERT_TARGET_KEYS_SQL, {"txn": row["txn"], "target": target_json})
+            changed += 1
+        for row in conn.execute(
+            "SELECT message_id, txn, state, payload, response FROM outbox"
+        ).fetchall():
+            payload = json.loads(row["payload"])
+            masked = scrub(payload, key)
+            card = card_txns.get(row["txn"])
+            if card is not None and isinstance(masked.get("target"), str):
+                masked["target"] = card.get("masked", "")
+            if masked == payload and scrub_json(row["response"]) == row["response"]:
+                continue
+            if row["state"] == "delivered":
+                conn.execute(
+                    "UPDATE outbox SET payload = ?, response = ? WHERE message_id = ?",
+                    (canonical_json(masked), scrub_json(row["response"]), row["message_id"]),
+                )
+            else:  # still owed to the host: it keeps the number until delivered
+                conn.execute(
+                    "UPDATE outbox SET delivered_payload = ? WHERE message_id = ?",
+                    (canonical_json(masked), row["message_id"]),
+                )
+            changed += 1
+        proofs: list[dict[str, Any]] = []
+        rows = conn.execute("SELECT seq, at, txn, event, data FROM journal ORDER BY seq").fetchall()
+        for row in rows:
+            data = json.loads(row["data"])
+            clean = scrub(data, key)
+            if clean == data:
+                continue
+            if not proofs:
+                conn.execute("DROP TRIGGER IF EXISTS journal_no_update")
+            conn.execute(
+                "UPDATE journal SET data = ? WHERE seq = ?", (canonical_json(clean), row["seq"])
+            )
+            proofs.append(
+                {
+                    "seq": int(row["seq"]),
+                    "content": content_digest(
+                        seq=int(row["seq"]),
+                        at=row["at"],
+                        txn=row["txn"],
+                        event=row["event"],
+                        data=clean,
+                    ),
+                }
+            )
+        conn.execute(JOURNAL_NO_UPDATE_TRIGGER)
+        if proofs:
+            self._append_journal(
+                conn,
+                None,
+                REDACTED_EVENT,
+                {"reason": "card numbers and security codes removed (PCI DSS)", "rows": proofs},
+            )
+        return changed + len(proofs)
+
+    def flush_erased(self, *, vacuum: bool = False) -> None:
+        """Push erased card data out of the WAL (and, with ``vacuum``, out of free pages).
+
+        ``secure_delete`` zeroes what a write frees, but older page images stay in the WAL
+        until a checkpoint copies the new ones over them; a truncating checkpoint ends that.
+        """
+        with self._lock:
+            conn = self._live()
+            if vacuum:
+                conn.execute("VACUUM")
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     # -- clerks ----------------------------------------------------------------------------
 
@@ -1067,7 +1371,14 @@ class Store:
                 conn,
                 None,
                 CLERK_ADDED_EVENT,
-                {**extra, "clerk": number, "name": name, "role": role},
+                {
+                    **extra,
+                    "clerk": number,
+                    "name": name,
+                    "role": role,
+                    **self._pin_digest(pin_hash),
+                },
+                at=now,
             )
             added = self._clerk(conn, number)
         emit(log, "clerk.added", clerk=number, role=role)
@@ -1092,10 +1403,13 @@ class Store:
             raise InvalidRecord(f"clerk events start with {CLERK_EVENT_PREFIX!r}, not {event!r}")
         extra = _json_object("data", data)
         columns, journal_changes = _clerk_changes(changes or {})
+        if "pin_hash" in columns:
+            journal_changes.update(self._pin_digest(columns["pin_hash"]))
         with self._write() as conn:
             self._clerk(conn, number)
+            now_iso = to_iso(self.clock.now())
             if columns:
-                columns["updated_at"] = to_iso(self.clock.now())
+                columns["updated_at"] = now_iso
                 set_sql = ", ".join(f"{name} = ?" for name in columns)
                 conn.execute(
                     f"UPDATE clerks SET {set_sql} WHERE number = ?", (*columns.values(), number)
@@ -1103,10 +1417,17 @@ class Store:
             entry = {**extra, "clerk": number}
             if journal_changes:
                 entry["changes"] = journal_changes
-            self._append_journal(conn, None, event, entry)
+            self._append_journal(conn, None, event, entry, at=now_iso)
             changed = self._clerk(conn, number)
         emit(log, f"clerk.{event.removeprefix(CLERK_EVENT_PREFIX)}", clerk=number)
         return changed
+
+    def _pin_digest(self, pin_hash: str) -> dict[str, str]:
+        """A MAC of a PIN hash for the journal: it proves which hash the row must hold without
+        putting the hash (which a PIN could be guessed from) into the journal."""
+        if self._chain_key is None:
+            return {}
+        return {"pin_digest": pin_digest(self._chain_key, pin_hash)}
 
     def get_clerk(self, number: str) -> ClerkRecord | None:
         with self._lock:
@@ -1312,6 +1633,7 @@ class Store:
             None if response is None else canonical_json(_json_object("response", response))
         )
         delivered: list[sqlite3.Row] = []
+        erased = False
         with self._write() as conn:
             now_iso = to_iso(self.clock.now())
             for message_id in message_ids:
@@ -1319,10 +1641,13 @@ class Store:
                 if row["state"] == "delivered":
                     continue
                 delivered.append(row)
+                erased = erased or row["delivered_payload"] is not None
                 conn.execute(
                     "UPDATE outbox SET state = 'delivered', delivered_at = ?, response = ?, "
-                    "lease_until_mono = NULL, last_error = NULL WHERE message_id = ?",
-                    (now_iso, response_json, message_id),
+                    "lease_until_mono = NULL, last_error = NULL, "
+                    "payload = COALESCE(delivered_payload, payload), delivered_payload = NULL "
+                    "WHERE message_id = ?",
+                    (now_iso, scrub_json(response_json), message_id),
                 )
                 self._append_journal(
                     conn,
@@ -1339,6 +1664,8 @@ class Store:
                 message_id=row["message_id"],
                 attempts=row["attempts"],
             )
+        if erased:
+            self.flush_erased()
 
     def mark_retry(self, message_id: str, *, error: str, delay_s: float) -> bool:
         """Send again after ``delay_s`` (monotonic); False if delivered or parked meanwhile."""
@@ -1573,6 +1900,95 @@ class Store:
             }
 
 
+def _keyed_store(conn: sqlite3.Connection) -> bool:
+    """Whether this store was sealed (its journal must then hold the keyed event)."""
+    if read_schema_version(conn) < 4:
+        return False  # written before keying existed
+    try:
+        row = conn.execute("SELECT keyed_seq FROM journal_seal WHERE id = 1").fetchone()
+    except sqlite3.OperationalError:
+        return True  # the seal table itself was dropped: expect the keyed chain
+    return row is None or row[0] is not None
+
+
+def chain_verdict(
+    conn: sqlite3.Connection, *, chain_key: bytes | None, start: tuple[int, str] = (0, GENESIS_HASH)
+) -> JournalVerdict:
+    """The chain check on ``conn`` (inside a read transaction), from ``start``."""
+    try:
+        head = conn.execute("SELECT seq, hash FROM journal_head WHERE id = 1").fetchone()
+    except sqlite3.OperationalError:  # the head table itself was dropped
+        head = None
+    proofs = redaction_proofs(
+        RawJournalRow(*row)
+        for row in conn.execute(
+            "SELECT seq, at, txn, event, data, prev_hash, hash FROM journal "
+            "WHERE event = ? ORDER BY seq",
+            (REDACTED_EVENT,),
+        )
+    )
+    rows = (
+        RawJournalRow(*row)
+        for row in conn.execute(
+            "SELECT seq, at, txn, event, data, prev_hash, hash FROM journal WHERE seq > ? "
+            "ORDER BY seq",
+            (start[0],),
+        )
+    )
+    return verify_chain(
+        rows,
+        head_seq=None if head is None else int(head[0]),
+        head_hash=None if head is None else str(head[1]),
+        key=chain_key,
+        redactions=proofs,
+        start_seq=start[0],
+        start_hash=start[1],
+        keyed_before_start=start[0] > 0,
+        require_keyed=_keyed_store(conn),
+    )
+
+
+def verify_store_file(path: str | Path, *, key: str | bytes | None = None) -> JournalVerdict:
+    """Verify any store file read-only (a backup, a copy): chain and table replay.
+
+    Opens nothing for writing: no migration, no seal, no checkpoint. ``key`` is the terminal's
+    key (kiosk.toml ``[terminal] key``); a keyed journal needs it.
+    """
+    chain_key = None if key is None else derive_key(key, JOURNAL_CHAIN_PURPOSE)
+    if not Path(path).is_file():
+        raise StoreError(f"no store file at {path}")
+    try:
+        conn = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True)
+    except sqlite3.Error as exc:
+        raise StoreError(f"cannot open {path} to verify it ({exc})") from exc
+    try:
+        conn.execute("BEGIN")
+        try:
+            verdict = chain_verdict(conn, chain_key=chain_key)
+            if verdict.ok:
+                mismatch = replay(conn, chain_key=chain_key)
+                if mismatch is not None:
+                    verdict = JournalVerdict(
+                        ok=False,
+                        checked=verdict.checked,
+                        first_bad_seq=mismatch.seq,
+                        reason=mismatch.reason,
+                        first_bad_row=mismatch.row,
+                    )
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{path} is not a usable store ({exc})") from exc
+        return verdict
+    finally:
+        conn.close()
+
+
+def scrub_json(text: str | None) -> str | None:
+    """A JSON text with card data scrubbed (a host's answer may echo a voucher)."""
+    if text is None:
+        return None
+    return canonical_json(scrub(json.loads(text), None))
+
+
 def _limit(limit: int) -> int:
     if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
         raise InvalidRecord(f"limit must be a positive whole number, not {limit!r}")
@@ -1696,6 +2112,9 @@ def _message_from_row(row: sqlite3.Row) -> OutboxRecord:
         created_at=from_iso(row["created_at"]),
         delivered_at=_opt_from_iso(row["delivered_at"]),
         response=None if row["response"] is None else json.loads(row["response"]),
+        shown_payload=None
+        if row["delivered_payload"] is None
+        else json.loads(row["delivered_payload"]),
     )
 
 
@@ -1725,9 +2144,11 @@ __all__ = [
     "Store",
     "TxnRecord",
     "ZRecord",
+    "chain_verdict",
     "from_iso",
     "is_transaction_number",
     "state_event",
     "to_iso",
     "transition_event",
+    "verify_store_file",
 ]

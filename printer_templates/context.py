@@ -189,6 +189,9 @@ class ReportSlip:
     failed_count: int
     voided_count: int
     z_number: int | None = None
+    #: The journal head the report closes on, short (``"1234 3fa9c2d1e0b7a4c2"``): printed on
+    #: paper it anchors the journal outside the box (docs/card-data.md).
+    journal_head: str | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in REPORT_KINDS:

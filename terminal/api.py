@@ -13,10 +13,12 @@ import importlib
 import threading
 import time
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
@@ -26,6 +28,7 @@ from drivers.errors import PrinterError
 from offline_queue.errors import StoreError, UnknownTransaction
 from terminal.clerks import api_clerk
 from terminal.errors import KioskError
+from terminal.http_guard import HttpGuard
 from terminal.kiosk import Kiosk
 from terminal.logs import add_secret
 from terminal.sale import SaleRequest
@@ -63,7 +66,7 @@ _BEARER = HTTPBearer(auto_error=False, description="The terminal's API token.")
 #: Code and message of the framework's HTTP errors (``{path}`` is the request's path).
 _HTTP_ERRORS: dict[int, tuple[str, str]] = {
     400: ("invalid_body", "The request body could not be read: send one JSON object."),
-    404: ("not_found", "There is no {path} here: see /docs for the endpoints."),
+    404: ("not_found", "There is no {path} here: see /docs?token=... for the endpoints."),
     405: ("method_not_allowed", "{path} does not take this method: see /docs."),
     413: ("too_large", "The request is too large."),
     415: ("unsupported_media_type", "Send the body as application/json."),
@@ -76,13 +79,50 @@ def _error(status: int, code: str, message: str) -> JSONResponse:
 
 def create_app(kiosk: Kiosk, *, token: str, printed_slips: PrintedSlips | None = None) -> FastAPI:
     """The API over one running :class:`Kiosk`."""
+    settings = kiosk.config.api
+    # The framework's /docs and /openapi.json are open to anyone; ours need the token (or are
+    # not served at all: [api] docs = "off").
     app = FastAPI(
         title="Counter terminal local API",
         version="1",
         description="Quote, sell and inspect transactions on this terminal.",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
+    app.add_middleware(
+        HttpGuard,
+        allowed_hosts=settings.allowed_hosts,
+        max_body_bytes=settings.max_body_bytes,
     )
 
     expected = token.encode("utf-8")
+
+    def token_ok(request: Request) -> bool:
+        """The token as a Bearer header (scripts) or ``?token=`` (a browser opening /docs)."""
+        header = request.headers.get("authorization", "")
+        given = header[7:] if header[:7].lower() == "bearer " else ""
+        given = given or request.query_params.get("token", "")
+        return hmac.compare_digest(given.encode("utf-8"), expected)
+
+    if settings.docs == "token":
+
+        @app.get("/openapi.json", include_in_schema=False)
+        def openapi_document(request: Request) -> JSONResponse:
+            if not token_ok(request):
+                return _error(
+                    401, "unauthorised", "Send the terminal's API token as a Bearer token."
+                )
+            return JSONResponse(app.openapi())
+
+        @app.get("/docs", include_in_schema=False)
+        def docs(request: Request) -> Response:
+            if not token_ok(request):
+                return _error(401, "unauthorised", "Open /docs?token=<the terminal's API token>.")
+            return get_swagger_ui_html(
+                openapi_url="/openapi.json?" + urlencode({"token": token}),
+                title="Counter terminal local API",
+            )
 
     def authorised(
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_BEARER)],

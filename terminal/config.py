@@ -32,6 +32,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel import Locale, UnknownLocaleError
 
+from offline_queue.private import make_private_folder
 from terminal.catalog import (
     DEFAULT_REVERSAL_WINDOWS,
     PRODUCT_IDS,
@@ -151,6 +152,13 @@ class ClerksConfig:
     auto_lock_s: float = 2 * 60.0
 
 
+#: Loopback names: the screen on the counter's own machine.
+DEFAULT_ALLOWED_HOSTS: tuple[str, ...] = ("localhost", "127.0.0.1", "::1")
+_HOST_NAME = re.compile(
+    r"\A(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.?)+\Z|\A[0-9a-fA-F:]+\Z"
+)
+
+
 @dataclass(frozen=True)
 class ApiConfig:
     """The local API (``[api]``); ``token`` is what the shop's till sends as a Bearer token.
@@ -160,9 +168,20 @@ class ApiConfig:
     """
 
     token: str | None = None
+    #: Host names the screen and the API answer to (the ``Host`` header); anything else is
+    #: refused, so a page on another site cannot reach them by DNS rebinding.
+    allowed_hosts: tuple[str, ...] = DEFAULT_ALLOWED_HOSTS
+    #: ``"token"``: /docs and /openapi.json need the API token; ``"off"``: they are not served.
+    docs: str = "token"
+    #: The largest request body read, in bytes; a larger one is refused with 413.
+    max_body_bytes: int = 65536
 
     def __repr__(self) -> str:  # a Bearer token opens the till's API: keep it out of logs
-        return f"ApiConfig(token={'<hidden>' if self.token else None})"
+        return (
+            f"ApiConfig(token={'<hidden>' if self.token else None}, "
+            f"allowed_hosts={self.allowed_hosts!r}, docs={self.docs!r}, "
+            f"max_body_bytes={self.max_body_bytes})"
+        )
 
 
 @dataclass(frozen=True)
@@ -259,6 +278,10 @@ class KioskConfig:
 # --- durations ------------------------------------------------------------------------------
 
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
+#: The longest duration any setting takes; a longer one is a typo (and would overflow timers).
+MAX_DURATION_S = 366 * 86400.0
+#: The longest a single wait on a peer (printer, host, a sale attempt) may be.
+MAX_TIMEOUT_S = 600.0
 _UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 
 
@@ -386,6 +409,9 @@ class _Reader:
             raise self.bad(full, value, allowed) from None
         if positive and seconds <= 0:
             raise self.bad(full, value, "write a duration longer than zero")
+        longest = MAX_TIMEOUT_S if name.endswith("timeout") else MAX_DURATION_S
+        if seconds > longest:
+            raise self.bad(full, value, f"write a duration up to {_longest(longest)}")
         return seconds
 
     def amount(
@@ -424,6 +450,10 @@ class _Reader:
                 key, value, "write an amount above zero" if positive else "write 0 or more"
             )
         return minor
+
+
+def _longest(seconds: float) -> str:
+    return f"{seconds / 86400:g}d" if seconds >= 86400 else f"{seconds / 60:g}m"
 
 
 def _join(key: str, name: str) -> str:
@@ -683,6 +713,8 @@ def _reversal_window(r: _Reader, key: str, value: Any) -> ReversalWindow:
         raise r.bad(key, value, allowed) from None
     if seconds <= 0 or seconds != int(seconds):
         raise r.bad(key, value, "use whole seconds above zero, " + allowed)
+    if seconds > MAX_DURATION_S:
+        raise r.bad(key, value, f"use at most {_longest(MAX_DURATION_S)}, " + allowed)
     return ReversalWindow("duration", int(seconds))
 
 
@@ -991,9 +1023,26 @@ _API_TOKEN = re.compile(r"[A-Za-z0-9_.~+/=-]{32,256}")
 
 
 def _api(r: _Reader, data: Mapping[str, Any]) -> ApiConfig:
-    r.only(data, "api", ("token",))
+    r.only(data, "api", ("token", "allowed_hosts", "docs", "max_body"))
+    hosts = data.get("allowed_hosts", list(DEFAULT_ALLOWED_HOSTS))
+    hosts_hint = (
+        'write a list of host names or addresses, such as ["localhost", "127.0.0.1", '
+        '"counter-1.shop.lan"]'
+    )
+    if not isinstance(hosts, list) or not hosts:
+        raise r.bad("api.allowed_hosts", hosts, hosts_hint)
+    for index, host in enumerate(hosts):
+        if not isinstance(host, str) or not _HOST_NAME.match(host) or len(host) > 253:
+            raise r.bad(f"api.allowed_hosts[{index}]", host, hosts_hint)
+    docs = r.choice(data, "api", "docs", ("token", "off"), "token")
+    max_body = r.integer(data, "api", "max_body", 65536, 1024, 10 * 1024 * 1024)
+    settings: dict[str, Any] = {
+        "allowed_hosts": tuple(h.lower().rstrip(".") for h in hosts),
+        "docs": docs,
+        "max_body_bytes": max_body,
+    }
     if "token" not in data:
-        return ApiConfig()
+        return ApiConfig(**settings)
     token = data["token"]
     if not isinstance(token, str) or not _API_TOKEN.fullmatch(token):
         # Never echo the token: the message may end up in a log or on a screen.
@@ -1004,7 +1053,7 @@ def _api(r: _Reader, data: Mapping[str, Any]) -> ApiConfig:
             "leave it out for a token made up per run.",
             key="api.token",
         )
-    return ApiConfig(token=token)
+    return ApiConfig(token=token, **settings)
 
 
 _WRITING_KEYS = ("decimal_separator", "group_separator", "sign_position", "sign_space")
@@ -1199,7 +1248,7 @@ def write_preset(
     )
     folder = path.parent if str(path.parent) else Path(".")
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        make_private_folder(folder)  # a folder made here is 700, whatever the umask
         descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=folder)
     except OSError as exc:
         raise ConfigError(

@@ -285,6 +285,9 @@ class HostClient:
         #: Told after every request whether the host answered (below 500) or not (network
         #: error, timeout, 5xx): the status bar learns of an outage from real traffic at once.
         self.on_contact = on_contact
+        #: The terminal's journal head ``(seq, hash)``, sent with every advice batch so the host
+        #: holds an anchor of the journal outside the box (set by ``Kiosk``).
+        self.journal_head: Callable[[], tuple[int, str] | None] | None = None
 
     # -- transport -----------------------------------------------------------------------
 
@@ -447,7 +450,7 @@ class HostClient:
         if not sendable:
             return outcomes
         records = sendable
-        body = {
+        body: dict[str, Any] = {
             "advices": [
                 {
                     "message_id": r.message_id,
@@ -458,6 +461,9 @@ class HostClient:
                 for r in records
             ]
         }
+        head = self.journal_head() if self.journal_head is not None else None
+        if head is not None:
+            body["journal_head"] = {"seq": head[0], "hash": head[1]}
         try:
             response = self._request("POST", "/v1/advices", body)
         except requests.RequestException as exc:

@@ -22,7 +22,9 @@ from drivers.errors import PrinterError
 from drivers.printer import open_printer, profile_mismatch
 from drivers.printer.base import ReadBackPrinter, ReceiptPrinter
 from offline_queue.clock import Clock, SystemClock
+from offline_queue.errors import StoreError
 from offline_queue.forwarder import Forwarder
+from offline_queue.private import make_private_folder, open_private
 from offline_queue.store import Store
 from terminal.clerks import ClerkBook
 from terminal.config import KioskConfig
@@ -47,6 +49,12 @@ class TerminalBusy(KioskError):
     code = "terminal_busy"
 
 
+class StoreUnusable(KioskError):
+    """The store cannot be opened (not a SQLite file, a newer schema, no folder): one line."""
+
+    code = "store_unusable"
+
+
 @dataclass(frozen=True)
 class RunningKiosk:
     """What the owning process publishes so other commands can reach it."""
@@ -57,7 +65,10 @@ class RunningKiosk:
 
 
 def lock_path(config: KioskConfig) -> Path:
-    return config.store.path.with_name(config.store.path.name + ".lock")
+    """The lock beside the store's real file: a symlink or a ``..`` path to the same store
+    names the same lock (a hard link is caught by the lock on the database file itself)."""
+    real = Path(os.path.realpath(config.store.path))
+    return real.with_name(real.name + ".lock")
 
 
 def running_kiosk(config: KioskConfig) -> RunningKiosk | None:
@@ -113,11 +124,20 @@ class Kiosk:
         self.clock = clock or SystemClock()
         self.printer_warning: str | None = None
         self._lock_handle: IO[str] | None = None
+        self._store_lock_fd: int | None = None
         self._housekeeping: threading.Thread | None = None
         self._housekeeping_stop = threading.Event()
         self._take_lock()
         try:
-            self.store = Store(config.store.path, terminal_id=config.terminal.id, clock=self.clock)
+            try:
+                self.store = Store(
+                    config.store.path,
+                    terminal_id=config.terminal.id,
+                    clock=self.clock,
+                    key=config.terminal.key,
+                )
+            except StoreError as exc:  # not SQLite, a newer schema, no such folder...
+                raise StoreUnusable(str(exc)) from None
             # Wrapped so that every change of the printer's state is logged, whoever asked.
             self.printer: ReceiptPrinter = WatchedPrinter(
                 printer
@@ -135,6 +155,7 @@ class Kiosk:
             # The forwarder thread gets a client (and HTTP session) of its own: a requests
             # Session is not promised to be safe across threads.
             advice_host = host or host_client(config, self.clock)
+            advice_host.journal_head = self.store.journal_head
             # The status bar's view of the host: probed on its own thread (own client again),
             # and told by every real call whether the host answered.
             probe_host = host or host_client(config, self.clock)
@@ -188,8 +209,8 @@ class Kiosk:
 
     def _take_lock(self) -> None:
         path = lock_path(self.config)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle = path.open("a+")
+        make_private_folder(path.parent)
+        handle = os.fdopen(open_private(path), "r+")
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -198,9 +219,34 @@ class Kiosk:
                 "Another kiosk process runs this terminal: use it (its screen or `kiosk` "
                 "commands reach it through its API), or stop it first."
             ) from None
-        os.chmod(path, 0o600)
         self._lock_handle = handle
+        try:
+            self._lock_database_file()
+        except BaseException:
+            self._release_lock()
+            raise
         self.publish(api_url=None, token=None)
+
+    def _lock_database_file(self) -> None:
+        """An ``flock`` on the database file itself, held while this process owns it.
+
+        The lock file is found by name; two names of one file (hard links) would find two lock
+        files, but they are one inode, and an ``flock`` is per inode. SQLite's own locks are
+        POSIX record locks, which do not interact with ``flock`` on Linux; the descriptor stays
+        open until the store is closed, so closing it never drops SQLite's locks.
+        """
+        store_path = Path(os.path.realpath(self.config.store.path))
+        make_private_folder(store_path.parent)
+        descriptor = open_private(store_path)
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(descriptor)
+            raise TerminalBusy(
+                f"Another kiosk process has this terminal's store open ({store_path}, under "
+                "another name): use that kiosk, or stop it first."
+            ) from None
+        self._store_lock_fd = descriptor
 
     def publish(self, *, api_url: str | None, token: str | None) -> None:
         """Tell other commands where this process's local API is (the lock file, mode 600)."""
@@ -214,6 +260,10 @@ class Kiosk:
         handle.flush()
 
     def _release_lock(self) -> None:
+        if self._store_lock_fd is not None:
+            fcntl.flock(self._store_lock_fd, fcntl.LOCK_UN)
+            os.close(self._store_lock_fd)
+            self._store_lock_fd = None
         handle = self._lock_handle
         if handle is not None:
             handle.seek(0)
@@ -294,4 +344,4 @@ class Kiosk:
         self.close()
 
 
-__all__ = ["Kiosk", "RunningKiosk", "TerminalBusy", "lock_path", "running_kiosk"]
+__all__ = ["Kiosk", "RunningKiosk", "StoreUnusable", "TerminalBusy", "lock_path", "running_kiosk"]

@@ -16,6 +16,7 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from offline_queue import states
+from offline_queue.carddata import digits_of, mask_number, scrub
 from offline_queue.errors import UnknownTransaction
 from offline_queue.store import OutboxRecord, Store, TxnRecord
 from terminal.errors import InvalidInput
@@ -48,7 +49,12 @@ class LookupQuery:
         return {
             "txn": self.txn,
             "phone": self.phone,
-            "card_last4": self.card_last4,
+            # a whole card number searched for is echoed masked, like every reader shows it
+            "card_last4": (
+                mask_number(self.card_last4)
+                if self.card_last4 and len(digits_of(self.card_last4)) > 4
+                else self.card_last4
+            ),
             "imei": self.imei,
             "since": self.since.isoformat() if self.since else None,
             "until": self.until.isoformat() if self.until else None,
@@ -118,7 +124,7 @@ class LookupService:
                 note = report.host_note
             else:
                 try:
-                    host_view = self.host.transaction(txn)
+                    host_view = _masked_host_view(self.host.transaction(txn), record)
                     report.host_reachable = True
                     if host_view is None:
                         note = "The host has never seen this transaction."
@@ -158,9 +164,17 @@ class LookupService:
             records = self.store.find_transactions(
                 target_value=query.phone, since=since, until=until, limit=limit
             )
+        elif query.card_last4 and len(re.sub(r"[\s-]", "", query.card_last4)) > 4:
+            # The whole card number: found by its keyed digest (the store keeps no number).
+            number = re.sub(r"[\s-]", "", query.card_last4)
+            if not re.fullmatch(r"[0-9]{12,19}", number):
+                raise InvalidLookup("Give the card's last 4 digits or its whole number.")
+            records = self.store.find_transactions(
+                target_value=number, since=since, until=until, limit=limit
+            )
         elif query.card_last4:
             if not re.fullmatch(r"[0-9]{4}", query.card_last4.strip()):
-                raise InvalidLookup("Give the card's last 4 digits.")
+                raise InvalidLookup("Give the card's last 4 digits or its whole number.")
             records = self.store.find_transactions(
                 last4=query.card_last4.strip(), since=since, until=until, limit=limit
             )
@@ -178,6 +192,23 @@ class LookupService:
                 "Give a transaction number, phone, card last 4, IMEI or a time range."
             )
         return [(r.txn, r) for r in records]
+
+
+def _masked_host_view(
+    view: dict[str, Any] | None, record: TxnRecord | None
+) -> dict[str, Any] | None:
+    """The host's view as the clerk may see it: the issuer knows the full card number and a
+    sold card's security code, the counter's screen shows neither."""
+    if view is None:
+        return None
+    clean: dict[str, Any] = scrub(view, None)
+    target = clean.get("target")
+    is_card = (record is not None and record.target.get("kind") == "card") or str(
+        clean.get("product", "")
+    ).startswith("card")
+    if is_card and isinstance(target, str) and len(digits_of(target)) > 4:
+        clean["target"] = mask_number(target)
+    return clean
 
 
 def aware(moment: datetime | None, timezone: str) -> datetime | None:

@@ -168,6 +168,11 @@ class ReportService:
 
     # -- rendering ----------------------------------------------------------------------------
 
+    def _journal_head(self, seq: int) -> str | None:
+        """The last event the Z closes on and the start of its hash, as the slip prints it."""
+        digest = self.store.event_hash_at(seq)
+        return None if digest is None else f"{seq} {digest[:16]}"
+
     def _render(
         self, kind: str, figures: PeriodFigures, printed_at: datetime
     ) -> tuple[SlipDocument, ReportSlip]:
@@ -184,6 +189,7 @@ class ReportService:
             failed_count=figures.failed_count,
             voided_count=figures.voided_count,
             z_number=figures.z_number if kind == "Z" else None,
+            journal_head=self._journal_head(figures.through_seq) if kind == "Z" else None,
         )
         doc = render_slip(
             REPORT_TEMPLATES[kind],

@@ -12,7 +12,7 @@ import logging
 import threading
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Literal, Protocol
 
@@ -234,13 +234,16 @@ class SaleService:
                 },
                 clerk=request.clerk,
             )
-            record = self._provision(record)
+            # The card number and a sold card's data live in this frame only: the store keeps
+            # the last 4 and a keyed digest (offline_queue.carddata), never the number.
+            secret = _Secrets(target=target.value, product_data={})
+            record = self._provision(record, secret)
             if record.state in (states.DECLINED, states.FAILED):
                 return self._result(record)
             if self._attempt_expired(record):
                 record = self.void_unprinted(record, "the payment attempt took too long; try again")
                 return self._result(record, state="failed")
-            return self._print_and_confirm(record)
+            return self._print_and_confirm(record, secret)
 
     @property
     def counter_lock(self) -> threading.Lock:
@@ -255,9 +258,9 @@ class SaleService:
         if not status.can_print:
             raise PrinterNotReady(status.detail or status.state)
 
-    def _provision(self, record: TxnRecord) -> TxnRecord:
+    def _provision(self, record: TxnRecord, secret: _Secrets) -> TxnRecord:
         try:
-            answer = self.host.provision(provision_request(record))
+            answer = self.host.provision(provision_request(record, target=secret.target))
         except HostProtocolError as exc:
             # The host refused the request itself (4xx): it authorised nothing.
             return self.move(
@@ -267,6 +270,7 @@ class SaleService:
                 updates={"reason": str(exc)},
             )
         if answer.status == "approved":
+            secret.product_data.update(answer.product_data or {})
             return self.move(
                 record.txn,
                 states.AUTHORIZED,
@@ -373,24 +377,40 @@ class SaleService:
             outbox=outbox,
         )
 
-    def _print_and_confirm(self, record: TxnRecord) -> SaleResult:
+    def _print_and_confirm(self, record: TxnRecord, secret: _Secrets) -> SaleResult:
         printed_at = self.clock.now()
-        doc = slips.render_sale(self.config, record, printed_at=printed_at)
+        # The slip of a sold card is the card: it prints what the issuer returned in full,
+        # which the store never kept.
+        printable = replace(
+            record, details={**record.details, "product_data": dict(secret.product_data)}
+        )
+        doc = slips.render_sale(self.config, printable, printed_at=printed_at)
+        # What screens and the API show of the slip: the stored (masked) data, never the card.
+        shown = (
+            doc
+            if printable.details == record.details
+            else slips.render_sale(self.config, record, printed_at=printed_at)
+        )
         record = self.move(record.txn, states.PRINTING, data={"printed_at": printed_at.isoformat()})
         failure = self.print_proven(doc)
         if failure is not None:
             record = self.fail_print(record, failure)
-            return self._result(record, state="print_failed", slip=doc)
+            return self._result(record, state="print_failed", slip=shown)
         kind = states.OFFLINE_SALE if record.offline else states.CONFIRM
+        advice = OutboxMessage(
+            kind,
+            advice_payload(record, kind, printed_at=printed_at, target=secret.target),
+            after_delivery=advice_payload(record, kind, printed_at=printed_at),
+        )
         record = self.move(
             record.txn,
             states.CONFIRMED,
             data={"proof": "barrier" if self.printer.can_prove_print else "clerk"},
             updates={"printed_at": printed_at},
-            outbox=[OutboxMessage(kind, advice_payload(record, kind, printed_at=printed_at))],
+            outbox=[advice],
         )
         self.open_drawer(record)
-        return self._result(record, slip=doc)
+        return self._result(record, slip=shown)
 
     def print_proven(self, doc: SlipDocument) -> str | None:
         """Print ``doc`` through the barrier; None when proven, else why it is not.
@@ -538,11 +558,27 @@ def _target_dict(target: Target) -> dict[str, Any]:
     return data
 
 
-def provision_request(record: TxnRecord) -> ProvisionRequest:
+@dataclass
+class _Secrets:
+    """What a sale needs in full but the store must not keep: the card number it tops up and
+    the issuer's answer for a sold card (number, security code), until the slip printed."""
+
+    target: str = field(repr=False)
+    product_data: dict[str, Any] = field(repr=False)
+
+
+def _stored_target(record: TxnRecord) -> str:
+    """The target as the store keeps it: the value, or a card's masked number."""
+    t = record.target
+    return str(t.get("value") or t.get("masked") or "")
+
+
+def provision_request(record: TxnRecord, *, target: str | None = None) -> ProvisionRequest:
     """The provision message: everything the host needs to reserve the sale.
 
     Its ``message_id`` was created once, when the sale was recorded, so a repeat after a
-    timeout is the same request to the host, never a second sale.
+    timeout is the same request to the host, never a second sale. ``target`` is the full card
+    number the sale holds in memory (the store keeps only its last 4 and digest).
     """
     t = record.target
     fields: dict[str, Any] = {"fees": [{"name": n, "amount_minor": a} for n, a in record.fees]}
@@ -557,7 +593,7 @@ def provision_request(record: TxnRecord) -> ProvisionRequest:
         product=record.product,
         amount_minor=record.amount_minor,
         currency=record.currency,
-        target=str(t.get("value", "")),
+        target=target if target is not None else _stored_target(record),
         fees_minor=record.total_minor - record.amount_minor,
         total_minor=record.total_minor,
         fields=fields,
@@ -565,9 +601,17 @@ def provision_request(record: TxnRecord) -> ProvisionRequest:
 
 
 def advice_payload(
-    record: TxnRecord, kind: str, *, printed_at: datetime | None = None
+    record: TxnRecord,
+    kind: str,
+    *,
+    printed_at: datetime | None = None,
+    target: str | None = None,
 ) -> dict[str, Any]:
-    """The body of an advice; an offline sale carries the whole sale, the others refer to it."""
+    """The body of an advice; an offline sale carries the whole sale, the others refer to it.
+
+    Without ``target`` an offline sale names a card by its masked number: the form the outbox
+    keeps once the host has the advice.
+    """
     payload: dict[str, Any] = {
         "txn": record.txn,
         "product": record.product,
@@ -578,7 +622,7 @@ def advice_payload(
     if printed_at is not None:
         payload["printed_at"] = printed_at.isoformat()
     if kind == states.OFFLINE_SALE:
-        sale = provision_request(record).to_json()
+        sale = provision_request(record, target=target).to_json()
         sale.pop("message_id")
         payload.update(sale)
         payload["accepted_at"] = record.created_at.isoformat()

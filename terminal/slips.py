@@ -51,7 +51,7 @@ def _target_fields(record: TxnRecord) -> dict[str, Any]:
     kind = target.get("kind")
     if record.product == "card-sale":
         voucher = dict((record.details.get("product_data") or {}).get("voucher") or {})
-        number = str(voucher.get("card_number", ""))
+        number = str(voucher.get("card_number", "")).replace(" ", "")
         return {
             "target_display": number,
             "target_last4": number[-4:] if len(number) >= 4 else None,
@@ -84,7 +84,8 @@ def slip_product_data(record: TxnRecord, printed_at: datetime) -> dict[str, Any]
         voucher = dict(host.get("voucher") or {})
         return {
             "card_type": voucher.get("card_type", "simple"),
-            "card_number": str(voucher.get("card_number", "")),
+            # A stored voucher is masked (``**** 1234``); its stars print, grouped like digits.
+            "card_number": str(voucher.get("card_number", "")).replace(" ", ""),
             "expiry": voucher.get("expiry", ""),
             "security_code": voucher.get("cvc", ""),
             "issuer_fields": {},

@@ -82,7 +82,12 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
 
 @pytest.fixture(scope="module")
 def api_schema(served: Served) -> Any:
-    return schemathesis.openapi.from_url(f"{served.url}/openapi.json", timeout=HTTP_TIMEOUT)
+    # the document needs the token too ([api] docs = "token", the default)
+    return schemathesis.openapi.from_url(
+        f"{served.url}/openapi.json",
+        timeout=HTTP_TIMEOUT,
+        headers={"Authorization": f"Bearer {served.token}"},
+    )
 
 
 def assert_error_shape(response: Any) -> None:

@@ -64,7 +64,8 @@ def test_chromium_loads_a_page_and_a_screenshot_is_written(
     from playwright.sync_api import Page, expect
 
     assert isinstance(page, Page)
-    page.goto(counter.url + "/openapi.json")
+    # the document needs the token ([api] docs = "token"): a browser passes it in the query
+    page.goto(counter.url + "/openapi.json?token=" + counter.token)
     expect(page.locator("body")).to_contain_text("Counter terminal local API")
     path = screenshot(page, "harness-openapi")
     assert path == ARTIFACTS / "harness-openapi.png"

@@ -259,22 +259,30 @@ def test_the_store_refuses_a_pin_in_clear(store: Store) -> None:
         store.add_clerk(number="9", name="Eve", role="clerk", pin_hash="1234")
 
 
-def test_a_v2_store_is_upgraded_and_keeps_its_sales(
+def test_a_v3_store_is_upgraded_and_keeps_its_sales(
     tmp_path: Path, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    path = tmp_path / "v2.sqlite"
-    # The store as the previous release wrote it: the same code, migrations 1 and 2 only.
+    path = tmp_path / "v3.sqlite"
+    # The store as the previous release wrote it: the same code, migrations 1 to 3 only.
     monkeypatch.setattr(
-        store_module, "migrate", functools.partial(migrate, migrations=MIGRATIONS[:2])
+        store_module, "migrate", functools.partial(migrate, migrations=MIGRATIONS[:3])
+    )
+    # ...and the lookup keys as that release wrote them (no digest column yet)
+    monkeypatch.setattr(
+        store_module,
+        "INSERT_TARGET_KEYS_SQL",
+        "INSERT INTO target_keys (txn, field, digits, last4) "
+        "SELECT :txn, j.fullkey, digits(j.atom), substr(digits(j.atom), -4) "
+        "FROM json_tree(:target) AS j WHERE j.type = 'text' AND length(digits(j.atom)) >= 4",
     )
     with Store(path, terminal_id="12345", clock=clock) as old:
-        assert old.schema_version == 2
+        assert old.schema_version == 3
         sale = record_sale(old)
         old.journal_event(None, "printer_test", {"ok": True})
     monkeypatch.undo()
 
     with Store(path, terminal_id="12345", clock=clock) as store:
-        assert store.schema_version == SCHEMA_VERSION == 3
+        assert store.schema_version == SCHEMA_VERSION == 4
         assert store.get(sale.txn).total_minor == sale.total_minor
         assert [e.event for e in store.journal()] == ["recorded", "printer_test"]
         book = ClerkBook(store, clock, max_failures=5, lockout_s=60)

@@ -63,7 +63,11 @@ def test_pty_swipe_arrives_masked_and_sells_by_swipe_id(served: ServedCounter) -
     kiosk = served.counter.kiosk
     assert kiosk is not None
     record = kiosk.store.get(sale["txn"])
-    assert record.target["value"] == CARD  # the full number reached the sale in the process
+    # the full number reached the sale in the process (the host topped up that card); the
+    # store keeps its last 4 and keyed digest, and finds the sale by the whole number
+    assert "value" not in record.target and record.target["last4"] == CARD[-4:]
+    assert [r.txn for r in kiosk.store.find_transactions(target_value=CARD)] == [record.txn]
+    assert served.counter.host_view(record.txn)["target"] == CARD  # type: ignore[index]
     assert record.state == states.CONFIRMED
 
     again = _sell_by_swipe(served, swipe_id)  # a swipe pays once

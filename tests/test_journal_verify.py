@@ -163,16 +163,20 @@ def test_an_untouched_journal_verifies(config_path: Path) -> None:
     events = fill_store(config_path)
     assert events == 12
     assert verify(config_path) == (True, None, None, events)
+    # the CLI opens the store with the terminal's key: an intact journal is sealed (keyed)
+    # by one more event, from which on the chain is an HMAC under the key
     code, output = run_cli(config_path)
-    assert (code, output.strip()) == (0, f"journal OK: {events} events")
+    assert (code, output.strip().splitlines()[0]) == (0, f"journal OK: {events + 1} events")
     code, output = run_cli(config_path, "--json")
     assert code == 0
-    assert json.loads(output) == {
+    verdict = json.loads(output)
+    assert {k: verdict[k] for k in ("ok", "checked", "first_bad_seq", "reason")} == {
         "ok": True,
-        "checked": events,
+        "checked": events + 1,
         "first_bad_seq": None,
         "reason": None,
     }
+    assert verdict["head_seq"] == events + 1 and len(verdict["head_hash"]) == 64
 
 
 @pytest.mark.parametrize(

@@ -42,7 +42,7 @@ def _open_store(obj: CliContext, as_json: bool) -> Iterator[Store]:
             code="no_store",
         )
     try:
-        store = Store(path, terminal_id=config.terminal.id)
+        store = Store(path, terminal_id=config.terminal.id, key=config.terminal.key)
     except StoreError as exc:
         _fail(str(exc), as_json=as_json, code=exc.code)
     try:
@@ -186,16 +186,29 @@ def register(main: click.Group) -> None:
         """The append-only, hash-chained journal of everything the terminal did."""
 
     @journal_group.command("verify")
+    @click.option(
+        "--incremental",
+        is_flag=True,
+        help="Walk the chain only from the last point a verification found intact (faster); "
+        "the tables are still replayed in full.",
+    )
     @JSON_OPTION
     @click.pass_obj
-    def journal_verify(obj: CliContext, as_json: bool) -> None:
-        """Check the hash chain; exit 1 naming the first event that was edited or removed."""
+    def journal_verify(obj: CliContext, incremental: bool, as_json: bool) -> None:
+        """Check the keyed hash chain and that the transactions, clerks and periods tables are
+        exactly what the journal implies; exit 1 naming the first bad event or row."""
         with _open_store(obj, as_json) as store:
-            verdict = store.verify_journal()
+            verdict = store.verify_journal(full=not incremental)
         if as_json:
             _echo_json(verdict.to_dict())
         elif verdict.ok:
             click.echo(f"journal OK: {verdict.checked} events")
+            click.echo(f"head: event {verdict.head_seq} {verdict.head_hash}")
+        elif verdict.first_bad_row is not None:
+            where = f" (event {verdict.first_bad_seq})" if verdict.first_bad_seq is not None else ""
+            click.echo(
+                f"books BROKEN at {verdict.first_bad_row}{where}: {verdict.reason}", err=True
+            )
         else:
             click.echo(
                 f"journal BROKEN at event {verdict.first_bad_seq}: {verdict.reason} "
@@ -204,6 +217,16 @@ def register(main: click.Group) -> None:
             )
         if not verdict.ok:
             sys.exit(1)
+
+    @journal_group.command("export")
+    @click.argument("output", type=click.File("w", encoding="utf-8"), default="-")
+    @click.pass_obj
+    def journal_export(obj: CliContext, output: Any) -> None:
+        """Write every journal row as stored, one JSON object per line, to OUTPUT (default
+        stdout): what `kiosk-host terminal verify` checks against the head the host holds."""
+        with _open_store(obj, False) as store:
+            for row in store.export_journal():
+                output.write(json.dumps(row, ensure_ascii=False) + "\n")
 
     @journal_group.command("show")
     @click.option("--txn", default=None, metavar="TXN", help="Only this transaction's events.")
