@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sqlite3
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -178,6 +179,33 @@ def _bad(checked: int, seq: int, reason: str) -> JournalVerdict:
     return JournalVerdict(ok=False, checked=checked, first_bad_seq=seq, reason=reason)
 
 
+def verify_journal_on(conn: sqlite3.Connection) -> JournalVerdict:
+    """The hash chain of the journal in ``conn``'s file, read in one read transaction.
+
+    ``conn`` must be in autocommit mode (``isolation_level=None``): the snapshot is its own
+    ``BEGIN``, so sales committing meanwhile on other connections do not disturb the walk.
+    """
+    conn.execute("BEGIN")
+    try:
+        try:
+            head = conn.execute("SELECT seq, hash FROM journal_head WHERE id = 1").fetchone()
+        except sqlite3.OperationalError:  # the head table itself was dropped
+            head = None
+        rows = (
+            RawJournalRow(*row)
+            for row in conn.execute(
+                "SELECT seq, at, txn, event, data, prev_hash, hash FROM journal ORDER BY seq"
+            )
+        )
+        return verify_chain(
+            rows,
+            head_seq=None if head is None else int(head[0]),
+            head_hash=None if head is None else str(head[1]),
+        )
+    finally:
+        conn.execute("ROLLBACK")
+
+
 __all__ = [
     "GENESIS_HASH",
     "JournalEvent",
@@ -186,4 +214,5 @@ __all__ = [
     "canonical_json",
     "event_hash",
     "verify_chain",
+    "verify_journal_on",
 ]

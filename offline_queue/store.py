@@ -28,6 +28,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
+from offline_queue.backup import backup_before_migration
 from offline_queue.clock import Clock, SystemClock
 from offline_queue.errors import (
     DuplicateClerk,
@@ -45,10 +46,9 @@ from offline_queue.errors import (
 from offline_queue.journal import (
     JournalEvent,
     JournalVerdict,
-    RawJournalRow,
     canonical_json,
     event_hash,
-    verify_chain,
+    verify_journal_on,
 )
 from offline_queue.schema import (
     BUSY_TIMEOUT_MS,
@@ -384,9 +384,15 @@ class Store:
         self._conn: sqlite3.Connection | None = connect(
             self.path, busy_timeout_ms=self._busy_timeout_ms
         )
+        #: Copies made before a schema upgrade at this open (empty when none was due).
+        self.migration_backups: list[Path] = []
         try:
             self._conn.row_factory = sqlite3.Row
-            migrate(self._conn, path=str(self.path))
+            migrate(
+                self._conn,
+                path=str(self.path),
+                backup=backup_before_migration(self.path, self.clock.now, self.migration_backups),
+            )
             known = self._conn.execute(
                 "SELECT 1 FROM sequence WHERE terminal_id = ?", (terminal_id,)
             ).fetchone()
@@ -954,22 +960,7 @@ class Store:
         self._live()
         conn = connect(self.path, busy_timeout_ms=self._busy_timeout_ms)
         try:
-            conn.execute("BEGIN")
-            try:
-                head = conn.execute("SELECT seq, hash FROM journal_head WHERE id = 1").fetchone()
-            except sqlite3.OperationalError:  # the head table itself was dropped
-                head = None
-            rows = (
-                RawJournalRow(*row)
-                for row in conn.execute(
-                    "SELECT seq, at, txn, event, data, prev_hash, hash FROM journal ORDER BY seq"
-                )
-            )
-            return verify_chain(
-                rows,
-                head_seq=None if head is None else int(head[0]),
-                head_hash=None if head is None else str(head[1]),
-            )
+            return verify_journal_on(conn)
         finally:
             conn.close()
 
