@@ -122,7 +122,7 @@ def test_a_copy_with_an_edited_journal_fails_its_check(tmp_path: Path) -> None:
 
     conn = sqlite3.connect(copy)
     conn.execute("DROP TRIGGER journal_no_update")
-    conn.execute("UPDATE journal SET data = '{\"text\": \"edited\"}' WHERE seq = 1")
+    conn.execute('UPDATE journal SET data = \'{"text": "edited"}\' WHERE seq = 1')
     conn.commit()
     conn.close()
     check = check_copy(copy)

@@ -23,7 +23,11 @@ COMMAND_MODULES = (
     "storno",
     "clerk",
     "report",
+    "ops",
 )
+
+#: The distribution whose metadata ``kiosk --version`` reports (setup.cfg's ``name``).
+DISTRIBUTION = "counter-terminal"
 
 
 class CliContext:
@@ -34,6 +38,7 @@ class CliContext:
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name=DISTRIBUTION, prog_name="kiosk")
 @click.option(
     "--config",
     "config_path",
