@@ -166,6 +166,7 @@ def holding_terminal(config: KioskConfig) -> Iterator[None]:
     path = lock_path(config)
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("a+") as handle:
+        os.chmod(path, 0o600)  # the kiosk writes its API token into it
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
