@@ -8,7 +8,9 @@ and journal verify on the copy itself.
 
 Restore replaces the store, so it runs only while no kiosk process serves the terminal (it
 holds the terminal's lock meanwhile, so none can start), takes only this terminal's backups,
-checks the backup before anything is replaced, and keeps the replaced store aside.
+checks the backup before anything is replaced, and keeps the replaced store aside. Transaction
+numbers never go back: an older backup continues numbering after the replaced store's last
+number, so no number the host has seen is used twice. The restore is journalled.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from typing import Any
 import requests
 
 from offline_queue.backup import COPY_MODE, BackupError, CopyCheck, check_copy, copy_database
+from offline_queue.store import Store
 from terminal.config import KioskConfig
 from terminal.errors import KioskError
 from terminal.kiosk import lock_path, running_kiosk
@@ -66,6 +69,8 @@ class RestoreResult:
     store: Path
     kept_aside: Path | None
     check: CopyCheck
+    #: the last transaction number's sequence the restored store continues after
+    sequence: int
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -73,6 +78,7 @@ class RestoreResult:
             "store": str(self.store),
             "kept_aside": None if self.kept_aside is None else str(self.kept_aside),
             "check": self.check.to_dict(),
+            "sequence": self.sequence,
         }
 
 
@@ -203,6 +209,47 @@ def _set_aside(store: Path) -> Path | None:
     return aside
 
 
+#: The journal event a restore writes into the restored store.
+RESTORED_EVENT = "store_restored"
+
+
+def _last_sequence(store: Path, terminal_id: str) -> int:
+    """The highest sequence number ``store`` used (0 for none, or a store that cannot be read)."""
+    if not store.exists():
+        return 0
+    try:
+        conn = sqlite3.connect(str(store), timeout=10)
+        try:
+            row = conn.execute(
+                "SELECT max(coalesce((SELECT last_value FROM sequence WHERE terminal_id = ?), 0), "
+                "coalesce((SELECT max(CAST(substr(txn, 6) AS INTEGER)) FROM transactions "
+                "WHERE terminal_id = ?), 0))",
+                (terminal_id, terminal_id),
+            ).fetchone()
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return 0
+    return int(row[0] or 0)
+
+
+def _continue_numbering(copy: Path, terminal_id: str, after: int) -> int:
+    """Let the restored copy's next number follow ``after``; its sequence value then."""
+    conn = sqlite3.connect(str(copy), timeout=10)
+    try:
+        with conn:
+            conn.execute(
+                "UPDATE sequence SET last_value = ? WHERE terminal_id = ? AND last_value < ?",
+                (after, terminal_id, after),
+            )
+        row = conn.execute(
+            "SELECT last_value FROM sequence WHERE terminal_id = ?", (terminal_id,)
+        ).fetchone()
+    finally:
+        conn.close()
+    return int(row[0])
+
+
 def restore_store(config: KioskConfig, source: Path) -> RestoreResult:
     """Replace the terminal's store with the backup ``source``, keeping the old one aside.
 
@@ -232,6 +279,10 @@ def restore_store(config: KioskConfig, source: Path) -> RestoreResult:
                     f"terminal {config.terminal.id}. Restore only this terminal's own backups. "
                     "Nothing was changed."
                 )
+            terminal_id = config.terminal.id
+            sequence = _continue_numbering(
+                incoming, terminal_id, _last_sequence(store, terminal_id)
+            )
             aside = _set_aside(store)
             os.replace(incoming, store)
         finally:
@@ -241,7 +292,17 @@ def restore_store(config: KioskConfig, source: Path) -> RestoreResult:
             os.fsync(descriptor)
         finally:
             os.close(descriptor)
-    return RestoreResult(source, store, aside, check)
+        with Store(store, terminal_id=config.terminal.id) as restored:
+            restored.journal_event(
+                None,
+                RESTORED_EVENT,
+                {
+                    "backup": source.name,
+                    "kept_aside": None if aside is None else aside.name,
+                    "sequence": sequence,
+                },
+            )
+    return RestoreResult(source, store, aside, check, sequence)
 
 
 __all__ = [

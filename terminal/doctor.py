@@ -108,14 +108,18 @@ def check_permissions(config: KioskConfig, report: DoctorReport) -> None:
     """kiosk.toml private (it holds the key and the API token); the store's folder and files
     writable by this user and closed to others (they hold the sales)."""
     problems = 0
-    mode = _mode(config.path)
-    if mode & 0o077:
+    info = os.stat(config.path)
+    mode = info.st_mode & 0o777
+    # 600, or 640 with the group of the user running it (deploy/: root:kiosk, read-only for
+    # the kiosk): nobody else may read it, and only its owner may change it.
+    foreign_group = bool(mode & 0o040) and info.st_gid != os.getegid()
+    if mode & 0o027 or foreign_group:
         problems += 1
         report.add(
             "permissions",
             "fail",
-            f"{config.path} can be read by other users (mode {mode:03o}); it holds the "
-            "terminal's signing key and API token.",
+            f"{config.path} can be read or changed by other users (mode {mode:03o}); it holds "
+            "the terminal's signing key and API token.",
             f"chmod 600 {config.path}",
         )
     folder = config.store.path.parent

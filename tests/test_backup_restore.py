@@ -137,6 +137,13 @@ def test_backup_while_selling_then_restore_only_when_stopped(tmp_path: Path) -> 
     assert aside.parent == store.parent and aside.name.startswith("kiosk.sqlite.replaced-")
     assert _transactions(store) == check.transactions
     assert check_copy(aside).transactions == total  # nothing of the replaced store is lost
+    # numbering goes on after the replaced store's last sale: no number is used twice
+    assert outcome["sequence"] == total
+    with Store(store, terminal_id="12345") as restored:
+        [event] = restored.journal(None, limit=1)
+        assert restored.verify_journal().ok
+    assert event.event == "store_restored"
+    assert event.data == {"backup": backup.name, "kept_aside": aside.name, "sequence": total}
     assert backup.exists()  # the backup itself is left as it was
 
 
@@ -168,3 +175,11 @@ def test_restore_refuses_another_terminals_backup_and_a_damaged_file(tmp_path: P
     assert sorted(p.name for p in tmp_path.glob("kiosk.sqlite.*")) == ["kiosk.sqlite.lock"]
     with Store(store, terminal_id="12345") as mine:
         assert [e.event for e in mine.journal(None, limit=10)] == ["note"]
+
+    # a store file for a terminal that had none: restored, nothing to set aside
+    store.unlink()
+    first = _kiosk(config_path, "restore", str(tmp_path / "mine.sqlite"), "--json")
+    assert first.returncode == 0, first.stderr
+    assert json.loads(first.stdout)["kept_aside"] is None
+    with Store(store, terminal_id="12345") as mine:
+        assert [e.event for e in mine.journal(None, limit=10)] == ["note", "store_restored"]

@@ -174,6 +174,10 @@ def test_a_config_others_can_read_and_a_broken_config(peers: Peers) -> None:
     os.chmod(peers.config.path, 0o644)
     [(message, fix)] = _failed(diagnose(peers.config.path))["permissions"]
     assert "signing key and API token" in message and fix == f"chmod 600 {peers.config.path}"
+    # deploy/'s layout: owner root (may change it), group the kiosk's own (may only read it)
+    os.chmod(peers.config.path, 0o640)
+    assert os.stat(peers.config.path).st_gid == os.getegid()
+    assert "permissions" not in _failed(diagnose(peers.config.path))
 
     os.chmod(peers.config.path, 0o600)
     text = peers.config.path.read_text(encoding="utf-8")
