@@ -202,7 +202,12 @@ def _printer_state(config: KioskConfig, running: RunningKiosk | None) -> dict[st
         from terminal.cli.common import call_running_kiosk
 
         response = call_running_kiosk(running, "GET", "/api/v1/devices")
-        data: dict[str, Any] = response.json()
+        try:
+            data: dict[str, Any] = response.json()
+        except ValueError:
+            raise KioskError(
+                f"the kiosk answered HTTP {response.status_code} without JSON"
+            ) from None
         if response.status_code != 200 or not isinstance(data.get("printer"), dict):
             message = data.get("error", {}).get("message") if isinstance(data, dict) else None
             raise KioskError(str(message or f"the kiosk answered {response.status_code}"))

@@ -17,10 +17,13 @@ import threading
 from pathlib import Path
 from typing import Any
 
+import requests
 from browser_fixtures import ServedCounter, serve_counter
+from kiosk_fixtures import start_counter, stop_counter
 
 from offline_queue.backup import check_copy
 from offline_queue.store import Store
+from terminal.api import ApiServer
 from terminal.config import load_config
 
 KIOSK = Path(sys.executable).parent / "kiosk"
@@ -183,3 +186,31 @@ def test_restore_refuses_another_terminals_backup_and_a_damaged_file(tmp_path: P
     assert json.loads(first.stdout)["kept_aside"] is None
     with Store(store, terminal_id="12345") as mine:
         assert [e.event for e in mine.journal(None, limit=10)] == ["note", "store_restored"]
+
+
+def test_the_backup_endpoint_sends_a_checked_copy_and_leaves_no_copies_behind(
+    tmp_path: Path,
+) -> None:
+    counter = start_counter(tmp_path, "si")
+    kiosk = counter.open()
+    api = ApiServer(kiosk, port=0).start()
+    try:
+        assert counter.sell("card-topup").state == "confirmed"
+        store = counter.config.store.path
+        leftover = store.with_name(f".{store.name}.backup-1-abandoned")
+        leftover.write_bytes(b"a copy whose download was broken off")
+        url = f"{api.url}/api/v1/store/backup"
+        assert requests.post(url, timeout=10).status_code == 401
+        answer = requests.post(url, headers={"Authorization": f"Bearer {api.token}"}, timeout=30)
+        assert answer.status_code == 200
+        assert answer.headers["content-type"] == "application/vnd.sqlite3"
+        assert answer.headers["x-terminal-id"] == "12345"
+        assert answer.content.startswith(b"SQLite format 3\x00")
+        copy = tmp_path / "received.sqlite"
+        copy.write_bytes(answer.content)
+        check = check_copy(copy)
+        assert check.ok and check.transactions == 1
+        assert sorted(store.parent.glob(f".{store.name}.backup-*")) == []
+    finally:
+        api.stop()
+        stop_counter(counter)

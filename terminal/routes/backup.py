@@ -7,25 +7,28 @@
 
 Why the running process makes the copy: it owns the store, and on a counter the store's folder
 is the kiosk user's alone (mode 700), so another user's ``kiosk backup`` could not read it.
-The copy is made in the store's folder and removed once sent.
+The copy is made in the store's folder and unlinked as soon as it is open for sending, so
+nothing is left behind however the download ends.
 """
 
 from __future__ import annotations
 
 import os
 import secrets
+import threading
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from fastapi import APIRouter
-from fastapi.responses import FileResponse
-from starlette.background import BackgroundTask
+from fastapi.responses import StreamingResponse
 
 from offline_queue.backup import BackupError, check_copy, copy_database
 from terminal.backup import BackupRefused
 from terminal.kiosk import Kiosk
 
 MEDIA_TYPE = "application/vnd.sqlite3"
+CHUNK = 1 << 16
 
 _ERROR = {
     "content": {
@@ -61,18 +64,37 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _remove(path: Path) -> None:
-    path.unlink(missing_ok=True)
-
-
 def router(kiosk: Kiosk) -> APIRouter:
     api = APIRouter()
+    store = kiosk.store.path
+    sending: set[Path] = set()
+    lock = threading.Lock()
 
-    @api.post("/store/backup", response_class=FileResponse, responses=RESPONSES)
-    def backup() -> FileResponse:
+    def _remove(path: Path) -> None:
+        with lock:
+            sending.discard(path)
+        path.unlink(missing_ok=True)
+
+    def _sweep() -> None:
+        # A copy whose client went away mid-download is never removed by its own request
+        # (the response's background task does not run): remove any copy no request sends.
+        with lock:
+            for leftover in store.parent.glob(f".{store.name}.backup-*"):
+                if leftover not in sending:
+                    leftover.unlink(missing_ok=True)
+
+    def _chunks(handle: BinaryIO) -> Iterator[bytes]:
+        with handle:
+            while data := handle.read(CHUNK):
+                yield data
+
+    @api.post("/store/backup", response_class=StreamingResponse, responses=RESPONSES)
+    def backup() -> StreamingResponse:
         """A checked copy of the store, made with SQLite's online backup while the kiosk sells."""
-        store = kiosk.store.path
+        _sweep()
         copy = store.with_name(f".{store.name}.backup-{os.getpid()}-{secrets.token_hex(6)}")
+        with lock:
+            sending.add(copy)
         try:
             copy_database(store, copy)
             check = check_copy(copy)
@@ -82,15 +104,18 @@ def router(kiosk: Kiosk) -> APIRouter:
         if check.problem is not None:
             _remove(copy)
             raise BackupRefused(f"The copy of the store failed its check: {check.problem}.")
-        return FileResponse(
-            copy,
+        handle = copy.open("rb")
+        size = os.fstat(handle.fileno()).st_size
+        _remove(copy)  # the open handle keeps the bytes; the folder keeps no copy
+        return StreamingResponse(
+            _chunks(handle),
             media_type=MEDIA_TYPE,
-            filename="kiosk-store.sqlite",
             headers={
+                "Content-Length": str(size),
+                "Content-Disposition": 'attachment; filename="kiosk-store.sqlite"',
                 "X-Terminal-Id": kiosk.config.terminal.id,
                 "X-Schema-Version": str(check.schema_version),
             },
-            background=BackgroundTask(_remove, copy),
         )
 
     return api
