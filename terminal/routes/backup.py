@@ -76,12 +76,14 @@ def router(kiosk: Kiosk) -> APIRouter:
         path.unlink(missing_ok=True)
 
     def _sweep() -> None:
-        # A copy whose client went away mid-download is never removed by its own request
-        # (the response's background task does not run): remove any copy no request sends.
+        # What a process killed mid-backup left (the copy, or its part file): remove any copy
+        # no request of this process is making now.
         with lock:
-            for leftover in store.parent.glob(f".{store.name}.backup-*"):
-                if leftover not in sending:
-                    leftover.unlink(missing_ok=True)
+            for pattern in (f".{store.name}.backup-*", f"..{store.name}.backup-*.part"):
+                for leftover in store.parent.glob(pattern):
+                    made = leftover.with_name(leftover.name.removeprefix(".").removesuffix(".part"))
+                    if leftover not in sending and made not in sending:
+                        leftover.unlink(missing_ok=True)
 
     def _chunks(handle: BinaryIO) -> Iterator[bytes]:
         with handle:
