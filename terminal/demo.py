@@ -181,7 +181,7 @@ def how_to_sell(config: KioskConfig, peers: DemoPeers, api_url: str) -> str:
             + ", ".join(f"clerk {n} PIN {pin} {name}" for n, name, pin, _ in DEMO_CLERKS)
             + ")",
             f"Terminal {config.terminal.id} ({market}) is ready.",
-            f"  reference host : {peers.host_state()['url']}",
+            f"  reference host : {peers.host.url}",
             f"  virtual printer: tcp://127.0.0.1:{peers.printer.port}",
             f"  local API      : {api_url}",
             f"  slips appear in: {peers.slips_dir}/",
