@@ -202,10 +202,13 @@ def _set_aside(store: Path) -> Path | None:
         pass  # a damaged store: it is moved aside as it is, WAL and all
     aside = store.with_name(f"{store.name}.replaced-{_stamp()}")
     os.replace(store, aside)
+    os.chmod(aside, COPY_MODE)  # kept like a backup: the sales in it are nobody else's to read
     for suffix in ("-wal", "-shm"):
         extra = store.with_name(store.name + suffix)
         if extra.exists():
-            os.replace(extra, aside.with_name(aside.name + suffix))
+            moved = aside.with_name(aside.name + suffix)
+            os.replace(extra, moved)
+            os.chmod(moved, COPY_MODE)
     return aside
 
 

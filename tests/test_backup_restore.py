@@ -138,6 +138,7 @@ def test_backup_while_selling_then_restore_only_when_stopped(tmp_path: Path) -> 
     outcome = json.loads(restored.stdout)
     aside = Path(outcome["kept_aside"])
     assert aside.parent == store.parent and aside.name.startswith("kiosk.sqlite.replaced-")
+    assert os.stat(aside).st_mode & 0o777 == 0o600
     assert _transactions(store) == check.transactions
     assert check_copy(aside).transactions == total  # nothing of the replaced store is lost
     # numbering goes on after the replaced store's last sale: no number is used twice
