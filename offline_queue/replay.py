@@ -113,10 +113,31 @@ def replay(
         problem = _apply(seq, at, txn, event, data, keyed, txns, clerks, periods)
         if problem is not None:
             return problem
+    # A store of an older schema (a copy kept before an upgrade) has no clerks or periods
+    # tables yet; its journal then cannot hold their events either, or the file is not sound.
     return (
         _compare_transactions(conn, txns)
-        or _compare_clerks(conn, clerks, chain_key)
-        or _compare_periods(conn, periods)
+        or (_missing("clerks", clerks) if not _has_table(conn, "clerks") else None)
+        or (_compare_clerks(conn, clerks, chain_key) if _has_table(conn, "clerks") else None)
+        or (_missing("periods", periods) if not _has_table(conn, "periods") else None)
+        or (_compare_periods(conn, periods) if _has_table(conn, "periods") else None)
+    )
+
+
+def _has_table(conn: sqlite3.Connection, name: str) -> bool:
+    found = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)
+    ).fetchone()
+    return found is not None
+
+
+def _missing(table: str, implied: dict[Any, Any]) -> Mismatch | None:
+    """The journal names rows of a table this file does not have."""
+    if not implied:
+        return None
+    first = sorted(implied, key=str)[0]
+    return Mismatch(
+        None, f"{table}/{first}", f"the journal has {table} rows but the file has no {table} table"
     )
 
 

@@ -9,7 +9,7 @@ intact. Migrations are only ever appended: a released one is never edited.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from offline_queue.errors import SchemaTooNew, StoreBusy, StoreError
@@ -291,11 +291,17 @@ def migrate(
     *,
     path: str = "store",
     migrations: Sequence[Migration] = MIGRATIONS,
+    backup: Callable[[int], None] | None = None,
 ) -> int:
     """Bring the file up to ``len(migrations)``, one transaction per step; return the version.
 
     The version is read again inside each step's write lock, so two processes opening the same
     new file at once apply every step exactly once; an up-to-date file is not locked at all.
+
+    ``backup(version)`` is called once, inside the first step's write lock and before its first
+    statement, when a file that already holds data (version 1 or more) is about to change: an
+    upgrade that goes wrong can then be undone from a copy of exactly the old version. If it
+    raises, nothing is changed.
     """
     known = len(migrations)
     found = schema_version(conn)
@@ -303,6 +309,8 @@ def migrate(
         raise SchemaTooNew(path, found, known)
     if found == known:
         return found  # up to date: opening takes no write lock
+    backed_up = False
+    first: int | None = None  # the version found under the first write lock
     while True:
         try:
             conn.execute("BEGIN IMMEDIATE")
@@ -318,6 +326,11 @@ def migrate(
             if version == known:
                 conn.execute("COMMIT")
                 return version
+            if first is None:
+                first = version
+            if backup is not None and first >= 1 and not backed_up:
+                backup(version)
+                backed_up = True
             for statement in migrations[version]:
                 conn.execute(statement)
             conn.execute(f"PRAGMA user_version = {version + 1}")

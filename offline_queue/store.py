@@ -31,6 +31,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
+from offline_queue.backup import backup_before_migration
 from offline_queue.carddata import (
     CARD_DIGEST_PURPOSE,
     JOURNAL_CHAIN_PURPOSE,
@@ -60,14 +61,11 @@ from offline_queue.journal import (
     REDACTED_EVENT,
     JournalEvent,
     JournalVerdict,
-    RawJournalRow,
     canonical_json,
     content_digest,
     event_hash,
-    redaction_proofs,
-    verify_chain,
 )
-from offline_queue.replay import pin_digest, replay
+from offline_queue.replay import pin_digest
 from offline_queue.schema import (
     BUSY_TIMEOUT_MS,
     INSERT_TARGET_KEYS_SQL,
@@ -90,6 +88,7 @@ from offline_queue.states import (
     VOIDED,
     allowed_targets,
 )
+from offline_queue.verify import chain_verdict, verify_books
 
 log = logging.getLogger(__name__)
 
@@ -449,9 +448,17 @@ class Store:
         self._conn: sqlite3.Connection | None = connect(
             self.path, busy_timeout_ms=self._busy_timeout_ms
         )
+        #: Copies made before a schema upgrade at this open (empty when none was due).
+        self.migration_backups: list[Path] = []
         try:
             self._conn.row_factory = sqlite3.Row
-            migrate(self._conn, path=str(self.path))
+            migrate(
+                self._conn,
+                path=str(self.path),
+                backup=backup_before_migration(
+                    self.path, self.clock.now, self.migration_backups, key=key
+                ),
+            )
             known = self._conn.execute(
                 "SELECT 1 FROM sequence WHERE terminal_id = ?", (terminal_id,)
             ).fetchone()
@@ -1138,28 +1145,21 @@ class Store:
         conn = connect(self.path, busy_timeout_ms=self._busy_timeout_ms)
         try:
             conn.execute("BEGIN")
-            verdict = self._verify_on(conn, full=full)
-            if verdict.ok:
-                mismatch = replay(conn, chain_key=self._chain_key)
-                if mismatch is not None:
-                    verdict = JournalVerdict(
-                        ok=False,
-                        checked=verdict.checked,
-                        first_bad_seq=mismatch.seq,
-                        reason=mismatch.reason,
-                        first_bad_row=mismatch.row,
-                    )
+            verdict = verify_books(conn, chain_key=self._chain_key, start=self._start(conn, full))
         finally:
             conn.close()
         if verdict.ok and self._chain_key is not None and verdict.head_seq:
             self._save_checkpoint(verdict.head_seq, verdict.head_hash or "")
         return verdict
 
-    def _verify_on(self, conn: sqlite3.Connection, *, full: bool) -> JournalVerdict:
-        start = (0, GENESIS_HASH)
+    def _start(self, conn: sqlite3.Connection, full: bool) -> tuple[int, str]:
+        """Where the chain walk starts: the genesis, or the last verified checkpoint."""
         if not full and self._chain_key is not None:
-            start = self._checkpoint(conn)
-        return chain_verdict(conn, chain_key=self._chain_key, start=start)
+            return self._checkpoint(conn)
+        return 0, GENESIS_HASH
+
+    def _verify_on(self, conn: sqlite3.Connection, *, full: bool) -> JournalVerdict:
+        return chain_verdict(conn, chain_key=self._chain_key, start=self._start(conn, full))
 
     def _sealed_keyed(self) -> bool:
         try:
@@ -1900,54 +1900,6 @@ class Store:
             }
 
 
-def _keyed_store(conn: sqlite3.Connection) -> bool:
-    """Whether this store was sealed (its journal must then hold the keyed event)."""
-    if read_schema_version(conn) < 4:
-        return False  # written before keying existed
-    try:
-        row = conn.execute("SELECT keyed_seq FROM journal_seal WHERE id = 1").fetchone()
-    except sqlite3.OperationalError:
-        return True  # the seal table itself was dropped: expect the keyed chain
-    return row is None or row[0] is not None
-
-
-def chain_verdict(
-    conn: sqlite3.Connection, *, chain_key: bytes | None, start: tuple[int, str] = (0, GENESIS_HASH)
-) -> JournalVerdict:
-    """The chain check on ``conn`` (inside a read transaction), from ``start``."""
-    try:
-        head = conn.execute("SELECT seq, hash FROM journal_head WHERE id = 1").fetchone()
-    except sqlite3.OperationalError:  # the head table itself was dropped
-        head = None
-    proofs = redaction_proofs(
-        RawJournalRow(*row)
-        for row in conn.execute(
-            "SELECT seq, at, txn, event, data, prev_hash, hash FROM journal "
-            "WHERE event = ? ORDER BY seq",
-            (REDACTED_EVENT,),
-        )
-    )
-    rows = (
-        RawJournalRow(*row)
-        for row in conn.execute(
-            "SELECT seq, at, txn, event, data, prev_hash, hash FROM journal WHERE seq > ? "
-            "ORDER BY seq",
-            (start[0],),
-        )
-    )
-    return verify_chain(
-        rows,
-        head_seq=None if head is None else int(head[0]),
-        head_hash=None if head is None else str(head[1]),
-        key=chain_key,
-        redactions=proofs,
-        start_seq=start[0],
-        start_hash=start[1],
-        keyed_before_start=start[0] > 0,
-        require_keyed=_keyed_store(conn),
-    )
-
-
 def verify_store_file(path: str | Path, *, key: str | bytes | None = None) -> JournalVerdict:
     """Verify any store file read-only (a backup, a copy): chain and table replay.
 
@@ -1964,17 +1916,7 @@ def verify_store_file(path: str | Path, *, key: str | bytes | None = None) -> Jo
     try:
         conn.execute("BEGIN")
         try:
-            verdict = chain_verdict(conn, chain_key=chain_key)
-            if verdict.ok:
-                mismatch = replay(conn, chain_key=chain_key)
-                if mismatch is not None:
-                    verdict = JournalVerdict(
-                        ok=False,
-                        checked=verdict.checked,
-                        first_bad_seq=mismatch.seq,
-                        reason=mismatch.reason,
-                        first_bad_row=mismatch.row,
-                    )
+            verdict = verify_books(conn, chain_key=chain_key)
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{path} is not a usable store ({exc})") from exc
         return verdict
@@ -2144,7 +2086,6 @@ __all__ = [
     "Store",
     "TxnRecord",
     "ZRecord",
-    "chain_verdict",
     "from_iso",
     "is_transaction_number",
     "state_event",

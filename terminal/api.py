@@ -38,7 +38,7 @@ API_PREFIX = "/api/v1"
 
 #: Modules under ``terminal.routes`` that add endpoints; each has ``router(kiosk) -> APIRouter``.
 #: Their errors are the named exceptions handled here, so every area answers alike.
-ROUTE_MODULES = ("storno", "devices", "reports", "clerks")
+ROUTE_MODULES = ("storno", "devices", "reports", "clerks", "backup", "demo")
 
 
 class SellBody(BaseModel):

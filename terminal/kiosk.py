@@ -16,7 +16,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from drivers.errors import PrinterError
 from drivers.printer import open_printer, profile_mismatch
@@ -39,6 +39,9 @@ from terminal.reprint import ReprintService
 from terminal.sale import ClerkConfirmsPrint, SaleService
 from terminal.status import HostMonitor, StatusBoard
 from terminal.storno import StornoService
+
+if TYPE_CHECKING:
+    from terminal.demo import DemoPeers
 
 log = logging.getLogger(__name__)
 
@@ -127,6 +130,9 @@ class Kiosk:
         self._store_lock_fd: int | None = None
         self._housekeeping: threading.Thread | None = None
         self._housekeeping_stop = threading.Event()
+        #: The demo's host and virtual printer, set by ``kiosk demo`` only: the demo-only
+        #: endpoints break and mend them on request; None everywhere else.
+        self.demo: DemoPeers | None = None
         self._take_lock()
         try:
             try:

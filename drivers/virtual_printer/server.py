@@ -155,11 +155,16 @@ class VirtualPrinter(FaultState):
         self._held = 0  # GS r commands waiting for the printer to be able to print
         self.port = 0
         self.control_port: int | None = None
+        #: Slips already in ``out_dir`` from earlier runs: numbering continues after them, so a
+        #: restarted emulator (the demo run again) never overwrites a slip.
+        self._numbered_before = 0
 
     # -- lifecycle -------------------------------------------------------------------------
     def start(self) -> VirtualPrinter:
         if self.out_dir is not None:
             self.out_dir.mkdir(parents=True, exist_ok=True)
+            numbers = [int(p.stem) for p in self.out_dir.glob("*.txt") if p.stem.isdigit()]
+            self._numbered_before = max(numbers, default=0)
         self._listener = self._listen(self._requested_port)
         self.port = self._listener.getsockname()[1]
         self._spawn(self._accept_loop, self._listener, self._serve, name="vp-accept")
@@ -529,7 +534,7 @@ class VirtualPrinter(FaultState):
                 return
             if not rows:
                 return
-            number = len(self.slips) + 1
+            number = self._numbered_before + len(self.slips) + 1
         text = slip_text(rows, self.columns)
         png_path: Path | None = None
         if self.out_dir is not None:

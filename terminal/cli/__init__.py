@@ -25,7 +25,11 @@ COMMAND_MODULES = (
     "storno",
     "clerk",
     "report",
+    "ops",
 )
+
+#: The distribution whose metadata ``kiosk --version`` reports (setup.cfg's ``name``).
+DISTRIBUTION = "counter-terminal"
 
 
 #: Level of the log on stderr for commands other than ``serve`` (which logs ``info``).
@@ -42,6 +46,7 @@ class CliContext:
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name=DISTRIBUTION, prog_name="kiosk")
 @click.option(
     "--config",
     "config_path",

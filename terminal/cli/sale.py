@@ -34,6 +34,7 @@ from terminal.sd_notify import Notifier, Watchdog, watchdog_interval
 
 if TYPE_CHECKING:
     from terminal.api import ApiServer
+    from terminal.demo import DemoPeers
     from terminal.web.slips import PrintedSlips
 
 log = logging.getLogger(__name__)
@@ -159,7 +160,7 @@ def register(main: click.Group) -> None:
         "folder",
         type=click.Path(file_okay=False, path_type=Path),
         default=None,
-        help="Folder for the demo's files (default var/demo).",
+        help="Folder for the demos' files (default var/demo); each market gets <dir>/<market>.",
     )
     @click.option("--host-port", default=8700, show_default=True)
     @click.option("--printer-port", default=9100, show_default=True)
@@ -173,6 +174,7 @@ def register(main: click.Group) -> None:
             DemoPeers,
             DemoPorts,
             how_to_sell,
+            market_folder,
             prepare_config,
             register_terminal,
             seed_demo_clerks,
@@ -180,7 +182,7 @@ def register(main: click.Group) -> None:
         from terminal.web.slips import VirtualPrinterSlips
 
         ports = DemoPorts(host=host_port, printer=printer_port)
-        where = (folder or DEFAULT_DIR).resolve()
+        where = market_folder((folder or DEFAULT_DIR).resolve(), market)
         config = prepare_config(where, market, ports)
         register_terminal(where / "host.sqlite", config, datetime.now(UTC).isoformat())
         seed_demo_clerks(config)
@@ -194,6 +196,7 @@ def register(main: click.Group) -> None:
                 demo=True,
                 # the result screen shows the slip the virtual printer really printed
                 printed_slips=VirtualPrinterSlips(peers.printer),
+                demo_peers=peers,
             )
         finally:
             peers.stop()
@@ -271,6 +274,7 @@ def _run(
     banner: Callable[[str], str],
     demo: bool,
     printed_slips: PrintedSlips | None = None,
+    demo_peers: DemoPeers | None = None,
 ) -> None:
     from terminal.api import ApiServer  # FastAPI loads only for the commands that serve
 
@@ -286,6 +290,9 @@ def _run(
     except KioskError as exc:
         _fail(str(exc), as_json=False, code=exc.code)
     with kiosk:
+        kiosk.demo = demo_peers
+        for backup in kiosk.store.migration_backups:
+            click.echo(f"store upgraded; the previous version is kept in {backup}")
         for txn, outcome in kiosk.recovery.settled.items():
             click.echo(f"recovered {txn}: {outcome}")
         kiosk.start_forwarding()
