@@ -57,9 +57,7 @@ def table(runs: list[Figures]) -> str:
     rows += [(f"fault: {k}", [str(r.faults.get(k, 0)) for r in runs]) for k in fault_kinds]
     outcome_kinds = sorted({k for r in runs for k in r.outcomes})
     rows += [(f"outcome: {k}", [str(r.outcomes.get(k, 0)) for r in runs]) for k in outcome_kinds]
-    rows += [
-        (f"VIOLATION {k}", [str(r.by_kind()[k]) for r in runs]) for k in VIOLATION_KINDS
-    ]
+    rows += [(f"VIOLATION {k}", [str(r.by_kind()[k]) for r in runs]) for k in VIOLATION_KINDS]
     head = "| figure | " + " | ".join(names) + " |"
     rule = "|---|" + "---:|" * len(names)
     body = ["| " + label + " | " + " | ".join(values) + " |" for label, values in rows]

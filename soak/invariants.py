@@ -172,9 +172,7 @@ def final_state(
             continue
         if host_state not in HOST_STATES[record.state]:
             found.append(
-                Violation(
-                    "host_disagrees", f"{record.txn}: here {record.state}, host {host_state}"
-                )
+                Violation("host_disagrees", f"{record.txn}: here {record.state}, host {host_state}")
             )
         if view is not None:
             events = [e["event"] for e in view["events"]]

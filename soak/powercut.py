@@ -133,7 +133,7 @@ def run(
                     break
                 told.absorb(line)
                 word = line.split()[1] if line.startswith(("at ", "told ")) else ""
-                if line.startswith("told ") and moment == "told" or word == moment:
+                if (line.startswith("told ") and moment == "told") or word == moment:
                     if skip == 0:
                         child.freeze()
                         fs.clear_cache()
@@ -167,10 +167,10 @@ def run(
                 violation([problem], f"torn {attempt}: start before the torn write")
                 break
             while fs.alive():
-                    line = child.next_line(LINE_TIMEOUT_S)
-                    if line is None or line == EOF_LINE:
-                        break
-                    told.absorb(line)
+                line = child.next_line(LINE_TIMEOUT_S)
+                if line is None or line == EOF_LINE:
+                    break
+                told.absorb(line)
             reached = not fs.alive()
             child.kill()
             _drain(child)

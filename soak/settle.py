@@ -43,7 +43,7 @@ def settle_and_check(
     found: list[Violation] = []
     try:
         kiosk = Kiosk(load_config(config_path), clock=clock)
-    except Exception as exc:  # noqa: BLE001 - any refusal here is the finding itself
+    except Exception as exc:
         return [Violation("recovery_incomplete", f"final start refused: {exc}")]
     try:
         kiosk.sales.print_owed_notices()

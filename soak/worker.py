@@ -84,9 +84,7 @@ def _sale(kiosk: Kiosk, rng: random.Random) -> None:
 
 
 def _storno(kiosk: Kiosk, rng: random.Random) -> None:
-    confirmed = [
-        r for r in kiosk.store.list_transactions(limit=30) if r.state == states.CONFIRMED
-    ]
+    confirmed = [r for r in kiosk.store.list_transactions(limit=30) if r.state == states.CONFIRMED]
     if not confirmed:
         return
     record = rng.choice(confirmed)
@@ -117,8 +115,11 @@ def main(config_path: str, seed: int, operations: int) -> int:
     try:
         say(f"ready {len(kiosk.recovery.settled)}")
         _instrument(kiosk)
-        _ensure_supervisor(kiosk)
-        kiosk.sales.print_owed_notices()
+        try:
+            _ensure_supervisor(kiosk)
+            kiosk.sales.print_owed_notices()
+        except (KioskError, StoreError) as exc:
+            say(f"refused setup {type(exc).__name__}: {exc}")
         rng = random.Random(seed)
         for _ in range(operations):
             roll = rng.random()

@@ -8,6 +8,7 @@ held and talks to the owner through its local API instead (see ``terminal.api``)
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import logging
@@ -43,6 +44,12 @@ class TerminalBusy(KioskError):
     """Another kiosk process owns this terminal."""
 
     code = "terminal_busy"
+
+
+class LockNotWritten(KioskError):
+    """The lock file beside the store cannot be written (a full disk, a read-only folder)."""
+
+    code = "lock_not_written"
 
 
 @dataclass(frozen=True)
@@ -190,7 +197,17 @@ class Kiosk:
             ) from None
         os.chmod(path, 0o600)
         self._lock_handle = handle
-        self.publish(api_url=None, token=None)
+        try:
+            self.publish(api_url=None, token=None)
+        except OSError as exc:  # found by the soak's disk-full storm: a traceback before
+            self._lock_handle = None
+            with contextlib.suppress(OSError):
+                handle.close()  # closing flushes again and fails the same way
+            raise LockNotWritten(
+                f"The kiosk cannot write its lock file {path} ({exc.strerror or exc}): free "
+                f"disk space in {path.parent} or let the kiosk user write there, then start "
+                "it again."
+            ) from None
 
     def publish(self, *, api_url: str | None, token: str | None) -> None:
         """Tell other commands where this process's local API is (the lock file, mode 600)."""
@@ -266,4 +283,4 @@ class Kiosk:
         self.close()
 
 
-__all__ = ["Kiosk", "RunningKiosk", "TerminalBusy", "lock_path", "running_kiosk"]
+__all__ = ["Kiosk", "LockNotWritten", "RunningKiosk", "TerminalBusy", "lock_path", "running_kiosk"]
