@@ -5,6 +5,7 @@ from __future__ import annotations
 import collections
 import os
 from dataclasses import dataclass, field
+from typing import Any
 
 from soak.invariants import VIOLATION_KINDS, Violation
 
@@ -51,7 +52,7 @@ def table(runs: list[Figures]) -> str:
         ("sales told confirmed", [str(r.sales_told) for r in runs]),
         ("stornos told done", [str(r.stornos_told) for r in runs]),
         ("Z reports told printed", [str(r.z_told) for r in runs]),
-        ("transactions at the host", [str(r.host_sales) for r in runs]),
+        ("transactions in the store", [str(r.host_sales) for r in runs]),
     ]
     fault_kinds = sorted({k for r in runs for k in r.faults})
     rows += [(f"fault: {k}", [str(r.faults.get(k, 0)) for r in runs]) for k in fault_kinds]
@@ -62,3 +63,37 @@ def table(runs: list[Figures]) -> str:
     rule = "|---|" + "---:|" * len(names)
     body = ["| " + label + " | " + " | ".join(values) + " |" for label, values in rows]
     return "\n".join([head, rule, *body])
+
+
+def to_json(figures: Figures) -> dict[str, object]:
+    return {
+        "name": figures.name,
+        "seed": figures.seed,
+        "attempts": figures.attempts,
+        "faults": dict(figures.faults),
+        "outcomes": dict(figures.outcomes),
+        "sales_told": figures.sales_told,
+        "stornos_told": figures.stornos_told,
+        "z_told": figures.z_told,
+        "host_sales": figures.host_sales,
+        "violations": [[v.kind, v.detail] for v in figures.violations],
+        "seconds": figures.seconds,
+        "evidence": figures.evidence,
+    }
+
+
+def from_json(data: dict[str, Any]) -> Figures:
+    return Figures(
+        name=str(data["name"]),
+        seed=int(data["seed"]),
+        attempts=int(data["attempts"]),
+        faults=collections.Counter(data["faults"]),
+        outcomes=collections.Counter(data["outcomes"]),
+        sales_told=int(data["sales_told"]),
+        stornos_told=int(data["stornos_told"]),
+        z_told=int(data["z_told"]),
+        host_sales=int(data["host_sales"]),
+        violations=[Violation(k, d) for k, d in data["violations"]],
+        seconds=float(data["seconds"]),
+        evidence=list(data["evidence"]),
+    )

@@ -37,12 +37,15 @@ VIOLATION_KINDS = (
     "host_disagrees",
     "journal_broken",
     "recovery_incomplete",
+    "two_owners",
     "unhandled_error",
 )
 
-#: Host states each local final state may correspond to.
+#: Host states each local final state may correspond to. A sale confirmed here may be
+#: ``storno_pending`` at the host: a storno the host approved whose slip did not print (or
+#: whose kiosk died) lapses back to ``confirmed`` at the host after 120 s (docs/storno.md).
 HOST_STATES: dict[str, set[str | None]] = {
-    states.CONFIRMED: {"confirmed"},
+    states.CONFIRMED: {"confirmed", "storno_pending"},
     states.VOIDED: {"voided", "reversed", None},
     states.FAILED: {"reversed", None},
     states.DECLINED: {"declined", None},

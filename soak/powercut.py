@@ -77,8 +77,13 @@ def run(
     seed: int,
     env: dict[str, str] | None = None,
     stop_at_first_violation: bool = False,
+    deadline_s: float = 1800.0,
 ) -> Figures:
-    """``cuts`` power cuts, then up to ``torn`` torn-write crashes; figures and evidence."""
+    """``cuts`` power cuts, then up to ``torn`` torn-write crashes; figures and evidence.
+
+    Stops early after ``deadline_s`` seconds (torn writes get the last fifth of it), or at
+    the first violation when asked to (the bite test).
+    """
     started = time.monotonic()
     figures = Figures(name="power cuts", seed=seed)
     rng = random.Random(seed)
@@ -112,6 +117,9 @@ def run(
             figures.evidence.append(str(folder))
 
         for cycle in range(cuts):
+            if time.monotonic() - started > deadline_s * 0.8:
+                figures.outcomes["stopped at the deadline"] += 1
+                break
             figures.attempts += 1
             child, first = _start(config.path, rng, env)
             problem = _life_problem(child, first)
@@ -149,6 +157,9 @@ def run(
 
         for attempt in range(torn):
             if stop_at_first_violation and figures.violations:
+                break
+            if time.monotonic() - started > deadline_s:
+                figures.outcomes["stopped at the deadline"] += 1
                 break
             target = Path(str(store) + rng.choice(("", "-wal")))
             kind = rng.choice(("torn-op", "torn-seq"))
