@@ -49,3 +49,16 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) build *.egg-info
+
+# The soak (docs/reliability.md): LazyFS is built offline from Debian packages by the vendored
+# build.sh (cached under ~/.cache/lazyfs-build); `make test` runs the soak's small size.
+LAZYFS_BUILD := ../shared/vendor/lazyfs/build.sh
+.PHONY: lazyfs soak
+
+lazyfs:
+	@bash $(LAZYFS_BUILD) >/dev/null
+
+unit: lazyfs
+
+soak: $(STAMP) lazyfs
+	$(BIN)/python -m soak --size full --out var/soak

@@ -107,7 +107,8 @@ class LazyFs:
                 str(self.binary),
                 str(self.mnt),
                 "--config-path",
-                str(self.config),
+                # relative: LazyFS ignores a config path containing "-o" (as in pytest-of-root)
+                self.config.name,
                 "-o",
                 "allow_other",
                 "-o",
@@ -118,6 +119,7 @@ class LazyFs:
             ],
             stdout=stderr,
             stderr=stderr,
+            cwd=self.folder,
         )
         stderr.close()
         proc = self.proc

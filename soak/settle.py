@@ -66,7 +66,7 @@ def settle_and_check(
             except HostUnavailable as exc:
                 return {"state": f"unreachable ({exc})", "events": []}
 
-        found += final_state(kiosk.store, host_view, told)  # type: ignore[arg-type]
+        found += final_state(kiosk.store, host_view, told)
         found += slips_agree(kiosk.store, [(s.qr_codes, s.text) for s in printer.slips])
         figures.host_sales = len(kiosk.store.list_transactions(limit=1_000_000))
     finally:
