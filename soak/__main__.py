@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import subprocess
 import sys
 import time
@@ -54,6 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="write this harness's figures here (--only)")
     args = parser.parse_args(argv)
     size = SIZES[args.size]
+    args.out = args.out.resolve()
     args.out.mkdir(parents=True, exist_ok=True)
     if args.only:
         figures = run_one(args.only, args.out, size, args.seed)
@@ -91,6 +93,10 @@ def main(argv: list[str] | None = None) -> int:
         result = args.out / f"{name}.json"
         if not result.exists():
             print(f"{name}: the harness died without figures (exit {child.returncode})")
+            for other in children.values():
+                if other.poll() is None:
+                    other.send_signal(signal.SIGINT)  # its finally blocks stop host and mounts
+                    other.wait(timeout=120)
             return 2
         runs.append(from_json(json.loads(result.read_text(encoding="utf-8"))))
     report = "\n".join(

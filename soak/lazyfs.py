@@ -69,13 +69,14 @@ class LazyFs:
 
     def __init__(self, binary: Path, folder: Path, *, cache_size: str = "256mb") -> None:
         self.binary = binary
-        self.folder = folder
-        self.root = folder / "root"
-        self.mnt = folder / "mnt"
-        self.fifo = folder / "faults.fifo"
-        self.done_fifo = folder / "faults-done.fifo"
-        self.config = folder / "lazyfs.toml"
-        self.log = folder / "lazyfs.log"
+        self.folder = folder.resolve()  # LazyFS runs in this folder: every path absolute
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.root = self.folder / "root"
+        self.mnt = self.folder / "mnt"
+        self.fifo = self.folder / "faults.fifo"
+        self.done_fifo = self.folder / "faults-done.fifo"
+        self.config = self.folder / "lazyfs.toml"
+        self.log = self.folder / "lazyfs.log"
         self.cache_size = cache_size
         self.proc: subprocess.Popen[bytes] | None = None
         self._done_fd: int | None = None
