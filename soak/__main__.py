@@ -58,6 +58,9 @@ def main(argv: list[str] | None = None) -> int:
     args.out = args.out.resolve()
     args.out.mkdir(parents=True, exist_ok=True)
     if args.only:
+        # stopped by the parent (or make): leave through the finally blocks, which stop the
+        # host, the printer and LazyFS, and unmount what was mounted
+        signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(3))
         figures = run_one(args.only, args.out, size, args.seed)
         if args.json:
             args.json.write_text(json.dumps(to_json(figures), indent=1), encoding="utf-8")
@@ -95,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{name}: the harness died without figures (exit {child.returncode})")
             for other in children.values():
                 if other.poll() is None:
-                    other.send_signal(signal.SIGINT)  # its finally blocks stop host and mounts
+                    other.terminate()  # its finally blocks stop host, printer and mounts
                     other.wait(timeout=120)
             return 2
         runs.append(from_json(json.loads(result.read_text(encoding="utf-8"))))

@@ -359,13 +359,13 @@ def run(out: Path, *, kills: int, seed: int, deadline_s: float) -> Figures:
                     figures.outcomes[f"start on a full disk: {key}"] += 1
                     child = None
                 disk.free()
-            elif roll < 0.45:
+            elif roll < 0.30:
                 if until_moment(child):
                     figures.faults["kill: kiosk"] += 1
                     kills_done += 1
                 stop_kiosk(child)
                 child = None
-            elif roll < 0.85:
+            elif roll < 0.90:
                 if until_moment(child):
                     host.kill()
                     figures.faults["kill: host"] += 1
