@@ -26,7 +26,7 @@ from hostsim.server import HostServer
 from soak import lazyfs
 from soak.figures import Figures
 from soak.invariants import Told, Violation, store_holds_told
-from soak.process import EOF_LINE, Child, worker
+from soak.process import EOF_LINE, Child, ForkServer, worker
 from soak.rig import keep_evidence, register, write_config
 from soak.settle import settle_and_check
 
@@ -53,9 +53,11 @@ def _drain(child: Child) -> None:
             return
 
 
-def _start(config: Path, rng: random.Random, env: dict[str, str]) -> tuple[Child, str | None]:
+def _start(
+    config: Path, rng: random.Random, env: dict[str, str], server: ForkServer
+) -> tuple[Child, str | None]:
     """A kiosk life: returns the child and its first line (``ready``/``refused``), or None."""
-    child = worker(config, rng.randrange(1 << 30), OPS_PER_LIFE, env)
+    child = worker(config, rng.randrange(1 << 30), OPS_PER_LIFE, env, server)
     first = child.next_line(LINE_TIMEOUT_S)
     return child, first
 
@@ -88,12 +90,14 @@ def run(
     figures = Figures(name="power cuts", seed=seed)
     rng = random.Random(seed)
     env = dict(env or {})
+    env["SOAK_WORKER_LOG"] = str((out / "powercut" / "kiosk.log").resolve())
     work = out / "powercut"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     fs = lazyfs.LazyFs(lazyfs.build(), work / "lazyfs").mount()
     host = HostServer(work / "host.sqlite").start()
     printer = VirtualPrinter().start()
+    server = ForkServer(work / "fork")
     told = Told()
     try:
         config = write_config(
@@ -121,7 +125,7 @@ def run(
                 figures.outcomes["stopped at the deadline"] += 1
                 break
             figures.attempts += 1
-            child, first = _start(config.path, rng, env)
+            child, first = _start(config.path, rng, env, server)
             problem = _life_problem(child, first)
             if problem is not None:
                 violation([problem], f"cycle {cycle}: start")
@@ -172,7 +176,7 @@ def run(
                 injection = fs.torn_seq(target, occurrence=occurrence, persist=[1])
             fs.remount([injection])
             figures.attempts += 1
-            child, first = _start(config.path, rng, env)
+            child, first = _start(config.path, rng, env, server)
             problem = _life_problem(child, first)
             if problem is not None:
                 violation([problem], f"torn {attempt}: start before the torn write")
@@ -189,7 +193,7 @@ def run(
             figures.faults[f"{kind} on {target.name}" if reached else f"{kind} not reached"] += 1
             fs.remount()
             figures.attempts += 1
-            child, first = _start(config.path, rng, env)
+            child, first = _start(config.path, rng, env, server)
             if first is not None and first.startswith("refused start"):
                 figures.outcomes["refused clearly after a torn write"] += 1
                 child.kill()
@@ -217,6 +221,7 @@ def run(
         return figures
     finally:
         figures.seconds = time.monotonic() - started
+        server.close()
         printer.stop()
         host.stop()
         fs.unmount()

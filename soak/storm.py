@@ -39,7 +39,7 @@ import requests
 from drivers.virtual_printer import VirtualPrinter
 from soak.figures import Figures
 from soak.invariants import Told, Violation, store_holds_told
-from soak.process import EOF_LINE, Child, worker
+from soak.process import EOF_LINE, Child, ForkServer, worker
 from soak.rig import keep_evidence, register, write_config
 from soak.settle import settle_and_check
 
@@ -61,24 +61,16 @@ def free_port() -> int:
 class HostProcess:
     """``kiosk-host serve`` in a process of its own, so it can be SIGKILLed and restarted."""
 
-    def __init__(self, db: Path, port: int) -> None:
+    def __init__(self, db: Path, port: int, server: ForkServer) -> None:
+        self.server = server
         self.db = db
         self.port = port
         self.url = f"http://127.0.0.1:{port}"
         self.child: Child | None = None
 
     def start(self) -> None:
-        self.child = Child(
-            [
-                sys.executable,
-                "-c",
-                "from hostsim.cli import main; main()",
-                "serve",
-                "--db",
-                str(self.db),
-                "--port",
-                str(self.port),
-            ]
+        self.child = self.server.spawn(
+            "host", ["serve", "--db", str(self.db), "--port", str(self.port)]
         )
         line = self.child.next_line(LINE_TIMEOUT_S)
         if line is None or "listening" not in line:
@@ -175,7 +167,9 @@ def run(out: Path, *, kills: int, seed: int, deadline_s: float) -> Figures:
     disk = Disk(work / "kiosk", "48m")
     if not disk.mounted:
         figures.outcomes["disk full skipped: no tmpfs (" + disk.why_not[:60] + ")"] += 1
-    host = HostProcess(work / "host.sqlite", free_port())
+    server = ForkServer(work / "fork")
+    env = {"SOAK_WORKER_LOG": str((work / "kiosk.log").resolve())}
+    host = HostProcess(work / "host.sqlite", free_port(), server)
     printer = VirtualPrinter().start()
     told = Told()
     child: Child | None = None
@@ -216,7 +210,7 @@ def run(out: Path, *, kills: int, seed: int, deadline_s: float) -> Figures:
 
         def start_kiosk(note: str) -> Child | None:
             figures.attempts += 1
-            c = worker(config.path, rng.randrange(1 << 30), OPS_PER_LIFE)
+            c = worker(config.path, rng.randrange(1 << 30), OPS_PER_LIFE, env, server)
             first = c.next_line(LINE_TIMEOUT_S)
             if first is not None and first.startswith("ready"):
                 figures.outcomes["kiosk recovered"] += 1
@@ -304,8 +298,14 @@ def run(out: Path, *, kills: int, seed: int, deadline_s: float) -> Figures:
         child = start_kiosk("first start")
         kills_done = 0
         event = 0
+        progress = (out / "storm.progress").open("a", encoding="utf-8")
         while kills_done < kills and time.monotonic() - started < deadline_s:
             event += 1
+            progress.write(
+                f"{time.monotonic() - started:.1f}s event {event} kills {kills_done} "
+                f"told {len(told.sales)} {dict(figures.faults)}\n"
+            )
+            progress.flush()
             heal_printer()
             if host.child is not None:
                 host.clear()
@@ -324,7 +324,7 @@ def run(out: Path, *, kills: int, seed: int, deadline_s: float) -> Figures:
             roll = rng.random()
             if event % 25 == 0:
                 # two owners: a second kiosk and a CLI sale while this one runs
-                second = worker(config.path, 1, 1)
+                second = worker(config.path, 1, 1, env, server)
                 first = second.next_line(LINE_TIMEOUT_S)
                 second.kill()
                 figures.faults["two owners: second kiosk"] += 1
@@ -352,7 +352,7 @@ def run(out: Path, *, kills: int, seed: int, deadline_s: float) -> Figures:
                     kills_done += 1
                     figures.faults["kill: kiosk (disk full)"] += 1
                     figures.attempts += 1
-                    again = worker(config.path, 1, 3)
+                    again = worker(config.path, 1, 3, env, server)
                     first = again.next_line(LINE_TIMEOUT_S)
                     stop_kiosk(again)
                     key = (first or "silent").split(":")[0]
@@ -398,6 +398,7 @@ def run(out: Path, *, kills: int, seed: int, deadline_s: float) -> Figures:
                         told.sales.add(str(result["txn"]))
                     if "Traceback" in err:
                         violation([Violation("unhandled_error", err[-1200:])], "CLI sale")
+        progress.close()
         figures.outcomes["events"] = event
         figures.outcomes["kills"] = kills_done
         if child is not None:
@@ -417,4 +418,5 @@ def run(out: Path, *, kills: int, seed: int, deadline_s: float) -> Figures:
         figures.seconds = time.monotonic() - started
         printer.stop()
         host.kill()
+        server.close()
         disk.release()

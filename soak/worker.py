@@ -15,6 +15,8 @@ harness reads them as they happen:
 
 from __future__ import annotations
 
+import logging
+import os
 import random
 import sys
 from pathlib import Path
@@ -106,7 +108,18 @@ def _report(kiosk: Kiosk, rng: random.Random) -> None:
         say(f"told z {outcome.z_number}")
 
 
+def _log_to_file() -> None:
+    """The kiosk's log (handled errors, with their tracebacks) goes to ``SOAK_WORKER_LOG``,
+    outside the faulted disk; stderr then shows only what nothing handled."""
+    path = os.environ.get("SOAK_WORKER_LOG")
+    if path:
+        logging.basicConfig(
+            filename=path, level=logging.INFO, format="%(asctime)s %(process)d %(message)s"
+        )
+
+
 def main(config_path: str, seed: int, operations: int) -> int:
+    _log_to_file()
     try:
         kiosk = Kiosk(load_config(Path(config_path)))
     except (KioskError, StoreError) as exc:
