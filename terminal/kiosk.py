@@ -221,13 +221,19 @@ class Kiosk:
         handle.flush()
 
     def _release_lock(self) -> None:
+        """Empty and unlock the lock file. A disk failing meanwhile (I/O error, gone) must not
+        hide why the kiosk stops: found by the soak's torn writes, where this raised over the
+        store's own clear error. The lock goes with the process anyway."""
         handle = self._lock_handle
         if handle is not None:
-            handle.seek(0)
-            handle.truncate()
-            fcntl.flock(handle, fcntl.LOCK_UN)
-            handle.close()
             self._lock_handle = None
+            with contextlib.suppress(OSError):
+                handle.seek(0)
+                handle.truncate()
+            with contextlib.suppress(OSError):
+                fcntl.flock(handle, fcntl.LOCK_UN)
+            with contextlib.suppress(OSError):
+                handle.close()
 
     # -- life cycle ---------------------------------------------------------------------------
 
