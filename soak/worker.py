@@ -114,7 +114,10 @@ def _log_to_file() -> None:
     path = os.environ.get("SOAK_WORKER_LOG")
     if path:
         logging.basicConfig(
-            filename=path, level=logging.INFO, format="%(asctime)s %(process)d %(message)s"
+            filename=path,
+            level=logging.INFO,
+            format="%(asctime)s %(process)d %(levelname)s %(name)s %(message)s",
+            force=True,  # the fork server's logging may already be set up
         )
 
 
