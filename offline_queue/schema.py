@@ -32,6 +32,7 @@ def synchronous_level() -> str:
             return level
     return "FULL"
 
+
 Migration = tuple[str, ...]
 
 _V1_CORE: Migration = (
