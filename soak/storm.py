@@ -298,7 +298,7 @@ def run(out: Path, *, kills: int, seed: int, deadline_s: float) -> Figures:
         child = start_kiosk("first start")
         kills_done = 0
         event = 0
-        progress = (out / "storm.progress").open("a", encoding="utf-8")
+        progress = (out / "storm.progress").open("w", encoding="utf-8")
         while kills_done < kills and time.monotonic() - started < deadline_s:
             event += 1
             progress.write(
