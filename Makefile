@@ -122,3 +122,16 @@ $(LOCK_VENV)/.installed: Makefile $(REQ)/pip.txt $(REQ)/tools.txt
 
 clean:
 	rm -rf $(VENV) $(LOCK_VENV) build *.egg-info
+
+# The soak (docs/reliability.md): LazyFS is built offline from Debian packages by the vendored
+# build.sh (cached under ~/.cache/lazyfs-build); `make test` runs the soak's small size.
+LAZYFS_BUILD := ../shared/vendor/lazyfs/build.sh
+.PHONY: lazyfs soak
+
+lazyfs:
+	@bash $(LAZYFS_BUILD) >/dev/null
+
+unit: lazyfs
+
+soak: $(TEST_STAMP) lazyfs
+	$(BIN)/python -m soak --size full --out var/soak

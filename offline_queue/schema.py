@@ -8,6 +8,7 @@ intact. Migrations are only ever appended: a released one is never edited.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -18,6 +19,20 @@ from offline_queue.private import private_database
 
 #: How long a writer waits for another process's write lock before giving up.
 BUSY_TIMEOUT_MS = 10_000
+#: TEST ONLY. The soak's bite test lowers ``synchronous`` to prove its power cuts find the lost
+#: sale that follows; honoured only when ``KIOSK_TEST_ONLY_SWITCHES=1`` is set as well.
+TEST_SYNCHRONOUS_ENV = "KIOSK_TEST_ONLY_STORE_SYNCHRONOUS"
+TEST_SWITCHES_ENV = "KIOSK_TEST_ONLY_SWITCHES"
+
+
+def synchronous_level() -> str:
+    """``FULL``, always in production; a test may lower it through the two variables above."""
+    if os.environ.get(TEST_SWITCHES_ENV) == "1":
+        level = os.environ.get(TEST_SYNCHRONOUS_ENV, "FULL").upper()
+        if level in ("OFF", "NORMAL", "FULL", "EXTRA"):
+            return level
+    return "FULL"
+
 
 Migration = tuple[str, ...]
 
@@ -270,7 +285,7 @@ def connect(path: str | Path, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> sqli
                 f"store {path} cannot use WAL journal mode (got {mode!r}); "
                 "put it on a local disk, not a network share"
             )
-        conn.execute("PRAGMA synchronous = FULL")
+        conn.execute(f"PRAGMA synchronous = {synchronous_level()}")
         # What the store deletes or overwrites (an erased card number) is zeroed on disk, not
         # left in free pages.
         conn.execute("PRAGMA secure_delete = ON")

@@ -8,6 +8,7 @@ held and talks to the owner through its local API instead (see ``terminal.api``)
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import logging
@@ -56,6 +57,12 @@ class StoreUnusable(KioskError):
     """The store cannot be opened (not a SQLite file, a newer schema, no folder): one line."""
 
     code = "store_unusable"
+
+
+class LockNotWritten(KioskError):
+    """The lock file beside the store cannot be written (a full disk, a read-only folder)."""
+
+    code = "lock_not_written"
 
 
 @dataclass(frozen=True)
@@ -231,7 +238,15 @@ class Kiosk:
         except BaseException:
             self._release_lock()
             raise
-        self.publish(api_url=None, token=None)
+        try:
+            self.publish(api_url=None, token=None)
+        except OSError as exc:  # found by the soak's disk-full storm: a traceback before
+            self._release_lock()  # closing flushes again and fails the same way: suppressed
+            raise LockNotWritten(
+                f"The kiosk cannot write its lock file {path} ({exc.strerror or exc}): free "
+                f"disk space in {path.parent} or let the kiosk user write there, then start "
+                "it again."
+            ) from None
 
     def _lock_database_file(self) -> None:
         """An ``flock`` on the database file itself, held while this process owns it.
@@ -266,17 +281,25 @@ class Kiosk:
         handle.flush()
 
     def _release_lock(self) -> None:
+        """Empty and unlock the lock file. A disk failing meanwhile (I/O error, gone) must not
+        hide why the kiosk stops: found by the soak's torn writes, where this raised over the
+        store's own clear error. The lock goes with the process anyway."""
         if self._store_lock_fd is not None:
-            fcntl.flock(self._store_lock_fd, fcntl.LOCK_UN)
-            os.close(self._store_lock_fd)
+            with contextlib.suppress(OSError):
+                fcntl.flock(self._store_lock_fd, fcntl.LOCK_UN)
+            with contextlib.suppress(OSError):
+                os.close(self._store_lock_fd)
             self._store_lock_fd = None
         handle = self._lock_handle
         if handle is not None:
-            handle.seek(0)
-            handle.truncate()
-            fcntl.flock(handle, fcntl.LOCK_UN)
-            handle.close()
             self._lock_handle = None
+            with contextlib.suppress(OSError):
+                handle.seek(0)
+                handle.truncate()
+            with contextlib.suppress(OSError):
+                fcntl.flock(handle, fcntl.LOCK_UN)
+            with contextlib.suppress(OSError):
+                handle.close()
 
     # -- life cycle ---------------------------------------------------------------------------
 
@@ -350,4 +373,12 @@ class Kiosk:
         self.close()
 
 
-__all__ = ["Kiosk", "RunningKiosk", "StoreUnusable", "TerminalBusy", "lock_path", "running_kiosk"]
+__all__ = [
+    "Kiosk",
+    "LockNotWritten",
+    "RunningKiosk",
+    "StoreUnusable",
+    "TerminalBusy",
+    "lock_path",
+    "running_kiosk",
+]
