@@ -7,7 +7,9 @@ we poll ``DLE EOT 2`` (answered at once), so a paper end or an opened cover duri
 fails the print even if the printer later resumes. What comes back is parsed into messages
 (:mod:`drivers.printer.replies`): ASB frames, real-time replies and in-order replies are told
 apart by layout and by what was asked, and anything else fails the proof. Every job starts with
-``GS a 0`` (ASB off), and its deadline follows its size and the link (:mod:`.pacing`).
+``GS a 0`` (ASB off), and its deadline follows its size and the link (:mod:`.pacing`). A proof
+made only of ``GS r`` bytes (a printer that does not answer ``GS I``) is one noise can forge, so
+the printer is then watched until the slowest mechanism must have printed the job.
 """
 
 from __future__ import annotations
