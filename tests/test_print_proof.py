@@ -161,21 +161,53 @@ def test_every_job_turns_asb_off_first(tmp_path: Path) -> None:
         assert frames_before == bytes.fromhex("10000000")
 
 
+def _without_gs_i(url: str) -> ReceiptPrinter:
+    """A printer that did not tell its name: its proof is ``GS r`` bytes only."""
+    from drivers.printer.identity import PrinterIdentity
+
+    printer = _printer(url)
+    printer.identity = PrinterIdentity()  # type: ignore[attr-defined]  # it said nothing
+    return printer
+
+
 def test_a_printer_without_gs_i_is_proven_by_two_in_order_replies(
     link: tuple[VirtualPrinter, str],
 ) -> None:
     vp, url = link
-    printer = _printer(url)
-    from drivers.printer.identity import PrinterIdentity
-
-    printer.identity = PrinterIdentity()  # type: ignore[attr-defined]  # it said nothing
+    printer = _without_gs_i(url)
     assert printer.print_slip(numbered_slip(2)) is PrintOutcome.PRINTED
     assert vp.received.count(b"\x1dr\x01") == 3  # two for the proof, one idle check
-    vp.noise_on_gs_r("00")
-    vp.paper_out_after(4)
-    with pytest.raises(PrintNotConfirmed):
-        printer.print_slip(numbered_slip(20, tag="TORN"))
     assert len(vp.slips) == 1
+
+
+@pytest.mark.parametrize("fault", list(_not_printed_faults()))
+def test_noise_forging_every_gs_r_of_a_printer_without_gs_i_does_not_prove_a_torn_slip(
+    link: tuple[VirtualPrinter, str], fault: str
+) -> None:
+    """A 0x00 on every GS r forges the proof and the idle check, and the printer answers
+    DLE EOT ahead of the job in its buffer, so at that moment it may still look healthy.
+    The driver watches it until the slowest mechanism would have printed the slip: the paper
+    end shows by then, whenever the printer reaches it."""
+    vp, url = link
+    printer = _without_gs_i(url)
+    _not_printed_faults()[fault](vp)
+    vp.noise_on_gs_r("00")
+    with pytest.raises(PrintNotConfirmed, match="paper ran out"):
+        printer.print_slip(numbered_slip(20, tag="TORN"))
+    assert vp.slips == []
+
+
+def test_noise_forging_every_gs_r_of_a_printer_without_gs_i_fails_safe_when_printed(
+    link: tuple[VirtualPrinter, str],
+) -> None:
+    """The same noise on a slip that did print: the real replies come after the forged ones,
+    one reply too many, so it is reported not proven (the clerk decides), never a guess."""
+    vp, url = link
+    printer = _without_gs_i(url)
+    vp.noise_on_gs_r("00")
+    with pytest.raises(PrintNotConfirmed, match="more replies than were asked for"):
+        printer.print_slip(numbered_slip(3, tag="WHOLE"))
+    assert vp.wait_for_slips(1, 3.0)
 
 
 def test_a_stop_reported_by_asb_during_the_job_fails_it_even_after_recovery(

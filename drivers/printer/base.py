@@ -7,7 +7,9 @@ we poll ``DLE EOT 2`` (answered at once), so a paper end or an opened cover duri
 fails the print even if the printer later resumes. What comes back is parsed into messages
 (:mod:`drivers.printer.replies`): ASB frames, real-time replies and in-order replies are told
 apart by layout and by what was asked, and anything else fails the proof. Every job starts with
-``GS a 0`` (ASB off), and its deadline follows its size and the link (:mod:`.pacing`).
+``GS a 0`` (ASB off), and its deadline follows its size and the link (:mod:`.pacing`). A proof
+made only of ``GS r`` bytes (a printer that does not answer ``GS I``) is one noise can forge, so
+the printer is then watched until the slowest mechanism must have printed the job.
 """
 
 from __future__ import annotations
@@ -286,7 +288,11 @@ class ReadBackPrinter(ReceiptPrinter):
                     self._send(job, deadline)
                 except LinkBroken as exc:
                     raise PrintNotConfirmed(f"the connection dropped while sending: {exc}") from exc
-                return self._barrier(deadline, time.monotonic() - started)
+                # the latest the slowest mechanism we plan for is done with the job
+                printed_by = min(
+                    time.monotonic() + self.pace().print_s(job), started + self.pace().ceiling_s
+                )
+                return self._barrier(deadline, time.monotonic() - started, printed_by)
             finally:
                 self._release()
 
@@ -426,7 +432,7 @@ class ReadBackPrinter(ReceiptPrinter):
             return GS_R_PAPER + GS_I_MAKER, ["single", "block"]
         return GS_R_PAPER + GS_R_PAPER, ["single", "single"]
 
-    def _barrier(self, deadline: float, elapsed: float) -> PrintOutcome:
+    def _barrier(self, deadline: float, elapsed: float, printed_by: float) -> PrintOutcome:
         request, expected = self._proof_request()
         self._requested = []
         try:
@@ -435,6 +441,11 @@ class ReadBackPrinter(ReceiptPrinter):
             self._requested = list(expected)
             polls = self._await_proof(expected, deadline, elapsed)
             self._verify_after_proof(polls)
+            if "block" not in expected:
+                # every in-order reply was a lone byte noise can forge: only time can tell
+                self._requested = [*expected, "single"]
+                self._watch_until(printed_by)
+                self._requested = []
             return PrintOutcome.PRINTED
         except LinkBroken as exc:
             self._owe()
@@ -558,6 +569,54 @@ class ReadBackPrinter(ReceiptPrinter):
         if bit(s1, 3):
             raise PrintNotConfirmed("the printer went offline with the job")
         self._check_poll(s2)
+
+    def _watch_until(self, printed_by: float) -> None:
+        """For a proof made only of ``GS r`` bytes: watch the printer until the job must be done.
+
+        A ``0x00`` on the line on every ``GS r`` forges the whole proof and the idle check, and
+        a printer still working through its buffer reports itself online with paper in its
+        real-time replies (it answers ``DLE EOT`` on receipt, ahead of the job). What noise
+        cannot forge is what happens by the time the slowest mechanism we plan for has printed
+        the job: a printer that stopped (paper end, cover, error) says so to ``DLE EOT 2``, and
+        one that finished sends the real replies the noise stood in for, one reply too many.
+        So ``DLE EOT 2`` is polled until ``printed_by`` and every answer must be a clean one,
+        with no in-order reply at all. Costs the slip's print time at ``print_speed``; a
+        printer that answers ``GS I 66`` is proven by its name block and never waits here.
+        """
+        reader = self._reader()
+        polls = 0
+        next_poll = time.monotonic()
+        last_answer_by = printed_by + self.status_timeout_s
+        final_sent = False  # the poll sent at or after printed_by: its answer ends the watch
+        while True:
+            now = time.monotonic()
+            if final_sent and not polls:
+                return
+            if now >= last_answer_by:
+                raise PrintNotConfirmed(
+                    "the printer stopped answering status queries after the job: "
+                    "the slip is not proven"
+                )
+            if not final_sent and now >= min(next_poll, printed_by):
+                self._write(DLE_EOT + b"\x02")
+                polls += 1
+                next_poll = now + self.poll_interval_s
+                if now >= printed_by:
+                    final_sent = True
+                    last_answer_by = now + self.status_timeout_s
+            wake = last_answer_by if final_sent else min(next_poll, printed_by)
+            msg = reader.read(max(0.001, wake - now))
+            if msg is None:
+                continue
+            if msg.kind == "realtime":
+                if not polls:
+                    raise PrintNotConfirmed(_unexpected("a status byte nobody asked for", msg))
+                polls -= 1
+                self._check_poll(msg.value)
+            elif msg.kind == "asb":
+                self._check_asb(msg)
+            else:
+                raise PrintNotConfirmed(_unexpected("more replies than were asked for", msg))
 
     @staticmethod
     def _check_asb(msg: Message) -> None:

@@ -69,6 +69,10 @@ class Pace:
         """Deadline for one chunk write: its transfer time twice over, plus the answer timeout."""
         return self.answer_s + 2 * self.link_s(nbytes)
 
+    def print_s(self, job: bytes) -> float:
+        """Time the slowest mechanism we plan for needs to print the job, with the same margin."""
+        return 1.5 * paper_mm(job) / self.print_mm_per_s
+
     def job_s(self, job: bytes) -> float:
         """Time for the whole job to be sent, printed and answered, within the ceiling."""
         work = self.link_s(len(job)) + paper_mm(job) / self.print_mm_per_s
