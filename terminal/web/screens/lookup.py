@@ -23,6 +23,7 @@ from offline_queue.errors import StoreError
 from offline_queue.store import OutboxRecord
 from terminal.errors import KioskError
 from terminal.lookup import LookupEntry, LookupQuery, LookupReport, aware
+from terminal.web import reasons
 from terminal.web.context import WebContext
 from terminal.web.desk import (
     OUTBOX_KINDS,
@@ -163,7 +164,7 @@ def router(ctx: WebContext) -> APIRouter:
             state=speaker.gettext(OUTBOX_STATES.get(message.state, message.state)),
             state_code=message.state,
             attempts=message.attempts,
-            last_error=message.last_error,
+            last_error=reasons.queue_error_sentence(speaker, message.state, message.last_error),
             delivered_at=local_time(kiosk, speaker, message.delivered_at),
         )
 
@@ -189,8 +190,8 @@ def router(ctx: WebContext) -> APIRouter:
             elif entry.host_note and entry.host_note.startswith("The host has never seen"):
                 note = speaker.gettext(_("The host has never seen this transaction."))
             elif entry.host_note:
+                # The host's note is its own (English) words: the log keeps them.
                 note = speaker.gettext(_("The host did not show this transaction."))
-                detail = entry.host_note
         times: list[tuple[str, str]] = []
         if entry.host is not None:
             for key, label in (

@@ -25,6 +25,7 @@ from terminal.catalog import ProductConfig
 from terminal.devices import HeldCard
 from terminal.errors import KioskError
 from terminal.sale import SaleRequest, SaleResult
+from terminal.web import reasons
 from terminal.web.context import WebContext
 from terminal.web.errors import Refusal, message, refusal
 from terminal.web.saleform import (
@@ -101,6 +102,8 @@ class ResultView:
     change_minor: int
     target: str
     clerk: str | None
+    #: why a stopped sale stopped, as a code (``terminal.web.reasons``); None when it went
+    reason_code: str | None = None
 
     @property
     def take_money(self) -> bool:
@@ -111,7 +114,10 @@ def _declined_code(ctx: WebContext, txn: str) -> str | None:
     """Why a declined sale was declined: the journal's reason code."""
     for event in reversed(ctx.kiosk.store.journal(txn)):
         if event.event == f"state:{states.DECLINED}":
-            code = event.data.get("reason_code")
+            # the store journals a transition's data under "data" (offline_queue.store)
+            moved = event.data.get("data")
+            code = moved.get("reason_code") if isinstance(moved, dict) else None
+            code = code or event.data.get("reason_code")
             return None if code is None else str(code)
     return None
 
@@ -132,6 +138,7 @@ def result_view(ctx: WebContext, txn: str, result: SaleResult | None) -> ResultV
     if outcome == "declined" and (_declined_code(ctx, txn) or "").startswith("offline_"):
         outcome = "offline_refused"
     tone, instruction = OUTCOMES[outcome]
+    reason_code = None if tone == "go" else _reason_code(ctx, record, outcome)
     return ResultView(
         txn=txn,
         product=record.product,
@@ -139,14 +146,29 @@ def result_view(ctx: WebContext, txn: str, result: SaleResult | None) -> ResultV
         tone=tone,
         headline=HEADLINES[outcome],
         instruction=instruction,
-        reason=record.reason if tone == "stop" else None,
+        reason=None,
         currency=record.currency,
         total_minor=record.total_minor,
         cash_minor=record.cash_minor,
         change_minor=record.change_minor,
         target=str(record.target.get("masked") or record.target.get("display") or ""),
         clerk=record.clerk,
+        reason_code=reason_code,
     )
+
+
+def _reason_code(ctx: WebContext, record: Any, outcome: str) -> str:
+    """The code the result screen says why with: the journal's, else the outcome's kind."""
+    if outcome in ("declined", "offline_refused"):
+        return _declined_code(ctx, record.txn) or "declined"
+    if outcome == "print_failed":
+        return "print_failed"
+    why = record.reason or ""
+    if "took too long" in why:
+        return "expired"
+    if "before the slip printed" in why or "while the slip was printing" in why:
+        return "recovered_after_restart"
+    return "host_unclear"
 
 
 def router(ctx: WebContext) -> APIRouter:
@@ -317,6 +339,11 @@ def router(ctx: WebContext) -> APIRouter:
             return ctx.page(request, "not_found.html", session=session, status_code=404)
         product = ctx.config.products.get(view.product)
         speaker = ctx.speaker(session.language)
+        if view.reason_code is not None:
+            sentence = reasons.reason_sentence(
+                speaker, view.reason_code, config=ctx.config, product=view.product
+            )
+            view = replace(view, reason=sentence)
         return ctx.page(
             request,
             "result.html",
