@@ -793,6 +793,31 @@ class Store:
             raise
         return message_id, kind
 
+    def journal_between(
+        self, after_seq: int, through_seq: int, events: Sequence[str]
+    ) -> list[JournalEvent]:
+        """Journal events named ``events`` with ``after_seq < seq <= through_seq``, in order
+        (a period's cash movements, see ``terminal.shift``)."""
+        if not events:
+            return []
+        marks = ", ".join("?" for _ in events)
+        sql = (
+            f"SELECT * FROM journal WHERE seq > ? AND seq <= ? AND event IN ({marks}) ORDER BY seq"
+        )
+        with self._lock:
+            return [
+                JournalEvent(
+                    seq=row["seq"],
+                    at=from_iso(row["at"]),
+                    txn=row["txn"],
+                    event=row["event"],
+                    data=json.loads(row["data"]),
+                    prev_hash=row["prev_hash"],
+                    hash=row["hash"],
+                )
+                for row in self._live().execute(sql, [after_seq, through_seq, *events])
+            ]
+
     def journal_event(self, txn: str | None, event: str, data: Mapping[str, Any]) -> None:
         """Append an event that changes no state (print attempt, clerk sign-in, ...)."""
         if not isinstance(event, str) or not event:

@@ -60,6 +60,14 @@ HEADLINES: dict[str, str] = {
         "start the sale again."
     ),
     "biller_missing": _("Choose the biller first."),
+    "invalid_cash_movement": _(
+        "Choose the kind, the currency and the reason of the cash movement, then try again."
+    ),
+    "float_already_counted": _(
+        "The opening float is already counted: record a change as cash in or cash out."
+    ),
+    "drawer_not_opened": _("The printer did not open the drawer: check the printer and its cable."),
+    "supervisor_required": _("Only a supervisor can do this: ask a supervisor to sign in here."),
     "catalog_unavailable": _(
         "The list of billers cannot be loaded: the host is not answering. Try again in a moment."
     ),
