@@ -149,7 +149,15 @@ def test_every_screen_in_the_pseudo_locale_has_no_untranslated_word(
     assert lockout in locked.text
     pages.check("lockout", locked)
     assert screen.sign_in("1", "1111").status_code == 200
-    for path in ("/ui/", "/ui/lookup", "/ui/reprint", "/ui/storno", "/ui/reports", "/ui/cash"):
+    for path in (
+        "/ui/",
+        "/ui/lookup",
+        "/ui/reprint",
+        "/ui/storno",
+        "/ui/reports",
+        "/ui/cash",
+        "/ui/shift",
+    ):
         pages.get(path)
     for path in ("/ui/reports/x", "/ui/reports/z", "/ui/no-such-screen", "/ui/result/1"):
         pages.get(path)
@@ -181,6 +189,9 @@ def test_every_screen_in_the_pseudo_locale_has_no_untranslated_word(
     )
     assert 'data-outcome="print_failed"' in failed.text
     pages.get("/ui/lookup", "lookup with the host down")
+    kiosk.forwarder.drain(1.0)
+    pages.get("/ui/shift", "shift with a waiting queue")
+    pages.post("/ui/cash/move", {"kind": "in", "amount": "x", "currency": "EUR"}, "cash refusal")
     web = si.api.app.state.web
 
     def broken(_txn: str) -> None:

@@ -140,7 +140,14 @@ def test_every_screen_speaks_the_clerks_language(
         page.locator("#pin").press("Enter")
         expect(page.locator("body")).to_have_attribute("data-screen", "home")
         walk.check("home")
-        for path in ("/ui/lookup", "/ui/reprint", "/ui/storno", "/ui/reports", "/ui/cash"):
+        for path in (
+            "/ui/lookup",
+            "/ui/reprint",
+            "/ui/storno",
+            "/ui/reports",
+            "/ui/cash",
+            "/ui/shift",
+        ):
             walk.goto(path)
         walk.goto("/ui/no-such-screen", "404")
         expect(page.locator("h1")).to_be_visible()

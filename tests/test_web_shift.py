@@ -200,3 +200,74 @@ def test_float_cash_in_out_and_the_drawer_reach_the_journal_the_screen_and_the_x
 def test_the_cash_refusals_have_their_own_headlines() -> None:
     for code in ("invalid_cash_movement", "float_already_counted", "drawer_not_opened"):
         assert code in HEADLINES
+
+
+def test_the_shift_screen_lists_its_sales_sends_the_queue_now_and_tests_the_printer(
+    si: ServedScreen, page: Page
+) -> None:
+    kiosk = si.counter.kiosk
+    assert kiosk is not None
+    url = si.api.url
+    sold = kiosk.sales.sell(
+        SaleRequest(product="card-topup", target=T.ONLINE_CARD, amount_minor=2000, cash_minor=3000)
+    )
+    # The host is down: a small top-up is sold offline and its advice waits in the queue.
+    si.counter.host.stop()
+    offline = kiosk.sales.sell(
+        SaleRequest(product="card-topup", target=T.ONLINE_CARD, amount_minor=1000, cash_minor=2000)
+    )
+    assert offline.state == "offline_confirmed"
+    kiosk.forwarder.drain(1.0)  # one try while the host is down: the next one waits (backoff)
+    [owed] = kiosk.store.list_outbox(states=["pending"], txn=offline.txn)
+    assert owed.attempts >= 1 and owed.next_attempt_mono > kiosk.clock.monotonic()
+    sign_in(page, url, "2", "2222")
+    page.keyboard.press("F10")
+    expect(page.locator("body")).to_have_attribute("data-screen", "shift")
+    rows = page.locator("tr.shift-txn")
+    expect(rows).to_have_count(2)
+    first = page.locator(f"tr.shift-txn[data-txn='{sold.txn}']")
+    expect(first.locator("a[data-link=storno]")).to_have_attribute("href", f"/ui/storno/{sold.txn}")
+    expect(first.locator("a[data-link=reprint]")).to_be_visible()
+    waiting = page.locator(f"tr.queue-line[data-txn='{offline.txn}']")
+    expect(waiting).to_contain_text("Naslednji poskus")
+    # The host is back: "send now" delivers at once, not at the next try.
+    port = int(si.counter.host.url.rsplit(":", 1)[1])
+    from hostsim.server import HostServer
+
+    si.counter.host = HostServer(
+        si.counter.folder / "host.sqlite", port=port, clock=si.counter.clock
+    ).start()
+    page.locator("#send-now").click()
+    expect(page.locator("#shift-done")).to_be_visible()
+    expect(page.locator("#shift-queue-empty")).to_be_visible()
+    assert [e.event for e in kiosk.store.journal() if e.event == "outbox:send_now"]
+    assert kiosk.store.list_outbox(states=["pending", "dead"]) == []
+    assert si.counter.host.store.txn(offline.txn) is not None
+
+    # The printer test prints the test page through the barrier and journals it.
+    printed = len(si.counter.printer.slips)
+    page.locator("#printer-test").click()
+    expect(page.locator("#shift-done")).to_have_text("Preizkusna stran je natisnjena.")
+    assert si.counter.printer.wait_for_slips(printed + 1)
+    tests = [e.data for e in kiosk.store.journal() if e.event == "printer_test"]
+    assert tests == [{"clerk": "2", "printed": True}]
+    si.counter.printer.paper_out_after(1)
+    page.locator("#printer-test").click()
+    expect(page.locator("#shift-done")).to_have_text(
+        "Preizkusna stran se ni natisnila: preverite papir, pokrov in kabel."
+    )
+    tests = [e.data for e in kiosk.store.journal() if e.event == "printer_test"]
+    assert tests[-1] == {"clerk": "2", "printed": False}
+
+
+def test_a_dead_letter_is_said_in_plain_words() -> None:
+    from terminal.web import reasons
+    from terminal.web.i18n import Speaker
+
+    speaker = Speaker.for_language("sl", market_language="sl", market_locale="sl_SI")
+    said = reasons.queue_error_sentence(speaker, "dead", "unknown_transaction: not here")
+    assert said == "Strežnik te transakcije ne pozna."
+    odd = reasons.queue_error_sentence(speaker, "dead", "weird_new_code: ...")
+    assert odd == "Strežnik je to zavrnil (koda weird_new_code)."
+    waiting = reasons.queue_error_sentence(speaker, "pending", "ConnectionError(...)")
+    assert waiting == "Strežnik ni bil dosegljiv: terminal bo sam poskusil znova."

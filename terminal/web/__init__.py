@@ -52,6 +52,7 @@ SCREEN_MODULES = (
     "reprint",
     "reports",
     "cash",
+    "shift",
 )
 
 
