@@ -271,3 +271,48 @@ def test_a_dead_letter_is_said_in_plain_words() -> None:
     assert odd == "Strežnik je to zavrnil (koda weird_new_code)."
     waiting = reasons.queue_error_sentence(speaker, "pending", "ConnectionError(...)")
     assert waiting == "Strežnik ni bil dosegljiv: terminal bo sam poskusil znova."
+
+
+def test_the_same_sale_twice_within_minutes_asks_the_clerk_first(
+    si: ServedScreen, page: Page
+) -> None:
+    kiosk = si.counter.kiosk
+    assert kiosk is not None
+    url = si.api.url
+    first = kiosk.sales.sell(
+        SaleRequest(product="card-topup", target=T.ONLINE_CARD, amount_minor=2000, cash_minor=3000)
+    )
+    assert first.state == "confirmed"
+    si.counter.clock.advance(120)
+    sign_in(page, url, "2", "2222")
+
+    def sell(amount: str) -> None:
+        page.goto(url + "/ui/sale/card-topup")
+        for field, value in (("target", T.ONLINE_CARD), ("amount", amount), ("cash", "100")):
+            expect(page.locator(f"#f-{field}")).to_be_focused()
+            page.keyboard.type(value)
+            page.keyboard.press("Enter")
+        expect(page.locator("#sell")).to_be_focused()
+        page.keyboard.press("Enter")
+
+    sell("20")
+    warning = page.locator("#duplicate-warning")
+    expect(warning).to_have_attribute("data-txn", first.txn)
+    expect(warning).to_contain_text("pred 2 min")
+    assert len(kiosk.store.list_transactions()) == 1  # nothing sold, nothing recorded
+    page.locator("#confirm-duplicate").check()
+    page.locator("#sell").click()
+    expect(page.locator("#result")).to_have_attribute("data-outcome", "confirmed")
+    second = str(page.locator("#result").get_attribute("data-txn"))
+    assert second != first.txn
+    assert kiosk.store.get(second).state == "confirmed"
+    # Another amount to the same card is another sale: no question.
+    sell("30")
+    expect(page.locator("#result")).to_have_attribute("data-outcome", "confirmed")
+    # Past the window, the same sale goes through without a question too.
+    si.counter.clock.advance(11 * 60)
+    page.context.clear_cookies()  # the screen locked meanwhile: sign in afresh
+    sign_in(page, url, "2", "2222")
+    sell("20")
+    expect(page.locator("#result")).to_have_attribute("data-outcome", "confirmed")
+    assert len(kiosk.store.list_transactions()) == 4

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -21,10 +22,12 @@ from fastapi.responses import RedirectResponse, Response
 from drivers.errors import PrinterError
 from offline_queue import states
 from offline_queue.errors import UnknownTransaction
+from offline_queue.store import TxnRecord
 from terminal.catalog import ProductConfig
 from terminal.devices import HeldCard
 from terminal.errors import KioskError
 from terminal.sale import SaleRequest, SaleResult
+from terminal.validation import Target, validate_target
 from terminal.web import reasons
 from terminal.web.context import WebContext
 from terminal.web.errors import Refusal, message, refusal
@@ -207,6 +210,7 @@ def router(ctx: WebContext) -> APIRouter:
         checked: Checked | None = None,
         error: Refusal | None = None,
         status_code: int = 200,
+        duplicate: DuplicateView | None = None,
     ) -> Response:
         speaker = ctx.speaker(session.language)
         biller_list, biller_error = catalog_billers(product)
@@ -227,6 +231,7 @@ def router(ctx: WebContext) -> APIRouter:
             quick=quick.get(product.id, ()),
             billers=biller_list,
             cash_options=_cash_options(checked, product),
+            duplicate=duplicate,
         )
 
     @ui.get("/ui/sale/{product_id}")
@@ -308,6 +313,18 @@ def router(ctx: WebContext) -> APIRouter:
                     status_code=422,
                 )
             sale = checker.request(form, checked, clerk=session.clerk_number)
+            same = await asyncio.to_thread(_duplicate_of, ctx, product, sale, form)
+            if same is not None and form.get("confirm_duplicate") != same.txn:
+                return form_page(
+                    request,
+                    session,
+                    product,
+                    values=form,
+                    token=token,
+                    checked=checked,
+                    duplicate=DuplicateView.of(same, ctx.kiosk.clock.now()),
+                    status_code=409,
+                )
             try:
                 result = await asyncio.to_thread(_sell, ctx, sale, form.get("card_swipe_id"))
             except (KioskError, PrinterError) as exc:
@@ -362,6 +379,64 @@ def router(ctx: WebContext) -> APIRouter:
         return Response(view.png, media_type="image/png", headers={"Cache-Control": "no-store"})
 
     return ui
+
+
+#: A sale of the same product to the same target and amount this recently asks the clerk first.
+DUPLICATE_WINDOW_S = 600
+
+
+@dataclass(frozen=True)
+class DuplicateView:
+    """The earlier sale a new one looks like, as the warning shows it."""
+
+    txn: str
+    minutes: int
+    total_minor: int
+    currency: str
+
+    @classmethod
+    def of(cls, record: TxnRecord, now: datetime) -> DuplicateView:
+        minutes = max(0, int((now - record.created_at).total_seconds() // 60))
+        return cls(record.txn, minutes, record.total_minor, record.currency)
+
+
+def _duplicate_of(
+    ctx: WebContext, product: ProductConfig, sale: SaleRequest, form: dict[str, str]
+) -> TxnRecord | None:
+    """A confirmed sale of ``product`` to the same target (and amount) in the last minutes.
+
+    A swiped card is known by its masked number (the form never holds the full one); a typed
+    target is validated as the sale would and matched on its stored value (a card on its mask:
+    the store need not keep the full number)."""
+    if product.target == "none":
+        return None
+    masked = form.get("target", "") if form.get("card_swipe_id") else None
+    target: Target | None = None
+    if masked is None:
+        try:
+            target = validate_target(
+                product, sale.target, second=sale.target2, region=ctx.config.terminal.region
+            )
+        except KioskError:
+            return None
+        if target.kind == "card":
+            masked = target.masked
+    since = ctx.kiosk.clock.now() - timedelta(seconds=DUPLICATE_WINDOW_S)
+    recent = ctx.kiosk.store.list_transactions(
+        since=since, product=product.id, states=[states.CONFIRMED], limit=200
+    )
+    for record in recent:
+        if masked is not None:
+            if record.target.get("masked") != masked:
+                continue
+        elif target is None or record.target.get("value") != target.value:
+            continue
+        if sale.amount_minor is not None and record.amount_minor != sale.amount_minor:
+            continue
+        if target is not None and target.second and record.target.get("second") != target.second:
+            continue
+        return record
+    return None
 
 
 def _cash_options(checked: Checked | None, product: ProductConfig) -> list[int]:
