@@ -157,6 +157,7 @@ def test_every_screen_in_the_pseudo_locale_has_no_untranslated_word(
         "/ui/reports",
         "/ui/cash",
         "/ui/shift",
+        "/ui/clerks",
     ):
         pages.get(path)
     for path in ("/ui/reports/x", "/ui/reports/z", "/ui/no-such-screen", "/ui/result/1"):
@@ -191,6 +192,7 @@ def test_every_screen_in_the_pseudo_locale_has_no_untranslated_word(
     pages.get("/ui/lookup", "lookup with the host down")
     kiosk.forwarder.drain(1.0)
     pages.get("/ui/shift", "shift with a waiting queue")
+    pages.post("/ui/clerks/add", {"number": "1", "name": "X", "pin": "1"}, "clerk refusal")
     pages.post("/ui/cash/move", {"kind": "in", "amount": "x", "currency": "EUR"}, "cash refusal")
     web = si.api.app.state.web
 

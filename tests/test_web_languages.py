@@ -147,6 +147,7 @@ def test_every_screen_speaks_the_clerks_language(
             "/ui/reports",
             "/ui/cash",
             "/ui/shift",
+            "/ui/clerks",
         ):
             walk.goto(path)
         walk.goto("/ui/no-such-screen", "404")

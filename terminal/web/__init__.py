@@ -53,6 +53,7 @@ SCREEN_MODULES = (
     "reports",
     "cash",
     "shift",
+    "clerks",
 )
 
 

@@ -68,6 +68,16 @@ HEADLINES: dict[str, str] = {
     ),
     "drawer_not_opened": _("The printer did not open the drawer: check the printer and its cable."),
     "supervisor_required": _("Only a supervisor can do this: ask a supervisor to sign in here."),
+    "clerk_exists": _("This clerk number is taken (numbers are never reused): choose another."),
+    "invalid_clerk_number": _("A clerk number has 1 to 6 digits."),
+    "invalid_clerk_name": _("Give the clerk's name as on the badge (1 to 40 characters)."),
+    "invalid_role": _("Choose clerk or supervisor."),
+    "invalid_pin": _("A PIN has 4 to 8 digits."),
+    "unknown_clerk": _("There is no such clerk on this terminal."),
+    "last_supervisor": _(
+        "This is the last active supervisor: add another supervisor first, or nobody could "
+        "print the Z report."
+    ),
     "catalog_unavailable": _(
         "The list of billers cannot be loaded: the host is not answering. Try again in a moment."
     ),
