@@ -859,6 +859,31 @@ class Store:
             raise
         return message_id, kind
 
+    def journal_between(
+        self, after_seq: int, through_seq: int, events: Sequence[str]
+    ) -> list[JournalEvent]:
+        """Journal events named ``events`` with ``after_seq < seq <= through_seq``, in order
+        (a period's cash movements, see ``terminal.shift``)."""
+        if not events:
+            return []
+        marks = ", ".join("?" for _ in events)
+        sql = (
+            f"SELECT * FROM journal WHERE seq > ? AND seq <= ? AND event IN ({marks}) ORDER BY seq"
+        )
+        with self._lock:
+            return [
+                JournalEvent(
+                    seq=row["seq"],
+                    at=from_iso(row["at"]),
+                    txn=row["txn"],
+                    event=row["event"],
+                    data=json.loads(row["data"]),
+                    prev_hash=row["prev_hash"],
+                    hash=row["hash"],
+                )
+                for row in self._live().execute(sql, [after_seq, through_seq, *events])
+            ]
+
     def journal_event(self, txn: str | None, event: str, data: Mapping[str, Any]) -> None:
         """Append an event that changes no state (print attempt, clerk sign-in, ...)."""
         if not isinstance(event, str) or not event:
@@ -1755,6 +1780,20 @@ class Store:
         if taken_back:
             emit(log, "advice.recovered", in_flight=int(taken_back))
         return int(taken_back)
+
+    def make_due_now(self) -> int:
+        """Every pending message due at once (the clerk's "send now"); returns how many.
+
+        Only the wait is shortened: leases, attempts and dead letters stay as they are."""
+        with self._write() as conn:
+            moved = conn.execute(
+                "UPDATE outbox SET next_attempt_mono = ? WHERE state = 'pending' "
+                "AND next_attempt_mono > ?",
+                (self.clock.monotonic(), self.clock.monotonic()),
+            ).rowcount
+            if moved:
+                self._append_journal(conn, None, "outbox:send_now", {"pending": moved})
+        return int(moved)
 
     def _message_row(self, conn: sqlite3.Connection, message_id: str) -> sqlite3.Row:
         row = conn.execute("SELECT * FROM outbox WHERE message_id = ?", (message_id,)).fetchone()

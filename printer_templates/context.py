@@ -176,6 +176,32 @@ class CurrencyCount:
 
 
 @dataclass(frozen=True)
+class CashMoveLine:
+    """One cash movement besides sales (opening float, cash in, cash out) on an X/Z report.
+
+    ``reason`` is a code the slip catalogs translate (``names.cash_reasons``)."""
+
+    kind: str
+    currency: str
+    amount_minor: int
+    reason: str
+    clerk: str | None = None
+
+
+@dataclass(frozen=True)
+class ClerkFigures:
+    """One clerk's sales and stornos in one currency over the report's period."""
+
+    clerk: str
+    name: str
+    currency: str
+    sales_count: int
+    sales_minor: int
+    storno_count: int = 0
+    storno_minor: int = 0
+
+
+@dataclass(frozen=True)
 class ReportSlip:
     """An X (running) or Z (closing) report of the terminal's sales over a period."""
 
@@ -192,6 +218,10 @@ class ReportSlip:
     #: The journal head the report closes on, short (``"1234 3fa9c2d1e0b7a4c2"``): printed on
     #: paper it anchors the journal outside the box (docs/card-data.md).
     journal_head: str | None = None
+    #: the float, cash in and cash out of the period (terminal.shift), in journal order
+    cash_moves: tuple[CashMoveLine, ...] = ()
+    #: sales and stornos per clerk (a report without any has no clerk section)
+    clerks: tuple[ClerkFigures, ...] = ()
 
     def __post_init__(self) -> None:
         if self.kind not in REPORT_KINDS:

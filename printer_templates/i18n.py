@@ -16,6 +16,8 @@ from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
+from printer_templates.pseudo import PSEUDO_LANGUAGE, pseudo_catalog
+
 LOCALE_DIR = Path(__file__).parent / "locale"
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 GETTEXT_FUNCTIONS = ("_", "gettext")
@@ -49,7 +51,11 @@ def catalog_path(language: str) -> Path:
 
 
 def check_language(language: str) -> str:
-    """``language`` itself if slips can be printed in it, else :class:`UnknownLanguage`."""
+    """``language`` itself if slips can be printed in it, else :class:`UnknownLanguage`.
+
+    The pseudo-locale (``printer_templates.pseudo``) renders too, for the tests."""
+    if language == PSEUDO_LANGUAGE:
+        return language
     if language not in LANGUAGE_LOCALES or not catalog_path(language).is_file():
         raise UnknownLanguage(language)
     return language
@@ -73,6 +79,8 @@ def compile_catalog(catalog: Catalog) -> gettext.GNUTranslations:
 @cache
 def translations(language: str) -> gettext.GNUTranslations:
     """Gettext translations for ``language``, compiled from its ``.po`` in memory."""
+    if language == PSEUDO_LANGUAGE:
+        return compile_catalog(pseudo_catalog(read_catalog("en")))
     return compile_catalog(read_catalog(language))
 
 
@@ -100,7 +108,9 @@ def template_messages() -> dict[str, list[str]]:
 
 def default_locale(language: str) -> str:
     """The Babel locale slips in ``language`` are formatted with unless the caller says."""
-    return LANGUAGE_LOCALES[check_language(language)]
+    if check_language(language) == PSEUDO_LANGUAGE:
+        return LANGUAGE_LOCALES["en"]
+    return LANGUAGE_LOCALES[language]
 
 
 __all__ = [

@@ -146,6 +146,10 @@ def create_app(kiosk: Kiosk, *, token: str, printed_slips: PrintedSlips | None =
         # cannot parse) in the same shape as ours; they are all the client's doing. The
         # screen's pages keep FastAPI's own answers (redirects, their error pages).
         if not request.url.path.startswith(API_PREFIX + "/"):
+            web = getattr(request.app.state, "web", None)
+            if web is not None and web.is_screen_path(request.url.path):
+                # The screen's own page, in the clerk's language (never FastAPI's JSON).
+                return web.error_page(request, exc.status_code, exc.headers)
             return await http_exception_handler(request, exc)
         if exc.status_code in _HTTP_ERRORS:
             code, template = _HTTP_ERRORS[exc.status_code]

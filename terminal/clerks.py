@@ -147,7 +147,8 @@ class SignInRefused(KioskError):
         word = "attempt" if attempts_left == 1 else "attempts"
         super().__init__(
             f"Wrong clerk number or PIN. {attempts_left} {word} left before sign-in is locked: "
-            "type them again."
+            "type them again.",
+            params={"attempts": attempts_left},
         )
         self.attempts_left = attempts_left
 
@@ -162,7 +163,8 @@ class ClerkLockedOut(KioskError):
         minutes = max(1, -(-int((locked_until - now).total_seconds()) // 60))
         super().__init__(
             f"Too many wrong PINs: sign-in is locked until {local:%H:%M} (about {minutes} min). "
-            "Wait, or ask a supervisor to unlock it."
+            "Wait, or ask a supervisor to unlock it.",
+            params={"until": f"{local:%H:%M}"},
         )
         self.locked_until = locked_until
 

@@ -14,9 +14,14 @@ class KioskError(Exception):
     #: Short machine-readable name of the refusal (snake_case); subclasses set their own.
     code: str = "kiosk_error"
 
-    def __init__(self, message: str, *, code: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, code: str | None = None, params: dict[str, object] | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
+        #: the numbers and names in ``message``, for a screen that says it in another language
+        #: (amounts as ``*_minor`` with ``currency``)
+        self.params: dict[str, object] = dict(params or {})
         if code is not None:
             self.code = code
 

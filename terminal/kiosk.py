@@ -38,6 +38,7 @@ from terminal.recovery import RecoveryReport, recover
 from terminal.reports import ReportService
 from terminal.reprint import ReprintService
 from terminal.sale import ClerkConfirmsPrint, SaleService
+from terminal.shift import ShiftService
 from terminal.status import HostMonitor, StatusBoard
 from terminal.storno import StornoService
 
@@ -210,6 +211,7 @@ class Kiosk:
                 timezone=config.terminal.timezone,
             )
             self.reports = ReportService(self.sales, self.clerks)
+            self.shift = ShiftService(self.sales, self.clerks)
             self.recovery: RecoveryReport = recover(self.sales, self.stornos)
             # Built now, opened by start_devices(): a one-shot `kiosk sell` must not grab ports.
             self.devices = Devices(config, self.printer, clock=self.clock)

@@ -62,7 +62,11 @@ def _settle(service: SaleService, stornos: StornoService, record: TxnRecord) -> 
         service.void_unprinted(record, f"{why} before the slip printed")
         return states.VOIDED
     if record.state == states.PRINTING:
-        service.fail_print(record, f"{why} while the slip was printing; it is not valid")
+        service.fail_print(
+            record,
+            f"{why} while the slip was printing; it is not valid",
+            reason_code="recovered_after_restart",
+        )
         return states.VOIDED
     if record.state == states.PRINT_FAILED:
         service.void_unprinted(record, record.reason or why)

@@ -10,18 +10,25 @@ The period is a range of journal events (see ``Store.period_figures``): sales co
 slip printed, stornos where the storno slip printed, so a sale before a Z and its storno after
 it each show once, in the period the money moved. Cash in the drawer is the cash kept for
 those sales (what the customer paid, change already handed back) less the cash paid back for
-those stornos; the drawer starts every period at zero (no float is configured: the clerk counts
-the float separately).
+those stornos, plus the period's opening float and cash in, less its cash out
+(``terminal.shift``: journal events in the same range), so the drawer's figure is what it holds.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
-from offline_queue.store import PeriodFigures
-from printer_templates.context import CurrencyCount, ReportLine, ReportSlip
+from offline_queue import states
+from offline_queue.store import PeriodFigures, state_event
+from printer_templates.context import (
+    CashMoveLine,
+    ClerkFigures,
+    CurrencyCount,
+    ReportLine,
+    ReportSlip,
+)
 from printer_templates.document import SlipDocument
 from printer_templates.preview import slip_to_text
 from printer_templates.render import render_slip
@@ -29,6 +36,8 @@ from terminal import slips
 from terminal.clerks import ClerkBook, SupervisorRequired
 from terminal.errors import InvalidInput
 from terminal.sale import SaleService
+from terminal.shift import period_movements
+from terminal.shift import totals as shift_totals
 
 #: Journal events of reports besides the store's own ``z_report`` (written with the period).
 X_REPORT_EVENT = "x_report"
@@ -145,6 +154,9 @@ class ReportService:
         """
         amounts: dict[str, int] = {p.currency: 0 for p in self.config.products.values()}
         moves: dict[str, int] = dict.fromkeys(amounts, 0)
+        for move in period_movements(self.store, figures):
+            amounts[move.currency] = amounts.get(move.currency, 0) + move.signed_minor
+            moves[move.currency] = moves.get(move.currency, 0) + 1
         for line in figures.sales:
             amounts[line.currency] = amounts.get(line.currency, 0) + line.total_minor
             moves[line.currency] = moves.get(line.currency, 0) + line.count
@@ -153,6 +165,48 @@ class ReportService:
             moves[storno.currency] = moves.get(storno.currency, 0) + storno.count
         return tuple(CurrencyCount(c, moves[c], amounts[c]) for c in sorted(amounts))
 
+    def _cash_moves(self, figures: PeriodFigures) -> tuple[CashMoveLine, ...]:
+        return tuple(
+            CashMoveLine(m.kind, m.currency, m.amount_minor, m.reason, m.clerk)
+            for m in period_movements(self.store, figures)
+        )
+
+    def _clerks(self, figures: PeriodFigures) -> tuple[ClerkFigures, ...]:
+        """Sales (where their slip printed) and stornos per clerk and currency."""
+        sums: dict[tuple[str, str], list[int]] = {}
+        confirmed = self.store.journal_between(
+            figures.after_seq, figures.through_seq, [state_event(states.CONFIRMED)]
+        )
+        for event in confirmed:
+            if event.data.get("from") != states.PRINTING or event.txn is None:
+                continue
+            record = self.store.get(event.txn)
+            line = sums.setdefault((record.clerk or "-", record.currency), [0, 0, 0, 0])
+            line[0] += 1
+            line[1] += record.total_minor
+        stornoed = self.store.journal_between(
+            figures.after_seq, figures.through_seq, [state_event(states.STORNOED)]
+        )
+        for event in stornoed:
+            if event.txn is None:
+                continue
+            record = self.store.get(event.txn)
+            attempt = dict(record.details.get("storno") or {})
+            who = str(attempt.get("clerk") or record.clerk or "-")
+            line = sums.setdefault((who, record.currency), [0, 0, 0, 0])
+            line[2] += 1
+            line[3] += int(attempt.get("refund_minor", record.total_minor))
+        out = []
+        for (clerk, currency), (count, total, s_count, s_total) in sorted(sums.items()):
+            known = self.store.get_clerk(clerk) if clerk != "-" else None
+            name = known.name if known is not None else ""
+            out.append(ClerkFigures(clerk, name, currency, count, total, s_count, s_total))
+        return tuple(out)
+
+    def clerk_figures(self) -> list[dict[str, Any]]:
+        """The open period's figures per clerk (the screen's X/Z page and ``kiosk cash``)."""
+        return [asdict(line) for line in self._clerks(self.store.period_figures())]
+
     def cash_in_drawer(self) -> dict[str, int]:
         """Currency -> minor units the drawer should hold from this period's sales and stornos."""
         return {c.currency: c.total_minor for c in self._drawer(self.store.period_figures())}
@@ -160,10 +214,14 @@ class ReportService:
     def cash_summary(self) -> dict[str, Any]:
         """Cash in the drawer with the period it covers (for ``GET /cash`` and ``kiosk cash``)."""
         figures = self.store.period_figures()
+        movements = period_movements(self.store, figures)
         return {
             "period_from": figures.period_from.isoformat(),
             "period_to": figures.period_to.isoformat(),
             "cash_in_drawer": {c.currency: c.total_minor for c in self._drawer(figures)},
+            # the float and cash in/out behind those amounts (terminal.shift)
+            "movements": [m.to_dict() for m in movements],
+            "movement_totals": shift_totals(movements),
         }
 
     # -- rendering ----------------------------------------------------------------------------
@@ -190,6 +248,8 @@ class ReportService:
             voided_count=figures.voided_count,
             z_number=figures.z_number if kind == "Z" else None,
             journal_head=self._journal_head(figures.through_seq) if kind == "Z" else None,
+            cash_moves=self._cash_moves(figures),
+            clerks=self._clerks(figures),
         )
         doc = render_slip(
             REPORT_TEMPLATES[kind],

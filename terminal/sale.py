@@ -429,16 +429,23 @@ class SaleService:
         )
         return None if proven else "the clerk did not confirm the slip printed"
 
-    def fail_print(self, record: TxnRecord, failure: str) -> TxnRecord:
-        """Slip not proven: void the sale, tell the host, and print a notice if the printer can."""
+    def fail_print(
+        self, record: TxnRecord, failure: str, *, reason_code: str = "print_failed"
+    ) -> TxnRecord:
+        """Slip not proven: void the sale, tell the host, and print a notice if the printer can.
+
+        ``failure`` (English, for the journal) stays off the notice: the slip says
+        ``reason_code`` in the printer's language (printer_templates' ``names.reasons``)."""
         record = self.move(
             record.txn, states.PRINT_FAILED, data={"error": failure}, updates={"reason": failure}
         )
         record = self.void_unprinted(record, f"slip not printed: {failure}")
-        self.print_failure_notice(record, failure)
+        self.print_failure_notice(record, failure, reason_code=reason_code)
         return record
 
-    def print_failure_notice(self, record: TxnRecord, reason: str) -> bool:
+    def print_failure_notice(
+        self, record: TxnRecord, reason: str, *, reason_code: str = "print_failed"
+    ) -> bool:
         """Print the notice now if the printer can; else it stays owed (see below).
 
         The notice is for whoever holds a half-printed slip, not a proof, so it is best effort:
@@ -446,13 +453,19 @@ class SaleService:
         :meth:`print_owed_notices` as soon as the printer can.
         """
         try:
-            doc = slips.render_failure(self.config, record, reason=reason, at=self.clock.now())
+            doc = slips.render_failure(self.config, record, reason=reason_code, at=self.clock.now())
             self.printer.print_slip(doc)
         except PrinterError as exc:
-            self.store.journal_event(record.txn, NOTICE_OWED, {"reason": reason, "error": str(exc)})
+            self.store.journal_event(
+                record.txn,
+                NOTICE_OWED,
+                {"reason": reason, "reason_code": reason_code, "error": str(exc)},
+            )
             self._notices_maybe_owed = True
             return False
-        self.store.journal_event(record.txn, NOTICE_PRINTED, {"reason": reason})
+        self.store.journal_event(
+            record.txn, NOTICE_PRINTED, {"reason": reason, "reason_code": reason_code}
+        )
         return True
 
     def print_owed_notices(self, *, lookback_s: float = 86400.0, limit: int = 50) -> int:
@@ -471,7 +484,9 @@ class SaleService:
             events = [e for e in self.store.journal(record.txn) if e.event in NOTICE_EVENTS]
             if not events or events[-1].event != NOTICE_OWED:
                 continue
-            if not self.print_failure_notice(record, str(events[-1].data.get("reason", ""))):
+            owed = events[-1].data
+            code = str(owed.get("reason_code") or "print_failed")
+            if not self.print_failure_notice(record, str(owed.get("reason", "")), reason_code=code):
                 break
             printed += 1
         return printed

@@ -311,7 +311,13 @@ def validate_amount(product: ProductConfig, amount_minor: int) -> int:
             f"{product.display_name('en').lower()}: type an amount from "
             f"{_show(product.min_minor, currency, locale, styles)} to "
             f"{_show(product.max_minor, currency, locale, styles)} "
-            f"in steps of {_show(product.step_minor, currency, locale, styles)}."
+            f"in steps of {_show(product.step_minor, currency, locale, styles)}.",
+            params={
+                "min_minor": product.min_minor,
+                "max_minor": product.max_minor,
+                "step_minor": product.step_minor,
+                "currency": currency,
+            },
         )
     return amount_minor
 
@@ -329,7 +335,8 @@ def validate_cash(
         total = _show(total_minor, currency, locale, styles)
         raise NotEnoughCash(
             f"Customer gave {_show(cash_minor, currency, locale, styles)}, the total is {total}: "
-            f"take at least {total}."
+            f"take at least {total}.",
+            params={"total_minor": total_minor, "cash_minor": cash_minor, "currency": currency},
         )
     return cash_minor - total_minor
 
@@ -347,7 +354,8 @@ def validate_message(text: str, max_length: int) -> str:
     if len(message) > max_length:
         raise InvalidMessage(
             f"The message has {len(message)} characters but the slip holds {max_length}: "
-            "shorten it."
+            "shorten it.",
+            params={"length": len(message), "max": max_length},
         )
     return message
 

@@ -131,7 +131,11 @@ def test_a_sale_form_sells_once_and_records_its_clerk(si: ServedScreen) -> None:
     short = screen.post("/ui/sale/card-topup", {**form, "cash": "10"})
     assert short.status_code == 422 and 'id="err-cash"' in short.text
     assert len(si.counter.kiosk.store.list_transactions()) == 1  # too little cash: no sale
-    fixed = screen.post("/ui/sale/card-topup", form)
+    # the same card and amount minutes after the first sale: the clerk confirms it first
+    again = screen.post("/ui/sale/card-topup", form)
+    assert again.status_code == 409 and 'id="duplicate-warning"' in again.text
+    assert len(si.counter.kiosk.store.list_transactions()) == 1
+    fixed = screen.post("/ui/sale/card-topup", {**form, "confirm_duplicate": sold[0].txn})
     assert "/ui/result/" in fixed.url
     assert len(si.counter.kiosk.store.list_transactions()) == 2
 

@@ -226,7 +226,8 @@ def test_a_storno_the_host_refuses_is_explained_and_nothing_is_paid_back(
         expect(result).to_have_attribute("data-outcome", "refused")
         expect(result).to_have_attribute("data-code", "storno_window_closed")
         expect(page.locator("#storno-headline")).to_have_text("Strežnik je storno zavrnil")
-        expect(page.locator("#storno-detail")).to_contain_text("The host refused the storno")
+        # the host's code in the terminal's words, in Slovenian: no English under it
+        expect(page.locator("#storno-detail")).to_have_text("Čas za storno te prodaje je potekel.")
         expect(page.locator("#storno-no-money")).to_be_visible()
         shot(page, "storno-host-refused")
     finally:

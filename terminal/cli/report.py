@@ -95,7 +95,8 @@ def register(main: click.Group) -> None:
     @JSON_OPTION
     @click.pass_obj
     def cash(obj: CliContext, as_json: bool) -> None:
-        """Cash the drawer should hold from this period: sales kept less stornos paid back."""
+        """Cash the drawer should hold from this period: the float, sales kept, cash in, less
+        stornos paid back and cash out; then each float and cash in / out with its reason."""
         config = load(obj, as_json)
 
         def local(kiosk: Kiosk) -> dict[str, Any]:
@@ -112,6 +113,19 @@ def register(main: click.Group) -> None:
         for currency, minor in summary["cash_in_drawer"].items():
             shown = Money(minor, currency).format(config.terminal.locale, styles=config.money)
             click.echo(f"  {currency}  {shown}")
+        moves = summary.get("movements") or []
+        if moves:
+            click.echo("Float and cash in / out (included above):")
+        for move in moves:
+            amount = Money(move["amount_minor"], move["currency"]).format(
+                config.terminal.locale, styles=config.money
+            )
+            sign = "-" if move["kind"] == "out" else "+"
+            note = f" ({move['note']})" if move.get("note") else ""
+            click.echo(
+                f"  {move['at']}  {move['kind']:<5} {sign}{amount}  {move['reason']}{note}"
+                f"  clerk {move.get('clerk') or '-'}"
+            )
 
 
 __all__ = ["register"]

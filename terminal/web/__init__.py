@@ -10,11 +10,18 @@ says how to add a screen.
 from __future__ import annotations
 
 import importlib
+import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from fastapi import Depends, FastAPI, Request
-from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
+from fastapi.responses import (
+    HTMLResponse,
+    JSONResponse,
+    PlainTextResponse,
+    RedirectResponse,
+    Response,
+)
 from fastapi.staticfiles import StaticFiles
 
 from terminal.web.context import (
@@ -31,6 +38,7 @@ if TYPE_CHECKING:
     from terminal.kiosk import Kiosk
 
 STATIC_DIR = Path(__file__).parent / "static"
+log = logging.getLogger(__name__)
 
 #: Modules under ``terminal.web.screens``, each with ``router(ctx: WebContext) -> APIRouter``.
 #: A module that is not there yet is skipped, so screens land one at a time.
@@ -44,6 +52,8 @@ SCREEN_MODULES = (
     "reprint",
     "reports",
     "cash",
+    "shift",
+    "clerks",
 )
 
 
@@ -77,6 +87,21 @@ def mount(app: FastAPI, kiosk: Kiosk, *, printed_slips: PrintedSlips | None = No
     async def _cross_site(_: Request, __: Exception) -> Response:
         return PlainTextResponse(
             "Refused: this request did not come from the counter screen.", status_code=403
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> Response:
+        # Starlette logs the traceback; the clerk reads what to do in the screen's language
+        # and scripts get the API's error shape -- never the exception's text.
+        log.error("unexpected error on %s: %s", request.url.path, type(exc).__name__)
+        if ctx.is_screen_path(request.url.path):
+            try:
+                return ctx.error_page(request, 500)
+            except Exception:  # the page itself cannot render: a plain line
+                return PlainTextResponse("500", status_code=500)
+        return JSONResponse(
+            {"error": {"code": "internal_error", "message": "The terminal failed: see its log."}},
+            status_code=500,
         )
 
     @app.get("/", include_in_schema=False)

@@ -240,6 +240,23 @@ class WebContext:
         response.headers["Cache-Control"] = "no-store"
         return response
 
+    @staticmethod
+    def is_screen_path(path: str) -> bool:
+        """Whether ``path`` belongs to the counter screen (its errors are pages, not JSON)."""
+        return path == "/" or path == "/ui" or path.startswith("/ui/")
+
+    def error_page(
+        self, request: Request, status_code: int, headers: Mapping[str, str] | None = None
+    ) -> HTMLResponse:
+        """The screen's page for an HTTP error: "nothing here" for 404, else "went wrong"."""
+        template = "not_found.html" if status_code == 404 else "error.html"
+        session = self.session_of(request)
+        if session is not None and session.locked:
+            session = None  # a locked screen shows no clerk's navigation
+        return self.page(
+            request, template, session=session, status_code=status_code, headers=headers
+        )
+
     def status_html(self, snapshot: Any, language: str) -> str:
         """The status bar alone, for the event stream and the refresh button."""
         speaker = self.speaker(language)

@@ -21,8 +21,7 @@ from offline_queue import states
 from offline_queue.errors import InvalidRecord
 from offline_queue.store import TxnRecord
 from terminal.catalog import DEFAULT_NAMES
-from terminal.errors import KioskError
-from terminal.web.errors import Refusal, refusal
+from terminal.web.errors import Refusal, detail, refusal
 from terminal.web.i18n import Speaker
 
 if TYPE_CHECKING:
@@ -164,20 +163,17 @@ HOST_STATES: dict[str, str] = {
 
 def explain(speaker: Speaker, error: Exception, *, screen: str) -> Refusal:
     """A service's refusal on one of these screens: a translated line saying what to do, and
-    under it the service's own (English) words, which name the numbers and times involved."""
+    under it a translated detail from the error's parameters (never its English words)."""
     if isinstance(error, PrinterError):
         code = "printer_not_ready"
     else:
         code = str(getattr(error, "code", "")) or "error"
         if isinstance(error, InvalidRecord):
             code = "invalid_record"
-    words = str(error)
     headline = PRINTER_NOT_READY.get(screen) if code == "printer_not_ready" else HEADLINES.get(code)
     if headline is None:
-        if isinstance(error, KioskError | PrinterError):
-            return refusal(speaker, error)
-        return Refusal(code, words)
-    return Refusal(code, speaker.gettext(headline), words)
+        return refusal(speaker, error)
+    return Refusal(code, speaker.gettext(headline), detail(speaker, error, code))
 
 
 def said(speaker: Speaker, code: str) -> Refusal:

@@ -1,9 +1,10 @@
 """Refusals in the clerk's language.
 
-The services raise :class:`~terminal.errors.KioskError` with detailed English text and a stable
-``code``. The screen shows one translated line per code, saying what to do, and the service's
-own words under it when the screen does not speak English (the numbers and names in them, such
-as the allowed amounts, still help). An unknown code shows the service's words alone.
+The services raise :class:`~terminal.errors.KioskError` with detailed English text, a stable
+``code`` and the numbers in it (``params``). The screen shows one translated line per code,
+saying what to do, and under it a translated detail built from the parameters (the allowed
+amounts, the attempts left, the host's decline reason). An unknown code shows a translated
+generic line with the code: the service's or an exception's English words never reach the page.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from drivers.errors import PrinterError
+from terminal.web import reasons
 from terminal.web.i18n import Speaker
 
 
@@ -58,6 +60,24 @@ HEADLINES: dict[str, str] = {
         "start the sale again."
     ),
     "biller_missing": _("Choose the biller first."),
+    "invalid_cash_movement": _(
+        "Choose the kind, the currency and the reason of the cash movement, then try again."
+    ),
+    "float_already_counted": _(
+        "The opening float is already counted: record a change as cash in or cash out."
+    ),
+    "drawer_not_opened": _("The printer did not open the drawer: check the printer and its cable."),
+    "supervisor_required": _("Only a supervisor can do this: ask a supervisor to sign in here."),
+    "clerk_exists": _("This clerk number is taken (numbers are never reused): choose another."),
+    "invalid_clerk_number": _("A clerk number has 1 to 6 digits."),
+    "invalid_clerk_name": _("Give the clerk's name as on the badge (1 to 40 characters)."),
+    "invalid_role": _("Choose clerk or supervisor."),
+    "invalid_pin": _("A PIN has 4 to 8 digits."),
+    "unknown_clerk": _("There is no such clerk on this terminal."),
+    "last_supervisor": _(
+        "This is the last active supervisor: add another supervisor first, or nobody could "
+        "print the Z report."
+    ),
     "catalog_unavailable": _(
         "The list of billers cannot be loaded: the host is not answering. Try again in a moment."
     ),
@@ -73,29 +93,65 @@ class Refusal:
     detail: str | None = None
 
 
+#: Error code -> the detail under the headline, built from the error's ``params``.
+DETAILS: dict[str, str] = {
+    "amount_out_of_range": _("Allowed: %(min)s to %(max)s, in steps of %(step)s."),
+    "not_enough_cash": _("The total is %(total)s; the cash given is %(cash)s."),
+    "invalid_message": _("The message has %(length)s characters; the slip holds %(max)s."),
+    "sign_in_refused": _("Attempts left before sign-in is locked: %(attempts)s."),
+    "clerk_locked_out": _("Sign-in is locked until %(until)s."),
+}
+
+
+def _values(speaker: Speaker, params: dict[str, object]) -> dict[str, object]:
+    """``params`` as the sentence shows them: ``*_minor`` amounts as money in ``currency``."""
+    currency = str(params.get("currency", ""))
+    values: dict[str, object] = {}
+    for key, value in params.items():
+        if key.endswith("_minor") and isinstance(value, int) and currency:
+            values[key.removesuffix("_minor")] = speaker.money(value, currency)
+        else:
+            values[key] = value
+    return values
+
+
+def detail(speaker: Speaker, error: Exception, code: str) -> str | None:
+    """The translated detail of ``error``, or None when it has nothing to add."""
+    reason_code = getattr(error, "reason_code", None)
+    if code == "host_declined" and isinstance(reason_code, str):
+        return reasons.decline_sentence(speaker, reason_code)
+    host_code = getattr(error, "host_code", None)
+    if code == "host_protocol_error":
+        return speaker.gettext(reasons.GENERIC_DECLINE, code=host_code or "?")
+    if code in reasons.OFFLINE:
+        return reasons.offline_sentence(speaker, code)
+    msgid = DETAILS.get(code)
+    params = getattr(error, "params", None)
+    if msgid is None or not isinstance(params, dict) or not params:
+        return None
+    try:
+        return speaker.gettext(msgid, **_values(speaker, params))
+    except (KeyError, ValueError, TypeError):
+        return None  # parameters that do not fit the sentence: the headline says enough
+
+
 def refusal(speaker: Speaker, error: Exception) -> Refusal:
     """``error`` in the clerk's language (see the module's docstring)."""
     if isinstance(error, PrinterError):
         code = "printer_not_ready"
     else:
         code = str(getattr(error, "code", "error"))
-    words = str(error)
     headline = HEADLINES.get(code)
     if headline is None:
-        return Refusal(code, words)
-    if speaker.language == "en":
-        return Refusal(code, words)
-    return Refusal(code, speaker.gettext(headline), words)
+        return Refusal(code, reasons.refusal_code_sentence(speaker, code))
+    return Refusal(code, speaker.gettext(headline), detail(speaker, error, code))
 
 
 def message(speaker: Speaker, code: str, words: str | None = None) -> Refusal:
-    """A refusal the screen itself decides (no exception), with optional English details."""
-    headline = speaker.gettext(HEADLINES[code])
-    if words is None:
-        return Refusal(code, headline)
-    if speaker.language == "en":
-        return Refusal(code, words)
-    return Refusal(code, headline, words)
+    """A refusal the screen itself decides (no exception). ``words`` (a service's English) are
+    kept for the log only: the page shows the translated line."""
+    del words
+    return Refusal(code, speaker.gettext(HEADLINES[code]))
 
 
-__all__ = ["HEADLINES", "Refusal", "message", "refusal"]
+__all__ = ["DETAILS", "HEADLINES", "Refusal", "detail", "message", "refusal"]

@@ -23,6 +23,7 @@ from babel.messages.pofile import read_po
 
 from printer_templates.i18n import LANGUAGE_LOCALES, compile_catalog
 from printer_templates.i18n import translations as slip_translations
+from printer_templates.pseudo import PSEUDO_LANGUAGE, pseudo_catalog
 from terminal.catalog import DEFAULT_NAMES, ProductConfig
 from terminal.money import DEFAULT_MONEY_STYLES, Money, MoneyStyles
 
@@ -86,7 +87,10 @@ def read_catalog(language: str) -> Catalog:
 
 @cache
 def translations(language: str) -> gettext.GNUTranslations:
-    """The screen's translations for ``language``, compiled in memory from its ``.po``."""
+    """The screen's translations for ``language``, compiled in memory from its ``.po``; the
+    pseudo-locale's from the English catalog, every string transformed."""
+    if language == PSEUDO_LANGUAGE:
+        return compile_catalog(pseudo_catalog(read_catalog("en")))
     return compile_catalog(read_catalog(language))
 
 
@@ -97,8 +101,10 @@ def plain_amount(minor: int, currency: str) -> str:
 
 
 def pick_language(wanted: str | None, default: str) -> str:
-    """``wanted`` if the screen speaks it, else ``default`` (the terminal's language)."""
-    if wanted in UI_LANGUAGES:
+    """``wanted`` if the screen speaks it, else ``default`` (the terminal's language).
+
+    The pseudo-locale is accepted too (tests and translators' checks); no switch offers it."""
+    if wanted in UI_LANGUAGES or wanted == PSEUDO_LANGUAGE:
         return str(wanted)
     return default if default in UI_LANGUAGES else "en"
 
@@ -126,7 +132,10 @@ class Speaker:
         market_locale: str,
         money: MoneyStyles = DEFAULT_MONEY_STYLES,
     ) -> Speaker:
-        locale = market_locale if language == market_language else LANGUAGE_LOCALES[language]
+        if language == market_language:
+            locale = market_locale
+        else:
+            locale = LANGUAGE_LOCALES.get(language, LANGUAGE_LOCALES["en"])
         return cls(language, locale, money)
 
     def gettext(self, message: str, **values: object) -> str:
@@ -161,7 +170,7 @@ class Speaker:
 
     @property
     def html_lang(self) -> str:
-        return HTML_LANG[self.language]
+        return HTML_LANG.get(self.language, "en")
 
     def callables(self) -> dict[str, Callable[..., str]]:
         """What templates call: ``_``, ``ngettext``, ``money`` and ``plain`` (form values)."""

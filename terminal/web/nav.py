@@ -38,6 +38,8 @@ NAV: tuple[NavEntry, ...] = (
     NavEntry("reprint", "/ui/reprint", _("Reprint"), "F6"),
     NavEntry("reports", "/ui/reports", _("X / Z report"), "F7"),
     NavEntry("cash", "/ui/cash", _("Cash in drawer"), "F8"),
+    NavEntry("shift", "/ui/shift", _("This shift"), "F10"),
+    NavEntry("clerks", "/ui/clerks", _("Clerks"), "F12", supervisor_only=True),
 )
 
 

@@ -13,6 +13,7 @@ import asyncio
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -23,6 +24,7 @@ from offline_queue.errors import StoreError
 from offline_queue.store import OutboxRecord
 from terminal.errors import KioskError
 from terminal.lookup import LookupEntry, LookupQuery, LookupReport, aware
+from terminal.web import dates, reasons
 from terminal.web.context import WebContext
 from terminal.web.desk import (
     OUTBOX_KINDS,
@@ -70,14 +72,6 @@ def guess_kind(text: str) -> str:
     if value.isdigit() and len(value) == 4:
         return "card_last4"
     return "phone" if digits else "txn"
-
-
-def parse_local(text: str) -> datetime | None:
-    """A ``datetime-local`` field's value (``2026-11-22T14:05``); empty is no bound."""
-    text = text.strip()
-    if not text:
-        return None
-    return datetime.fromisoformat(text)
 
 
 @dataclass(frozen=True)
@@ -163,7 +157,7 @@ def router(ctx: WebContext) -> APIRouter:
             state=speaker.gettext(OUTBOX_STATES.get(message.state, message.state)),
             state_code=message.state,
             attempts=message.attempts,
-            last_error=message.last_error,
+            last_error=reasons.queue_error_sentence(speaker, message.state, message.last_error),
             delivered_at=local_time(kiosk, speaker, message.delivered_at),
         )
 
@@ -189,8 +183,8 @@ def router(ctx: WebContext) -> APIRouter:
             elif entry.host_note and entry.host_note.startswith("The host has never seen"):
                 note = speaker.gettext(_("The host has never seen this transaction."))
             elif entry.host_note:
+                # The host's note is its own (English) words: the log keeps them.
                 note = speaker.gettext(_("The host did not show this transaction."))
-                detail = entry.host_note
         times: list[tuple[str, str]] = []
         if entry.host is not None:
             for key, label in (
@@ -233,8 +227,8 @@ def router(ctx: WebContext) -> APIRouter:
             zone = kiosk.config.terminal.timezone
             since = until = None
             try:
-                since = aware(parse_local(since_text), zone)
-                until = aware(parse_local(until_text), zone)
+                since = aware(dates.parse(since_text, speaker.locale), zone)
+                until = aware(dates.parse(until_text, speaker.locale), zone)
             except ValueError:
                 error = said(speaker, "invalid_time")
             else:
@@ -267,6 +261,10 @@ def router(ctx: WebContext) -> APIRouter:
             typed=typed,
             since=since_text,
             until=until_text,
+            date_example=dates.example(
+                kiosk.clock.now().astimezone(ZoneInfo(kiosk.config.terminal.timezone)),
+                speaker.locale,
+            ),
             asked=asked,
             error=error,
             found=views,
@@ -276,4 +274,4 @@ def router(ctx: WebContext) -> APIRouter:
     return ui
 
 
-__all__ = ["SEARCH_BY", "FoundView", "guess_kind", "parse_local", "router"]
+__all__ = ["SEARCH_BY", "FoundView", "guess_kind", "router"]

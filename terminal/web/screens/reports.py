@@ -25,6 +25,7 @@ from drivers.errors import PrinterError
 from offline_queue.errors import StoreError
 from terminal.errors import KioskError
 from terminal.reports import ReportOutcome
+from terminal.web import reasons
 from terminal.web.context import WebContext
 from terminal.web.desk import explain, local_time, product_name, said
 from terminal.web.errors import Refusal
@@ -133,7 +134,8 @@ def report_view(
         slip_text=outcome.slip_text,
         headline=headline,
         instruction=instruction,
-        error=outcome.error,
+        # the printer's own (English) words stay in the log: the page says it in its language
+        error=speaker.gettext(reasons.FAILURES["print_failed"]) if outcome.error else None,
     )
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -21,10 +22,13 @@ from fastapi.responses import RedirectResponse, Response
 from drivers.errors import PrinterError
 from offline_queue import states
 from offline_queue.errors import UnknownTransaction
+from offline_queue.store import TxnRecord
 from terminal.catalog import ProductConfig
 from terminal.devices import HeldCard
 from terminal.errors import KioskError
 from terminal.sale import SaleRequest, SaleResult
+from terminal.validation import Target, validate_target
+from terminal.web import reasons
 from terminal.web.context import WebContext
 from terminal.web.errors import Refusal, message, refusal
 from terminal.web.saleform import (
@@ -101,6 +105,8 @@ class ResultView:
     change_minor: int
     target: str
     clerk: str | None
+    #: why a stopped sale stopped, as a code (``terminal.web.reasons``); None when it went
+    reason_code: str | None = None
 
     @property
     def take_money(self) -> bool:
@@ -111,7 +117,10 @@ def _declined_code(ctx: WebContext, txn: str) -> str | None:
     """Why a declined sale was declined: the journal's reason code."""
     for event in reversed(ctx.kiosk.store.journal(txn)):
         if event.event == f"state:{states.DECLINED}":
-            code = event.data.get("reason_code")
+            # the store journals a transition's data under "data" (offline_queue.store)
+            moved = event.data.get("data")
+            code = moved.get("reason_code") if isinstance(moved, dict) else None
+            code = code or event.data.get("reason_code")
             return None if code is None else str(code)
     return None
 
@@ -132,6 +141,7 @@ def result_view(ctx: WebContext, txn: str, result: SaleResult | None) -> ResultV
     if outcome == "declined" and (_declined_code(ctx, txn) or "").startswith("offline_"):
         outcome = "offline_refused"
     tone, instruction = OUTCOMES[outcome]
+    reason_code = None if tone == "go" else _reason_code(ctx, record, outcome)
     return ResultView(
         txn=txn,
         product=record.product,
@@ -139,14 +149,29 @@ def result_view(ctx: WebContext, txn: str, result: SaleResult | None) -> ResultV
         tone=tone,
         headline=HEADLINES[outcome],
         instruction=instruction,
-        reason=record.reason if tone == "stop" else None,
+        reason=None,
         currency=record.currency,
         total_minor=record.total_minor,
         cash_minor=record.cash_minor,
         change_minor=record.change_minor,
         target=str(record.target.get("masked") or record.target.get("display") or ""),
         clerk=record.clerk,
+        reason_code=reason_code,
     )
+
+
+def _reason_code(ctx: WebContext, record: Any, outcome: str) -> str:
+    """The code the result screen says why with: the journal's, else the outcome's kind."""
+    if outcome in ("declined", "offline_refused"):
+        return _declined_code(ctx, record.txn) or "declined"
+    if outcome == "print_failed":
+        return "print_failed"
+    why = record.reason or ""
+    if "took too long" in why:
+        return "expired"
+    if "before the slip printed" in why or "while the slip was printing" in why:
+        return "recovered_after_restart"
+    return "host_unclear"
 
 
 def router(ctx: WebContext) -> APIRouter:
@@ -185,6 +210,7 @@ def router(ctx: WebContext) -> APIRouter:
         checked: Checked | None = None,
         error: Refusal | None = None,
         status_code: int = 200,
+        duplicate: DuplicateView | None = None,
     ) -> Response:
         speaker = ctx.speaker(session.language)
         biller_list, biller_error = catalog_billers(product)
@@ -205,6 +231,7 @@ def router(ctx: WebContext) -> APIRouter:
             quick=quick.get(product.id, ()),
             billers=biller_list,
             cash_options=_cash_options(checked, product),
+            duplicate=duplicate,
         )
 
     @ui.get("/ui/sale/{product_id}")
@@ -286,6 +313,18 @@ def router(ctx: WebContext) -> APIRouter:
                     status_code=422,
                 )
             sale = checker.request(form, checked, clerk=session.clerk_number)
+            same = await asyncio.to_thread(_duplicate_of, ctx, product, sale, form)
+            if same is not None and form.get("confirm_duplicate") != same.txn:
+                return form_page(
+                    request,
+                    session,
+                    product,
+                    values=form,
+                    token=token,
+                    checked=checked,
+                    duplicate=DuplicateView.of(same, ctx.kiosk.clock.now()),
+                    status_code=409,
+                )
             try:
                 result = await asyncio.to_thread(_sell, ctx, sale, form.get("card_swipe_id"))
             except (KioskError, PrinterError) as exc:
@@ -317,6 +356,11 @@ def router(ctx: WebContext) -> APIRouter:
             return ctx.page(request, "not_found.html", session=session, status_code=404)
         product = ctx.config.products.get(view.product)
         speaker = ctx.speaker(session.language)
+        if view.reason_code is not None:
+            sentence = reasons.reason_sentence(
+                speaker, view.reason_code, config=ctx.config, product=view.product
+            )
+            view = replace(view, reason=sentence)
         return ctx.page(
             request,
             "result.html",
@@ -335,6 +379,64 @@ def router(ctx: WebContext) -> APIRouter:
         return Response(view.png, media_type="image/png", headers={"Cache-Control": "no-store"})
 
     return ui
+
+
+#: A sale of the same product to the same target and amount this recently asks the clerk first.
+DUPLICATE_WINDOW_S = 600
+
+
+@dataclass(frozen=True)
+class DuplicateView:
+    """The earlier sale a new one looks like, as the warning shows it."""
+
+    txn: str
+    minutes: int
+    total_minor: int
+    currency: str
+
+    @classmethod
+    def of(cls, record: TxnRecord, now: datetime) -> DuplicateView:
+        minutes = max(0, int((now - record.created_at).total_seconds() // 60))
+        return cls(record.txn, minutes, record.total_minor, record.currency)
+
+
+def _duplicate_of(
+    ctx: WebContext, product: ProductConfig, sale: SaleRequest, form: dict[str, str]
+) -> TxnRecord | None:
+    """A confirmed sale of ``product`` to the same target (and amount) in the last minutes.
+
+    A swiped card is known by its masked number (the form never holds the full one); a typed
+    target is validated as the sale would and matched on its stored value (a card on its mask:
+    the store need not keep the full number)."""
+    if product.target == "none":
+        return None
+    masked = form.get("target", "") if form.get("card_swipe_id") else None
+    target: Target | None = None
+    if masked is None:
+        try:
+            target = validate_target(
+                product, sale.target, second=sale.target2, region=ctx.config.terminal.region
+            )
+        except KioskError:
+            return None
+        if target.kind == "card":
+            masked = target.masked
+    since = ctx.kiosk.clock.now() - timedelta(seconds=DUPLICATE_WINDOW_S)
+    recent = ctx.kiosk.store.list_transactions(
+        since=since, product=product.id, states=[states.CONFIRMED], limit=200
+    )
+    for record in recent:
+        if masked is not None:
+            if record.target.get("masked") != masked:
+                continue
+        elif target is None or record.target.get("value") != target.value:
+            continue
+        if sale.amount_minor is not None and record.amount_minor != sale.amount_minor:
+            continue
+        if target is not None and target.second and record.target.get("second") != target.second:
+            continue
+        return record
+    return None
 
 
 def _cash_options(checked: Checked | None, product: ProductConfig) -> list[int]:

@@ -12,6 +12,7 @@ import contextlib
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
+from printer_templates.pseudo import PSEUDO_LANGUAGE
 from terminal.errors import KioskError
 from terminal.web.context import LANGUAGE_COOKIE, WebContext, safe_next
 from terminal.web.errors import refusal
@@ -119,7 +120,7 @@ def router(ctx: WebContext) -> APIRouter:
         form = await ctx.form(request)
         lang = form.get("lang", "")
         response = RedirectResponse(safe_next(form.get("next")), status_code=303)
-        if lang not in UI_LANGUAGES:
+        if lang not in UI_LANGUAGES and lang != PSEUDO_LANGUAGE:
             return response
         session = ctx.session_of(request)
         if session is not None:

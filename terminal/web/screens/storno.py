@@ -29,6 +29,7 @@ from offline_queue.store import TxnRecord
 from printer_templates.preview import slip_to_text
 from terminal.errors import KioskError
 from terminal.storno import REASONS, StornoOutcome, parse_txn
+from terminal.web import reasons
 from terminal.web.context import WebContext
 from terminal.web.desk import (
     HEADLINES,
@@ -136,7 +137,7 @@ def print_failed_view(speaker: Speaker, row: TxnRow, *, error: str | None) -> St
                 "the printer (paper, cover), then do the storno again."
             )
         ),
-        detail=error,
+        detail=None if error is None else speaker.gettext(reasons.FAILURES["print_failed"]),
         currency=row.currency,
         refund_minor=0,
         product=row.product_name,
@@ -163,7 +164,8 @@ def refused_view(
         code=error.code,
         headline=speaker.gettext(headline),
         instruction=error.headline,
-        detail=error.detail,
+        # the host's reason code as the terminal's own sentence (never the host's words)
+        detail=reasons.decline_sentence(speaker, error.code) if by_host else error.detail,
         currency=row.currency if row else "",
         refund_minor=0,
         product=row.product_name if row else "",

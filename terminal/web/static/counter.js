@@ -14,6 +14,15 @@
     el && (el.tagName === "INPUT" || el.tagName === "SELECT" || el.tagName === "TEXTAREA");
   const visible = (el) => el && !el.hidden && el.offsetParent !== null;
 
+  /* -- the status bar's height, for the page's scroll padding (counter.css) ---------------- */
+  const statusBar = $("#status-bar");
+  if (statusBar) {
+    const measure = () =>
+      document.documentElement.style.setProperty("--status-h", statusBar.offsetHeight + "px");
+    measure();
+    if (window.ResizeObserver) new ResizeObserver(measure).observe(statusBar);
+  }
+
   function toast(text) {
     const box = $("#toast");
     if (!box) return;
@@ -302,6 +311,12 @@
     if (document.activeElement === body || !document.activeElement) {
       const first = $("[autofocus]");
       if (first) first.focus();
+    }
+    /* The browser scrolled to the autofocus field before the status bar's height was known
+       (and before the fonts loaded): bring the cursor's field above the bar again. */
+    const focused = document.activeElement;
+    if (focused && focused !== body && focused.scrollIntoView) {
+      focused.scrollIntoView({ block: "nearest" });
     }
   });
 })();
