@@ -91,7 +91,7 @@ class Forwarder:
         send: SendFunction,
         *,
         clock: Clock,
-        batch_size: int = 20,
+        batch_size: int = 100,
         lease_s: float = 30,
         backoff_base_s: float = 1.0,
         backoff_cap_s: float = 300.0,
@@ -202,32 +202,35 @@ class Forwarder:
 
         delivered = duplicates = retried = dead = 0
         last_error: str | None = None
+        to_deliver: list[tuple[str, Mapping[str, object] | None]] = []
+        to_park: list[tuple[str, str]] = []
+        to_retry: list[tuple[str, str, float]] = []
         for message in batch:
             outcome = outcomes.get(message.message_id)
             if outcome is None:
                 outcome = DeliveryOutcome("retry", error="the host gave no answer for it")
-            try:
-                if outcome.is_success:
-                    self.store.mark_delivered(
-                        [message.message_id], response=outcome.response or None
-                    )
-                    if outcome.kind == "duplicate":
-                        duplicates += 1
-                    else:
-                        delivered += 1
-                elif outcome.kind == "dead":
-                    error = outcome.error or "refused by the host"
-                    self.store.mark_dead(message.message_id, error=error)
-                    dead += 1
-                    last_error = error
+            if outcome.is_success:
+                to_deliver.append((message.message_id, outcome.response or None))
+                if outcome.kind == "duplicate":
+                    duplicates += 1
                 else:
-                    error = outcome.error or "the host asked to retry"
-                    delay = self.backoff_delay(message.attempts, outcome.retry_after_s)
-                    self.store.mark_retry(message.message_id, error=error, delay_s=delay)
-                    retried += 1
-                    last_error = error
-            except StoreError:
-                log.exception("could not record the outcome of message %s", message.message_id)
+                    delivered += 1
+            elif outcome.kind == "dead":
+                error = outcome.error or "refused by the host"
+                to_park.append((message.message_id, error))
+                dead += 1
+                last_error = error
+            else:
+                error = outcome.error or "the host asked to retry"
+                delay = self.backoff_delay(message.attempts, outcome.retry_after_s)
+                to_retry.append((message.message_id, error, delay))
+                retried += 1
+                last_error = error
+        # One commit for the whole acknowledged batch (its journal events, its erasures).
+        try:
+            self.store.settle_batch(delivered=to_deliver, dead=to_park, retry=to_retry)
+        except StoreError:
+            log.exception("could not record the outcomes of %d message(s)", len(batch))
         host_alive = bool(delivered or duplicates or dead)
         self._record_cycle(host_alive=host_alive, failed=not host_alive and retried > 0)
         return ForwardReport(
@@ -245,12 +248,14 @@ class Forwarder:
     def _whole_batch_failed(
         self, batch: list[OutboxRecord], error: str, retry_after_s: float | None
     ) -> ForwardReport:
-        for message in batch:
-            delay = self.backoff_delay(message.attempts, retry_after_s)
-            try:
-                self.store.mark_retry(message.message_id, error=error, delay_s=delay)
-            except StoreError:
-                log.exception("could not reschedule message %s", message.message_id)
+        retry = [
+            (message.message_id, error, self.backoff_delay(message.attempts, retry_after_s))
+            for message in batch
+        ]
+        try:
+            self.store.settle_batch(retry=retry)
+        except StoreError:
+            log.exception("could not reschedule %d message(s)", len(batch))
         self._record_cycle(host_alive=False, failed=True)
         return ForwardReport(
             cycles=1,

@@ -163,9 +163,16 @@ class SaleService:
         data: Mapping[str, Any] | None = None,
         updates: Mapping[str, Any] | None = None,
         outbox: Sequence[OutboxMessage] = (),
+        durable: bool = True,
     ) -> TxnRecord:
-        """A store transition; when it queued advices, the forwarder is woken to send them now."""
-        record = self.store.transition(txn, to_state, data=data, updates=updates, outbox=outbox)
+        """A store transition; when it queued advices, the forwarder is woken to send them now.
+
+        ``durable=False`` only for a step recovery does not need: it rides on the next
+        durable commit (docs/internals.md: Commits per sale).
+        """
+        record = self.store.transition(
+            txn, to_state, data=data, updates=updates, outbox=outbox, durable=durable
+        )
         if outbox:
             self.on_enqueued()
         return record
@@ -271,6 +278,8 @@ class SaleService:
             )
         if answer.status == "approved":
             secret.product_data.update(answer.product_data or {})
+            # Not fsynced: a power cut before the next (printing) commit leaves the sale
+            # recorded, which recovery reverses exactly as if the answer had never come.
             return self.move(
                 record.txn,
                 states.AUTHORIZED,
@@ -279,6 +288,7 @@ class SaleService:
                     "auth_code": answer.auth_code,
                     "details": {"product_data": dict(answer.product_data or {})},
                 },
+                durable=False,
             )
         if answer.status == "declined":
             return self.move(
@@ -501,7 +511,8 @@ class SaleService:
         except PrinterError as exc:
             self.store.journal_event(record.txn, "drawer_not_opened", {"error": str(exc)})
             return
-        self.store.journal_event(record.txn, "drawer_opened", {})
+        # A note, not a step recovery needs: it rides on the next durable commit.
+        self.store.journal_event(record.txn, "drawer_opened", {}, durable=False)
 
     def _result(
         self, record: TxnRecord, *, state: SaleState | None = None, slip: SlipDocument | None = None
