@@ -99,7 +99,11 @@ class Forwarder:
         circuit_cooldown_s: float = 30.0,
         rng: random.Random | None = None,
         idle_wait_s: float = 60.0,
+        retention_s: float | None = 30 * 86400.0,
+        prune_every_s: float = 3600.0,
     ) -> None:
+        """``retention_s``: delivered advices older than this are pruned by the background
+        loop, at most every ``prune_every_s`` (None keeps them all)."""
         if batch_size < 1:
             raise ValueError("batch_size must be at least 1")
         if lease_s <= 0 or backoff_base_s <= 0 or backoff_cap_s < backoff_base_s:
@@ -117,6 +121,9 @@ class Forwarder:
         self.circuit_cooldown_s = circuit_cooldown_s
         self.idle_wait_s = idle_wait_s
         self.rng = rng or random.Random()
+        self.retention_s = retention_s
+        self.prune_every_s = prune_every_s
+        self._next_prune_mono = 0.0
         self._run_lock = threading.Lock()
         self._circuit_lock = threading.Lock()
         self._circuit: CircuitState = "closed"
@@ -323,12 +330,23 @@ class Forwarder:
                 report = self.run_once()
             except Exception:
                 log.exception("outbox forwarding cycle failed; trying again later")
+            self._prune_when_due()
             with self._cycles_cond:
                 self._cycles_done += 1
                 self._cycles_cond.notify_all()
             if self._stop.is_set():
                 break
             self._wake.wait(self._seconds_to_wait(report))
+
+    def _prune_when_due(self) -> None:
+        """Drop delivered advices past the retention, at most every ``prune_every_s``."""
+        if self.retention_s is None or self.clock.monotonic() < self._next_prune_mono:
+            return
+        self._next_prune_mono = self.clock.monotonic() + self.prune_every_s
+        try:
+            self.store.prune_delivered(older_than_s=self.retention_s)
+        except StoreError:
+            log.exception("could not prune delivered advices; trying again later")
 
     def _seconds_to_wait(self, report: ForwardReport | None) -> float:
         """Until the next message is due (or the circuit may close), at most ``idle_wait_s``."""
