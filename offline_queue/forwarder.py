@@ -23,8 +23,9 @@ import logging
 import random
 import threading
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from offline_queue.clock import Clock
 from offline_queue.delivery import DeliveryOutcome, TransientSendError
@@ -39,6 +40,14 @@ SendFunction = Callable[[Sequence[OutboxRecord]], Mapping[str, DeliveryOutcome]]
 
 #: Exponents above this would only overflow; the cap is reached long before.
 _MAX_BACKOFF_EXPONENT = 62
+
+
+@dataclass(frozen=True)
+class _SendFailed:
+    """The whole batch failed to send (transient): why, and the host's Retry-After if any."""
+
+    error: str
+    retry_after_s: float | None
 
 
 @dataclass(frozen=True)
@@ -186,26 +195,42 @@ class Forwarder:
     def run_once(self) -> ForwardReport:
         """Claim what is due, send it, record the outcomes; never raises for a send failure."""
         with self._run_lock:
-            with self._circuit_lock:
-                if self._circuit == "open":
-                    if not self._cooldown_over():
-                        return ForwardReport(cycles=1, circuit="open")
-                    self._circuit = "half_open"
-                    emit(log, "forwarder.circuit_half_open")
-                limit = 1 if self._circuit == "half_open" else self.batch_size
-            batch = self.store.claim_due(limit=limit, lease_s=self.lease_s)
-            if not batch:
-                return ForwardReport(cycles=1, circuit=self.state)
+            batch = self._claim()
+            if isinstance(batch, ForwardReport):
+                return batch
             return self._send_and_record(batch)
 
-    def _send_and_record(self, batch: list[OutboxRecord]) -> ForwardReport:
+    def _claim(self) -> list[OutboxRecord] | ForwardReport:
+        """The next batch (one message while half open), or the report of a cycle without."""
+        with self._circuit_lock:
+            if self._circuit == "open":
+                if not self._cooldown_over():
+                    return ForwardReport(cycles=1, circuit="open")
+                self._circuit = "half_open"
+                emit(log, "forwarder.circuit_half_open")
+            limit = 1 if self._circuit == "half_open" else self.batch_size
+        batch = self.store.claim_due(limit=limit, lease_s=self.lease_s)
+        return batch or ForwardReport(cycles=1, circuit=self.state)
+
+    def _send(self, batch: list[OutboxRecord]) -> dict[str, DeliveryOutcome] | _SendFailed:
+        """The host's outcomes, or why the whole batch failed; never raises."""
         try:
-            outcomes = dict(self.send(batch))
+            return dict(self.send(batch))
         except TransientSendError as exc:
-            return self._whole_batch_failed(batch, str(exc), exc.retry_after_s)
+            return _SendFailed(str(exc), exc.retry_after_s)
         except Exception as exc:
             log.exception("sending %d outbox message(s) failed unexpectedly", len(batch))
-            return self._whole_batch_failed(batch, f"{type(exc).__name__}: {exc}", None)
+            return _SendFailed(f"{type(exc).__name__}: {exc}", None)
+
+    def _send_and_record(self, batch: list[OutboxRecord]) -> ForwardReport:
+        return self._record(batch, self._send(batch))
+
+    def _record(
+        self, batch: list[OutboxRecord], sent: dict[str, DeliveryOutcome] | _SendFailed
+    ) -> ForwardReport:
+        if isinstance(sent, _SendFailed):
+            return self._whole_batch_failed(batch, sent.error, sent.retry_after_s)
+        outcomes = sent
 
         delivered = duplicates = retried = dead = 0
         last_error: str | None = None
@@ -274,14 +299,44 @@ class Forwarder:
         )
 
     def drain(self, timeout_s: float, *, max_cycles: int = 10_000) -> ForwardReport:
-        """Forward until nothing is due, the circuit opens, or ``timeout_s`` (monotonic) passes."""
+        """Forward until nothing is due, the circuit opens, or ``timeout_s`` (monotonic) passes.
+
+        Pipelined: while the host's answer to one batch is recorded (its commit), the next
+        batch is already claimed and on its way. A batch never overtakes an earlier advice of
+        its own transaction (the claim skips those while the earlier one is in flight).
+        """
         deadline = self.clock.monotonic() + timeout_s
         total = ForwardReport()
-        for _ in range(max_cycles):
-            report = self.run_once()
-            total = total + report
-            if report.claimed == 0 or self.clock.monotonic() >= deadline:
-                break
+        with self._run_lock, ThreadPoolExecutor(1, thread_name_prefix="advice-send") as pool:
+            claimed = self._claim()
+            if isinstance(claimed, ForwardReport):
+                return claimed
+            flying: tuple[list[OutboxRecord], Future[Any]] | None = (
+                claimed,
+                pool.submit(self._send, claimed),
+            )
+            cycles = 0
+            while flying is not None:
+                batch, answer = flying
+                sent = answer.result()
+                flying = None
+                cycles += 1
+                more = cycles < max_cycles and self.clock.monotonic() < deadline
+                # only behind a good answer with the circuit closed: a probe goes alone
+                if more and not isinstance(sent, _SendFailed) and self.state == "closed":
+                    following = self._claim()
+                    if not isinstance(following, ForwardReport):
+                        flying = (following, pool.submit(self._send, following))
+                total = total + self._record(batch, sent)
+                more = cycles < max_cycles and self.clock.monotonic() < deadline
+                if more and flying is None:
+                    # nothing claimed while this batch was in flight: what it held back (a
+                    # later advice of the same sale) may be due now that it is recorded
+                    following = self._claim()
+                    if isinstance(following, ForwardReport):
+                        total = total + following
+                    else:
+                        flying = (following, pool.submit(self._send, following))
         return total
 
     # -- background thread -----------------------------------------------------------------
