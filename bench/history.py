@@ -10,6 +10,7 @@ the last few hundred, which stay owed.
 from __future__ import annotations
 
 import shutil
+import sqlite3
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -87,3 +88,18 @@ def working_copy(path: Path, folder: Path) -> Path:
     target = folder / path.name
     shutil.copyfile(path, target)
     return target
+
+
+def snapshot(source: Path, folder: Path) -> tuple[Path, int]:
+    """A consistent copy of a store being generated (its last batch commit), and how many
+    sales it holds: to measure at the size reached when a run cannot wait for the rest."""
+    target = folder / f"snapshot-{source.stem}.sqlite"
+    reader = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+    writer = sqlite3.connect(target)
+    try:
+        reader.backup(writer)
+        count = int(writer.execute("SELECT COUNT(*) FROM transactions").fetchone()[0])
+    finally:
+        writer.close()
+        reader.close()
+    return target, count

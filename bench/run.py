@@ -548,10 +548,19 @@ def _status_ms(path: Path, repeats: int) -> tuple[float, Mapping[str, Any]]:
     return statistics.median(samples), answer
 
 
-def bench_status(folder: Path, sizes: Sizes, cache: Path) -> dict[str, dict[str, Any]]:
-    big, generated = history.cached(cache, sizes.status_transactions)
+def bench_status(
+    folder: Path, sizes: Sizes, cache: Path, store: Path | None = None
+) -> dict[str, dict[str, Any]]:
+    """``store``: measure a snapshot of that (possibly still generating) store instead."""
+    transactions = sizes.status_transactions
+    if store is not None:
+        big, transactions = history.snapshot(store, folder)
+        generated = None
+    else:
+        big, generated = history.cached(cache, sizes.status_transactions)
+        big = history.working_copy(big, folder)
     small, _ = history.cached(cache, sizes.status_reference_transactions)
-    big_ms, big_answer = _status_ms(history.working_copy(big, folder), sizes.status_repeats)
+    big_ms, big_answer = _status_ms(big, sizes.status_repeats)
     small_ms, _ = _status_ms(history.working_copy(small, folder), sizes.status_repeats)
     return {
         "status_ms_at_1m_transactions": figure(
@@ -559,7 +568,7 @@ def bench_status(folder: Path, sizes: Sizes, cache: Path) -> dict[str, dict[str,
             small_ms,
             goal="value <= 5 ms, flat with history",
             unit="ms",
-            transactions=sizes.status_transactions,
+            transactions=transactions,
             reference_transactions=sizes.status_reference_transactions,
             outbox_counts=big_answer["counts"],
             generated_s=None if generated is None else round(generated, 1),
@@ -594,12 +603,15 @@ def bench_startup(runs: int) -> dict[str, dict[str, Any]]:
 
 # -- main ------------------------------------------------------------------------------------
 
+#: --status-store, when given
+STATUS_STORE: list[Path] = []
+
 BENCHES: dict[str, Callable[[Path, Sizes, Path], dict[str, dict[str, Any]]]] = {
     "sale": lambda f, s, c: bench_sale(f, s.sales),
     "outbox": lambda f, s, c: bench_outbox(f, s.outbox_items),
     "drain": lambda f, s, c: bench_drain(f, s.drain_advices),
     "render": lambda f, s, c: bench_render(f, s.render_repeats),
-    "status": lambda f, s, c: bench_status(f, s, c),
+    "status": lambda f, s, c: bench_status(f, s, c, STATUS_STORE[0] if STATUS_STORE else None),
     "startup": lambda f, s, c: bench_startup(3 if s is SMOKE else 7),
 }
 
@@ -616,7 +628,15 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         "--cache", type=Path, default=ROOT / "var" / "bench-cache", help="generated histories"
     )
     parser.add_argument("--status-transactions", type=int, default=None)
+    parser.add_argument(
+        "--status-store",
+        type=Path,
+        default=None,
+        help="measure status on a snapshot of this store (e.g. a history still generating)",
+    )
     args = parser.parse_args(argv)
+    if args.status_store is not None:
+        STATUS_STORE[:] = [args.status_store]
     sizes = SMOKE if args.smoke else FULL
     if args.status_transactions:
         sizes = Sizes(**{**sizes.__dict__, "status_transactions": args.status_transactions})

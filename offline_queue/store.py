@@ -2005,17 +2005,18 @@ class Store:
                 f"""
                 SELECT t.currency, COUNT(*) AS n, SUM(t.total_minor) AS total,
                        SUM(t.amount_minor) AS amount, MIN(t.created_at) AS oldest
-                FROM transactions AS t
+                FROM (
+                    SELECT o.txn AS txn FROM outbox AS o
+                    WHERE o.state IN ('pending', 'in_flight', 'dead') AND o.kind = :kind
+                    UNION
+                    SELECT w.txn FROM transactions AS w
+                    WHERE w.state IN (:accepted, :printing) AND w.offline = 1
+                      AND NOT EXISTS (
+                          SELECT 1 FROM outbox AS a WHERE a.txn = w.txn AND a.kind = :kind)
+                ) AS owed
+                CROSS JOIN transactions AS t ON t.txn = owed.txn
                 WHERE t.offline = 1
                   AND t.state IN ({", ".join(f":s{n}" for n in range(len(states)))})
-                  AND t.txn IN (
-                      SELECT o.txn FROM outbox AS o
-                      WHERE o.state IN ('pending', 'in_flight', 'dead') AND o.kind = :kind
-                      UNION
-                      SELECT w.txn FROM transactions AS w
-                      WHERE w.state IN (:accepted, :printing) AND w.offline = 1
-                        AND NOT EXISTS (
-                            SELECT 1 FROM outbox AS a WHERE a.txn = w.txn AND a.kind = :kind))
                 GROUP BY t.currency
                 """,
                 {
