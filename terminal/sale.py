@@ -222,7 +222,8 @@ class SaleService:
     def sell(self, request: SaleRequest) -> SaleResult:
         """Run one whole sale. Invalid input raises before anything is recorded."""
         target, the_quote, change, details = self._validate(request)
-        with self._lock:
+        # One printer connection for the whole sale (status, slip, drawer), not one each.
+        with self._lock, self.printer.hold():
             self.require_printer_ready()
             self.print_owed_notices()
             record = self.store.record(

@@ -64,3 +64,16 @@ def test_an_acknowledged_batch_of_advices_costs_one_durable_commit(si_counter: C
     for txn in txns:
         assert [m.state for m in store.outbox_for(txn)] == ["delivered"]
         assert si_counter.host_view(txn)["state"] == "confirmed"  # type: ignore[index]
+
+
+def test_a_sale_uses_one_printer_connection(si_counter: Counter) -> None:
+    """Status, slip and drawer go over one TCP connection, closed after the sale."""
+    si_counter.sell("card-topup")
+    before = si_counter.printer.connections
+    result = si_counter.sell("card-topup")
+    assert result.state == "confirmed"
+    assert si_counter.printer.connections - before == 1
+    # released after the sale: the next operation (another process's status) connects anew
+    assert si_counter.kiosk is not None
+    si_counter.kiosk.printer.status()
+    assert si_counter.printer.connections - before == 2
