@@ -13,6 +13,7 @@ REQ    := requirements
 # What a venv holds, one stamp per set: a changed lock (or pip pin) reinstalls that set.
 RUNTIME_STAMP := $(VENV)/.installed-runtime
 TEST_STAMP    := $(VENV)/.installed-test
+BENCH_STAMP   := $(VENV)/.installed-bench
 # The newest Babel release, pinned in its own lock and installed apart from the venv's packages:
 # tests/test_money_cldr.py renders slips with it and with the locked one.
 BABEL_NEWEST  := $(VENV)/babel-newest
@@ -35,7 +36,7 @@ COMPILE := CUSTOM_COMPILE_COMMAND="make lock" $(LOCK_VENV)/bin/pip-compile --qui
 # Install exactly the files' pins, their hashes checked, nothing resolved on the way.
 PIP_LOCKED := $(BIN)/pip install --quiet --require-hashes --no-deps --only-binary :all:
 
-.PHONY: demo test lint typecheck unit bench system-deps system-deps-runtime system-deps-test \
+.PHONY: demo test lint typecheck unit bench bench-smoke system-deps system-deps-runtime system-deps-test \
 	venv venv-test lock lock-upgrade clean
 
 venv: $(RUNTIME_STAMP)
@@ -52,7 +53,7 @@ $(RUNTIME_STAMP): Makefile $(REQ)/pip.txt $(REQ)/runtime.txt setup.cfg pyproject
 	  { echo "pip is not $(PIP_VERSION): make lock rewrites $(REQ)/pip.txt"; exit 1; }
 	$(PIP_LOCKED) -r $(REQ)/runtime.txt
 	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
-	@rm -f $(TEST_STAMP)
+	@rm -f $(TEST_STAMP) $(BENCH_STAMP)
 	@touch $(RUNTIME_STAMP)
 
 # The test set on top: the test lock (it pins every shared package as the runtime lock does),
@@ -94,10 +95,23 @@ typecheck: $(TEST_STAMP)
 unit: $(TEST_STAMP)
 	$(BIN)/pytest -q
 
-test: lint typecheck unit
+# The benchmark suite at its smoke sizes: it runs and reports every figure (not timed).
+bench-smoke: $(BENCH_STAMP)
+	$(BIN)/pytest -q tests/test_bench_smoke.py
 
-bench: $(TEST_STAMP)
-	@for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b; done
+test: lint typecheck unit bench-smoke
+
+# The benchmark suite (bench/README.md): every figure beside its reference, in one JSON object,
+# also kept in var/bench/last.json. BENCH_ARGS=--smoke for the tiny sizes CI runs.
+bench: $(BENCH_STAMP)
+	@mkdir -p var/bench
+	$(BIN)/python bench/run.py --json $(BENCH_ARGS) | tee var/bench/last.json
+
+# The bench set on top of the test set: the references the suite measures against.
+$(BENCH_STAMP): $(TEST_STAMP) $(REQ)/bench.txt
+	$(PIP_LOCKED) -r $(REQ)/bench.txt
+	$(BIN)/pip check
+	@touch $(BENCH_STAMP)
 
 # Refresh the locks from setup.cfg, pyproject.toml and requirements/*.in. A pin that still
 # satisfies its range is kept (pip-compile reads the old lock first), so two runs on the same
@@ -109,6 +123,8 @@ lock: $(LOCK_VENV)/.installed
 	$(COMPILE) --allow-unsafe $(UPGRADE) --all-build-deps -o $(REQ)/runtime.txt setup.cfg
 	$(COMPILE) --allow-unsafe $(UPGRADE) --extra test -o $(REQ)/test.txt \
 	  setup.cfg $(REQ)/test.in
+	$(COMPILE) --allow-unsafe $(UPGRADE) --extra bench -o $(REQ)/bench.txt \
+	  setup.cfg $(REQ)/bench.in
 	$(COMPILE) --upgrade -o $(REQ)/babel-newest.txt $(REQ)/babel-newest.in
 
 lock-upgrade:

@@ -1,10 +1,6 @@
 """Device boundaries: receipt printer (with print barrier), card reader, scanner, cash drawer.
 
-Never imports ``terminal``: devices know nothing of sales.
+Never imports ``terminal``: devices know nothing of sales. Importing ``drivers`` is cheap: only
+the subpackages that need python-escpos (``drivers.printer``, ``drivers.virtual_printer``) load
+it, through :func:`drivers.escpos_cache.load`, so commands that never print never pay for it.
 """
-
-from drivers import escpos_cache
-
-# Before any driver imports python-escpos: its capabilities cache goes to the kiosk's private
-# cache folder, not a new folder in $TMPDIR per process (drivers.escpos_cache says why).
-escpos_cache.load()

@@ -23,8 +23,9 @@ import logging
 import random
 import threading
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from offline_queue.clock import Clock
 from offline_queue.delivery import DeliveryOutcome, TransientSendError
@@ -39,6 +40,14 @@ SendFunction = Callable[[Sequence[OutboxRecord]], Mapping[str, DeliveryOutcome]]
 
 #: Exponents above this would only overflow; the cap is reached long before.
 _MAX_BACKOFF_EXPONENT = 62
+
+
+@dataclass(frozen=True)
+class _SendFailed:
+    """The whole batch failed to send (transient): why, and the host's Retry-After if any."""
+
+    error: str
+    retry_after_s: float | None
 
 
 @dataclass(frozen=True)
@@ -91,7 +100,7 @@ class Forwarder:
         send: SendFunction,
         *,
         clock: Clock,
-        batch_size: int = 20,
+        batch_size: int = 100,
         lease_s: float = 30,
         backoff_base_s: float = 1.0,
         backoff_cap_s: float = 300.0,
@@ -99,7 +108,11 @@ class Forwarder:
         circuit_cooldown_s: float = 30.0,
         rng: random.Random | None = None,
         idle_wait_s: float = 60.0,
+        retention_s: float | None = 30 * 86400.0,
+        prune_every_s: float = 3600.0,
     ) -> None:
+        """``retention_s``: delivered advices older than this are pruned by the background
+        loop, at most every ``prune_every_s`` (None keeps them all)."""
         if batch_size < 1:
             raise ValueError("batch_size must be at least 1")
         if lease_s <= 0 or backoff_base_s <= 0 or backoff_cap_s < backoff_base_s:
@@ -117,6 +130,9 @@ class Forwarder:
         self.circuit_cooldown_s = circuit_cooldown_s
         self.idle_wait_s = idle_wait_s
         self.rng = rng or random.Random()
+        self.retention_s = retention_s
+        self.prune_every_s = prune_every_s
+        self._next_prune_mono = 0.0
         self._run_lock = threading.Lock()
         self._circuit_lock = threading.Lock()
         self._circuit: CircuitState = "closed"
@@ -179,55 +195,74 @@ class Forwarder:
     def run_once(self) -> ForwardReport:
         """Claim what is due, send it, record the outcomes; never raises for a send failure."""
         with self._run_lock:
-            with self._circuit_lock:
-                if self._circuit == "open":
-                    if not self._cooldown_over():
-                        return ForwardReport(cycles=1, circuit="open")
-                    self._circuit = "half_open"
-                    emit(log, "forwarder.circuit_half_open")
-                limit = 1 if self._circuit == "half_open" else self.batch_size
-            batch = self.store.claim_due(limit=limit, lease_s=self.lease_s)
-            if not batch:
-                return ForwardReport(cycles=1, circuit=self.state)
+            batch = self._claim()
+            if isinstance(batch, ForwardReport):
+                return batch
             return self._send_and_record(batch)
 
-    def _send_and_record(self, batch: list[OutboxRecord]) -> ForwardReport:
+    def _claim(self) -> list[OutboxRecord] | ForwardReport:
+        """The next batch (one message while half open), or the report of a cycle without."""
+        with self._circuit_lock:
+            if self._circuit == "open":
+                if not self._cooldown_over():
+                    return ForwardReport(cycles=1, circuit="open")
+                self._circuit = "half_open"
+                emit(log, "forwarder.circuit_half_open")
+            limit = 1 if self._circuit == "half_open" else self.batch_size
+        batch = self.store.claim_due(limit=limit, lease_s=self.lease_s)
+        return batch or ForwardReport(cycles=1, circuit=self.state)
+
+    def _send(self, batch: list[OutboxRecord]) -> dict[str, DeliveryOutcome] | _SendFailed:
+        """The host's outcomes, or why the whole batch failed; never raises."""
         try:
-            outcomes = dict(self.send(batch))
+            return dict(self.send(batch))
         except TransientSendError as exc:
-            return self._whole_batch_failed(batch, str(exc), exc.retry_after_s)
+            return _SendFailed(str(exc), exc.retry_after_s)
         except Exception as exc:
             log.exception("sending %d outbox message(s) failed unexpectedly", len(batch))
-            return self._whole_batch_failed(batch, f"{type(exc).__name__}: {exc}", None)
+            return _SendFailed(f"{type(exc).__name__}: {exc}", None)
+
+    def _send_and_record(self, batch: list[OutboxRecord]) -> ForwardReport:
+        return self._record(batch, self._send(batch))
+
+    def _record(
+        self, batch: list[OutboxRecord], sent: dict[str, DeliveryOutcome] | _SendFailed
+    ) -> ForwardReport:
+        if isinstance(sent, _SendFailed):
+            return self._whole_batch_failed(batch, sent.error, sent.retry_after_s)
+        outcomes = sent
 
         delivered = duplicates = retried = dead = 0
         last_error: str | None = None
+        to_deliver: list[tuple[str, Mapping[str, object] | None]] = []
+        to_park: list[tuple[str, str]] = []
+        to_retry: list[tuple[str, str, float]] = []
         for message in batch:
             outcome = outcomes.get(message.message_id)
             if outcome is None:
                 outcome = DeliveryOutcome("retry", error="the host gave no answer for it")
-            try:
-                if outcome.is_success:
-                    self.store.mark_delivered(
-                        [message.message_id], response=outcome.response or None
-                    )
-                    if outcome.kind == "duplicate":
-                        duplicates += 1
-                    else:
-                        delivered += 1
-                elif outcome.kind == "dead":
-                    error = outcome.error or "refused by the host"
-                    self.store.mark_dead(message.message_id, error=error)
-                    dead += 1
-                    last_error = error
+            if outcome.is_success:
+                to_deliver.append((message.message_id, outcome.response or None))
+                if outcome.kind == "duplicate":
+                    duplicates += 1
                 else:
-                    error = outcome.error or "the host asked to retry"
-                    delay = self.backoff_delay(message.attempts, outcome.retry_after_s)
-                    self.store.mark_retry(message.message_id, error=error, delay_s=delay)
-                    retried += 1
-                    last_error = error
-            except StoreError:
-                log.exception("could not record the outcome of message %s", message.message_id)
+                    delivered += 1
+            elif outcome.kind == "dead":
+                error = outcome.error or "refused by the host"
+                to_park.append((message.message_id, error))
+                dead += 1
+                last_error = error
+            else:
+                error = outcome.error or "the host asked to retry"
+                delay = self.backoff_delay(message.attempts, outcome.retry_after_s)
+                to_retry.append((message.message_id, error, delay))
+                retried += 1
+                last_error = error
+        # One commit for the whole acknowledged batch (its journal events, its erasures).
+        try:
+            self.store.settle_batch(delivered=to_deliver, dead=to_park, retry=to_retry)
+        except StoreError:
+            log.exception("could not record the outcomes of %d message(s)", len(batch))
         host_alive = bool(delivered or duplicates or dead)
         self._record_cycle(host_alive=host_alive, failed=not host_alive and retried > 0)
         return ForwardReport(
@@ -245,12 +280,14 @@ class Forwarder:
     def _whole_batch_failed(
         self, batch: list[OutboxRecord], error: str, retry_after_s: float | None
     ) -> ForwardReport:
-        for message in batch:
-            delay = self.backoff_delay(message.attempts, retry_after_s)
-            try:
-                self.store.mark_retry(message.message_id, error=error, delay_s=delay)
-            except StoreError:
-                log.exception("could not reschedule message %s", message.message_id)
+        retry = [
+            (message.message_id, error, self.backoff_delay(message.attempts, retry_after_s))
+            for message in batch
+        ]
+        try:
+            self.store.settle_batch(retry=retry)
+        except StoreError:
+            log.exception("could not reschedule %d message(s)", len(batch))
         self._record_cycle(host_alive=False, failed=True)
         return ForwardReport(
             cycles=1,
@@ -262,14 +299,44 @@ class Forwarder:
         )
 
     def drain(self, timeout_s: float, *, max_cycles: int = 10_000) -> ForwardReport:
-        """Forward until nothing is due, the circuit opens, or ``timeout_s`` (monotonic) passes."""
+        """Forward until nothing is due, the circuit opens, or ``timeout_s`` (monotonic) passes.
+
+        Pipelined: while the host's answer to one batch is recorded (its commit), the next
+        batch is already claimed and on its way. A batch never overtakes an earlier advice of
+        its own transaction (the claim skips those while the earlier one is in flight).
+        """
         deadline = self.clock.monotonic() + timeout_s
         total = ForwardReport()
-        for _ in range(max_cycles):
-            report = self.run_once()
-            total = total + report
-            if report.claimed == 0 or self.clock.monotonic() >= deadline:
-                break
+        with self._run_lock, ThreadPoolExecutor(1, thread_name_prefix="advice-send") as pool:
+            claimed = self._claim()
+            if isinstance(claimed, ForwardReport):
+                return claimed
+            flying: tuple[list[OutboxRecord], Future[Any]] | None = (
+                claimed,
+                pool.submit(self._send, claimed),
+            )
+            cycles = 0
+            while flying is not None:
+                batch, answer = flying
+                sent = answer.result()
+                flying = None
+                cycles += 1
+                more = cycles < max_cycles and self.clock.monotonic() < deadline
+                # only behind a good answer with the circuit closed: a probe goes alone
+                if more and not isinstance(sent, _SendFailed) and self.state == "closed":
+                    following = self._claim()
+                    if not isinstance(following, ForwardReport):
+                        flying = (following, pool.submit(self._send, following))
+                total = total + self._record(batch, sent)
+                more = cycles < max_cycles and self.clock.monotonic() < deadline
+                if more and flying is None:
+                    # nothing claimed while this batch was in flight: what it held back (a
+                    # later advice of the same sale) may be due now that it is recorded
+                    following = self._claim()
+                    if isinstance(following, ForwardReport):
+                        total = total + following
+                    else:
+                        flying = (following, pool.submit(self._send, following))
         return total
 
     # -- background thread -----------------------------------------------------------------
@@ -318,12 +385,23 @@ class Forwarder:
                 report = self.run_once()
             except Exception:
                 log.exception("outbox forwarding cycle failed; trying again later")
+            self._prune_when_due()
             with self._cycles_cond:
                 self._cycles_done += 1
                 self._cycles_cond.notify_all()
             if self._stop.is_set():
                 break
             self._wake.wait(self._seconds_to_wait(report))
+
+    def _prune_when_due(self) -> None:
+        """Drop delivered advices past the retention, at most every ``prune_every_s``."""
+        if self.retention_s is None or self.clock.monotonic() < self._next_prune_mono:
+            return
+        self._next_prune_mono = self.clock.monotonic() + self.prune_every_s
+        try:
+            self.store.prune_delivered(older_than_s=self.retention_s)
+        except StoreError:
+            log.exception("could not prune delivered advices; trying again later")
 
     def _seconds_to_wait(self, report: ForwardReport | None) -> float:
         """Until the next message is due (or the circuit may close), at most ``idle_wait_s``."""

@@ -213,12 +213,53 @@ _V4_CARD_DATA_SEAL: Migration = (
     "INSERT INTO journal_seal (id) VALUES (1)",
 )
 
+_V5_HISTORY_COUNTERS: Migration = (
+    # Outbox counts per state kept by triggers, so the status bar reads four rows instead of
+    # counting every advice ever sent (docs/internals.md: History).
+    """
+    CREATE TABLE outbox_counts (
+        state TEXT PRIMARY KEY,
+        n INTEGER NOT NULL CHECK (n >= 0)
+    )
+    """,
+    """
+    INSERT INTO outbox_counts (state, n)
+    SELECT s.state, (SELECT COUNT(*) FROM outbox AS o WHERE o.state = s.state)
+    FROM (SELECT 'pending' AS state UNION ALL SELECT 'in_flight' UNION ALL SELECT 'delivered'
+          UNION ALL SELECT 'dead') AS s
+    """,
+    """
+    CREATE TRIGGER outbox_counts_insert AFTER INSERT ON outbox
+    BEGIN UPDATE outbox_counts SET n = n + 1 WHERE state = NEW.state; END
+    """,
+    """
+    CREATE TRIGGER outbox_counts_update AFTER UPDATE OF state ON outbox
+    WHEN OLD.state != NEW.state
+    BEGIN
+        UPDATE outbox_counts SET n = n - 1 WHERE state = OLD.state;
+        UPDATE outbox_counts SET n = n + 1 WHERE state = NEW.state;
+    END
+    """,
+    """
+    CREATE TRIGGER outbox_counts_delete AFTER DELETE ON outbox
+    BEGIN UPDATE outbox_counts SET n = n - 1 WHERE state = OLD.state; END
+    """,
+    # Pruning finds delivered advices past the retention without reading the others.
+    "CREATE INDEX outbox_delivered_at ON outbox (delivered_at) WHERE state = 'delivered'",
+    # The oldest undelivered advice without reading the delivered ones.
+    """
+    CREATE INDEX outbox_undelivered_created ON outbox (created_at)
+    WHERE state IN ('pending', 'in_flight')
+    """,
+)
+
 #: Every migration, oldest first; the schema version is ``len(MIGRATIONS)``.
 MIGRATIONS: tuple[Migration, ...] = (
     _V1_CORE,
     _V2_TARGET_KEYS,
     _V3_CLERKS_PERIODS,
     _V4_CARD_DATA_SEAL,
+    _V5_HISTORY_COUNTERS,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -27,7 +27,7 @@ import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
@@ -73,6 +73,7 @@ from offline_queue.schema import (
     connect,
     migrate,
     only_digits,
+    synchronous_level,
 )
 from offline_queue.schema import schema_version as read_schema_version
 from offline_queue.states import (
@@ -444,6 +445,12 @@ class Store:
         #: Why the journal could not be sealed at open (a broken chain), else None.
         self.seal_problem: JournalVerdict | None = None
         self._lock = threading.RLock()
+        #: Write transactions committed so far: ``durable`` ones fsynced the WAL at COMMIT,
+        #: ``deferred`` ones did not and became durable with the next durable commit (tests
+        #: count a sale's commits with it; docs/internals.md says which steps defer).
+        self.commits: dict[str, int] = {"durable": 0, "deferred": 0}
+        #: [writes since the last commit, commit every] while :meth:`bulk` is on, else None
+        self._bulk: list[int] | None = None
         self._busy_timeout_ms = int(busy_timeout_s * 1000)
         self._conn: sqlite3.Connection | None = connect(
             self.path, busy_timeout_ms=self._busy_timeout_ms
@@ -509,20 +516,36 @@ class Store:
         return self._conn
 
     @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction: all of it commits, or none of it."""
+    def _write(self, *, durable: bool = True) -> Iterator[sqlite3.Connection]:
+        """One write transaction: all of it commits, or none of it.
+
+        ``durable=False`` commits without the fsync (``synchronous=NORMAL`` for this one
+        commit): a crash of the process still keeps it (the WAL is in the OS), a power cut may
+        lose it, and the next durable commit's fsync of the WAL makes it durable too (the WAL
+        is appended in order). Only for steps recovery does not need (docs/internals.md).
+        """
         with self._lock:
             conn = self._live()
+            if self._bulk is not None:
+                yield from self._bulk_write(conn)
+                return
+            if not durable:
+                conn.execute("PRAGMA synchronous = NORMAL")
             try:
                 conn.execute("BEGIN IMMEDIATE")
             except sqlite3.OperationalError as exc:
+                if not durable:
+                    conn.execute(f"PRAGMA synchronous = {synchronous_level()}")
                 raise StoreBusy(
                     f"store {self.path} is locked by another process ({exc}) for more than "
                     f"{self._busy_timeout_ms / 1000:g} s; nothing was written, try again"
                 ) from exc
+            changes = conn.total_changes
             try:
                 yield conn
                 conn.execute("COMMIT")
+                if conn.total_changes != changes:  # a commit that wrote nothing syncs nothing
+                    self.commits["durable" if durable else "deferred"] += 1
             except sqlite3.OperationalError as exc:
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
@@ -534,12 +557,55 @@ class Store:
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
                 raise
+            finally:
+                if not durable:
+                    conn.execute(f"PRAGMA synchronous = {synchronous_level()}")
+
+    def _bulk_write(self, conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+        """One step of :meth:`bulk`: a savepoint in the long transaction, committed in batches."""
+        assert self._bulk is not None
+        conn.execute("SAVEPOINT step")
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK TO step")
+            conn.execute("RELEASE step")
+            raise
+        conn.execute("RELEASE step")
+        self._bulk[0] += 1
+        if self._bulk[0] >= self._bulk[1]:
+            conn.execute("COMMIT")
+            conn.execute("BEGIN IMMEDIATE")
+            self._bulk[0] = 0
+
+    @contextmanager
+    def bulk(self, *, commit_every: int = 5000) -> Iterator[None]:
+        """Generate history fast (benchmarks, never a counter): the store's own writes, batched
+        ``commit_every`` to a commit, with ``synchronous=OFF``. A crash loses the open batch."""
+        with self._lock:
+            conn = self._live()
+            conn.execute("PRAGMA synchronous = OFF")
+            conn.execute("BEGIN IMMEDIATE")
+            self._bulk = [0, commit_every]
+            try:
+                yield
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+            finally:
+                self._bulk = None
+                conn.execute(f"PRAGMA synchronous = {synchronous_level()}")
 
     @contextmanager
     def _read(self) -> Iterator[sqlite3.Connection]:
         """A consistent snapshot for reads that span several statements."""
         with self._lock:
             conn = self._live()
+            if self._bulk is not None:  # already inside the bulk transaction
+                yield conn
+                return
             conn.execute("BEGIN")
             try:
                 yield conn
@@ -699,8 +765,11 @@ class Store:
         data: Mapping[str, Any] | None = None,
         updates: Mapping[str, Any] | None = None,
         outbox: Sequence[OutboxMessage] = (),
+        durable: bool = True,
     ) -> TxnRecord:
         """Move ``txn`` to ``to_state`` with its journal event and advices, all or nothing.
+
+        ``durable=False``: the commit rides on the next durable one (see :meth:`_write`).
 
         ``updates`` may set ``auth_code``, ``reason``, ``printed_at`` (aware datetime),
         ``offline`` (bool) and ``details`` (merged into the existing details). Moving to
@@ -715,7 +784,7 @@ class Store:
             journal_updates.setdefault("offline", True)
         messages = [self._validate_message(message) for message in outbox]
 
-        with self._write() as conn:
+        with self._write(durable=durable) as conn:
             row = conn.execute(
                 "SELECT state, details FROM transactions WHERE txn = ?", (txn,)
             ).fetchone()
@@ -884,8 +953,13 @@ class Store:
                 for row in self._live().execute(sql, [after_seq, through_seq, *events])
             ]
 
-    def journal_event(self, txn: str | None, event: str, data: Mapping[str, Any]) -> None:
-        """Append an event that changes no state (print attempt, clerk sign-in, ...)."""
+    def journal_event(
+        self, txn: str | None, event: str, data: Mapping[str, Any], *, durable: bool = True
+    ) -> None:
+        """Append an event that changes no state (print attempt, clerk sign-in, ...).
+
+        ``durable=False``: the commit rides on the next durable one (see :meth:`_write`).
+        """
         if not isinstance(event, str) or not event:
             raise InvalidRecord("journal event needs a non-empty name")
         if event == RECORDED_EVENT or event.startswith(RESERVED_EVENT_PREFIXES):
@@ -894,7 +968,7 @@ class Store:
                 "state changes go through transition()"
             )
         data_obj = scrub(_json_object("data", data), self._card_key)
-        with self._write() as conn:
+        with self._write(durable=durable) as conn:
             if txn is not None:
                 self._require_txn(conn, txn)
             self._append_journal(conn, txn, event, data_obj)
@@ -1620,7 +1694,10 @@ class Store:
         if lease_s <= 0:
             raise ValueError("lease_s must be positive")
         now = self.clock.monotonic()
-        with self._write() as conn:
+        # The lease is not fsynced: it rides on the batch's acknowledgement commit. A power cut
+        # that loses it loses nothing: a restart takes every lease back anyway
+        # (recover_after_restart) and the host answers a repeat as a duplicate.
+        with self._write(durable=False) as conn:
             ids = [
                 row[0]
                 for row in conn.execute(
@@ -1654,25 +1731,59 @@ class Store:
         self, message_ids: Sequence[str], *, response: Mapping[str, Any] | None = None
     ) -> None:
         """The host has these messages (delivered or duplicate); they are never sent again."""
-        response_json = (
-            None if response is None else canonical_json(_json_object("response", response))
-        )
-        delivered: list[sqlite3.Row] = []
+        self.settle_batch(delivered=[(message_id, response) for message_id in message_ids])
+
+    def mark_retry(self, message_id: str, *, error: str, delay_s: float) -> bool:
+        """Send again after ``delay_s`` (monotonic); False if delivered or parked meanwhile."""
+        return bool(self.settle_batch(retry=[(message_id, error, delay_s)])["retry"])
+
+    def mark_dead(self, message_id: str, *, error: str) -> bool:
+        """Park a message the host refused for good; it stays visible and blocks only its txn."""
+        return bool(self.settle_batch(dead=[(message_id, error)])["dead"])
+
+    def settle_batch(
+        self,
+        *,
+        delivered: Sequence[tuple[str, Mapping[str, Any] | None]] = (),
+        dead: Sequence[tuple[str, str]] = (),
+        retry: Sequence[tuple[str, str, float]] = (),
+    ) -> dict[str, int]:
+        """Record the host's answers to one batch in one commit; how many of each took effect.
+
+        ``delivered``: (message id, host's response) the host has (never sent again);
+        ``dead``: (message id, error) refused for good; ``retry``: (message id, error, delay
+        in seconds) to send again later. A message already delivered or parked meanwhile is
+        left as it is. One durable commit per acknowledged batch, not one per message: the
+        forwarder's drain rate is bounded by commits (docs/internals.md).
+        """
+        for _, _, delay_s in retry:
+            if delay_s < 0:
+                raise ValueError("delay_s cannot be negative")
+        response_json = {
+            message_id: (
+                None if response is None else canonical_json(_json_object("response", response))
+            )
+            for message_id, response in delivered
+        }
+        done_delivered: list[sqlite3.Row] = []
+        done_dead: list[tuple[sqlite3.Row, str]] = []
+        retried = 0
         erased = False
         with self._write() as conn:
             now_iso = to_iso(self.clock.now())
-            for message_id in message_ids:
+            now_mono = self.clock.monotonic()
+            for message_id, _ in delivered:
                 row = self._message_row(conn, message_id)
                 if row["state"] == "delivered":
                     continue
-                delivered.append(row)
+                done_delivered.append(row)
                 erased = erased or row["delivered_payload"] is not None
                 conn.execute(
                     "UPDATE outbox SET state = 'delivered', delivered_at = ?, response = ?, "
                     "lease_until_mono = NULL, last_error = NULL, "
                     "payload = COALESCE(delivered_payload, payload), delivered_payload = NULL "
                     "WHERE message_id = ?",
-                    (now_iso, scrub_json(response_json), message_id),
+                    (now_iso, scrub_json(response_json[message_id]), message_id),
                 )
                 self._append_journal(
                     conn,
@@ -1680,7 +1791,33 @@ class Store:
                     "outbox:delivered",
                     {"message_id": message_id, "kind": row["kind"], "attempts": row["attempts"]},
                 )
-        for row in delivered:
+            for message_id, error in dead:
+                row = self._message_row(conn, message_id)
+                if row["state"] not in ("pending", "in_flight"):
+                    continue
+                done_dead.append((row, error))
+                conn.execute(
+                    "UPDATE outbox SET state = 'dead', lease_until_mono = NULL, last_error = ? "
+                    "WHERE message_id = ?",
+                    (error, message_id),
+                )
+                self._append_journal(
+                    conn,
+                    row["txn"],
+                    "outbox:dead",
+                    {"message_id": message_id, "kind": row["kind"], "error": error},
+                )
+            for message_id, error, delay_s in retry:
+                row = self._message_row(conn, message_id)
+                if row["state"] not in ("pending", "in_flight"):
+                    continue
+                retried += 1
+                conn.execute(
+                    "UPDATE outbox SET state = 'pending', next_attempt_mono = ?, "
+                    "lease_until_mono = NULL, last_error = ? WHERE message_id = ?",
+                    (now_mono + delay_s, error, message_id),
+                )
+        for row in done_delivered:
             emit(
                 log,
                 "advice.delivered",
@@ -1689,52 +1826,20 @@ class Store:
                 message_id=row["message_id"],
                 attempts=row["attempts"],
             )
+        for row, error in done_dead:
+            emit(
+                log,
+                "advice.dead",
+                level=logging.WARNING,
+                txn=row["txn"],
+                kind=row["kind"],
+                message_id=row["message_id"],
+                attempts=row["attempts"],
+                error=error,
+            )
         if erased:
             self.flush_erased()
-
-    def mark_retry(self, message_id: str, *, error: str, delay_s: float) -> bool:
-        """Send again after ``delay_s`` (monotonic); False if delivered or parked meanwhile."""
-        if delay_s < 0:
-            raise ValueError("delay_s cannot be negative")
-        with self._write() as conn:
-            row = self._message_row(conn, message_id)
-            if row["state"] not in ("pending", "in_flight"):
-                return False
-            conn.execute(
-                "UPDATE outbox SET state = 'pending', next_attempt_mono = ?, "
-                "lease_until_mono = NULL, last_error = ? WHERE message_id = ?",
-                (self.clock.monotonic() + delay_s, error, message_id),
-            )
-            return True
-
-    def mark_dead(self, message_id: str, *, error: str) -> bool:
-        """Park a message the host refused for good; it stays visible and blocks only its txn."""
-        with self._write() as conn:
-            row = self._message_row(conn, message_id)
-            if row["state"] not in ("pending", "in_flight"):
-                return False
-            conn.execute(
-                "UPDATE outbox SET state = 'dead', lease_until_mono = NULL, last_error = ? "
-                "WHERE message_id = ?",
-                (error, message_id),
-            )
-            self._append_journal(
-                conn,
-                row["txn"],
-                "outbox:dead",
-                {"message_id": message_id, "kind": row["kind"], "error": error},
-            )
-        emit(
-            log,
-            "advice.dead",
-            level=logging.WARNING,
-            txn=row["txn"],
-            kind=row["kind"],
-            message_id=message_id,
-            attempts=row["attempts"],
-            error=error,
-        )
-        return True
+        return {"delivered": len(done_delivered), "dead": len(done_dead), "retry": retried}
 
     def requeue_dead(self, message_id: str) -> OutboxRecord:
         """A supervisor's retry of a dead letter: pending, due now, attempts counted afresh."""
@@ -1795,6 +1900,26 @@ class Store:
                 self._append_journal(conn, None, "outbox:send_now", {"pending": moved})
         return int(moved)
 
+    def prune_delivered(self, *, older_than_s: float, limit: int = 10_000) -> int:
+        """Delete up to ``limit`` advices delivered more than ``older_than_s`` ago; how many.
+
+        The host has them and the journal keeps each delivery (``outbox:delivered``), so the
+        outbox stays as small as what is still owed plus the retention, however long the
+        terminal has sold. A sale whose advice was pruned counts as delivered.
+        """
+        if older_than_s < 0:
+            raise ValueError("older_than_s cannot be negative")
+        cutoff = to_iso(self.clock.now() - timedelta(seconds=older_than_s))
+        with self._write(durable=False) as conn:
+            deleted = conn.execute(
+                "DELETE FROM outbox WHERE message_id IN (SELECT message_id FROM outbox "
+                "WHERE state = 'delivered' AND delivered_at < ? ORDER BY delivered_at LIMIT ?)",
+                (cutoff, _limit(limit)),
+            ).rowcount
+        if deleted:
+            emit(log, "advice.pruned", count=int(deleted), older_than_s=older_than_s)
+        return int(deleted)
+
     def _message_row(self, conn: sqlite3.Connection, message_id: str) -> sqlite3.Row:
         row = conn.execute("SELECT * FROM outbox WHERE message_id = ?", (message_id,)).fetchone()
         if row is None:
@@ -1849,7 +1974,7 @@ class Store:
         """
         with self._read() as conn:
             counts = dict.fromkeys(OUTBOX_STATES, 0)
-            for row in conn.execute("SELECT state, COUNT(*) FROM outbox GROUP BY state"):
+            for row in conn.execute("SELECT state, n FROM outbox_counts"):
                 counts[row[0]] = int(row[1])
             oldest = conn.execute(
                 "SELECT MIN(created_at) FROM outbox WHERE state IN ('pending', 'in_flight')"
@@ -1910,7 +2035,9 @@ class Store:
 
         Counts sales accepted offline whose money is out (offline_accepted, printing,
         confirmed and the storno states in between) and whose ``offline_sale`` advice is not
-        delivered or not written yet.
+        delivered or not written yet. Read from the undelivered advices and the sales not yet
+        confirmed (the advice is written with the confirmation), never from the whole history:
+        a delivered advice may have been pruned (:meth:`prune_delivered`).
         """
         states = sorted(SALE_STANDING_STATES)
         with self._lock:
@@ -1918,14 +2045,26 @@ class Store:
                 f"""
                 SELECT t.currency, COUNT(*) AS n, SUM(t.total_minor) AS total,
                        SUM(t.amount_minor) AS amount, MIN(t.created_at) AS oldest
-                FROM transactions AS t
-                WHERE t.offline = 1 AND t.state IN ({", ".join("?" for _ in states)})
-                  AND NOT EXISTS (
-                      SELECT 1 FROM outbox AS o
-                      WHERE o.txn = t.txn AND o.kind = ? AND o.state = 'delivered')
+                FROM (
+                    SELECT o.txn AS txn FROM outbox AS o
+                    WHERE o.state IN ('pending', 'in_flight', 'dead') AND o.kind = :kind
+                    UNION
+                    SELECT w.txn FROM transactions AS w
+                    WHERE w.state IN (:accepted, :printing) AND w.offline = 1
+                      AND NOT EXISTS (
+                          SELECT 1 FROM outbox AS a WHERE a.txn = w.txn AND a.kind = :kind)
+                ) AS owed
+                CROSS JOIN transactions AS t ON t.txn = owed.txn
+                WHERE t.offline = 1
+                  AND t.state IN ({", ".join(f":s{n}" for n in range(len(states)))})
                 GROUP BY t.currency
                 """,
-                (*states, OFFLINE_SALE),
+                {
+                    **{f"s{n}": state for n, state in enumerate(states)},
+                    "kind": OFFLINE_SALE,
+                    "accepted": OFFLINE_ACCEPTED,
+                    "printing": PRINTING,
+                },
             )
             return {
                 row["currency"]: OfflineExposure(

@@ -671,7 +671,7 @@ def _forwarder(r: _Reader, data: Mapping[str, Any]) -> ForwarderConfig:
             "make it at least backoff_base",
         )
     return ForwarderConfig(
-        batch_size=r.integer(data, key, "batch_size", 20, 1, 1000),
+        batch_size=r.integer(data, key, "batch_size", 100, 1, 1000),
         lease_s=r.duration(data, key, "lease", "30s"),
         backoff_base_s=base,
         backoff_cap_s=cap,

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from drivers.errors import (
@@ -105,6 +107,12 @@ class WatchedPrinter(ReceiptPrinter):
 
     def kick_drawer(self, pin: int = 2) -> None:
         self.inner.kick_drawer(pin)
+
+    @contextmanager
+    def hold(self) -> Iterator[None]:
+        """The wrapped printer's: one connection for the operations inside."""
+        with self.inner.hold():
+            yield
 
     def close(self) -> None:
         self.inner.close()

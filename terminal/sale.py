@@ -163,9 +163,16 @@ class SaleService:
         data: Mapping[str, Any] | None = None,
         updates: Mapping[str, Any] | None = None,
         outbox: Sequence[OutboxMessage] = (),
+        durable: bool = True,
     ) -> TxnRecord:
-        """A store transition; when it queued advices, the forwarder is woken to send them now."""
-        record = self.store.transition(txn, to_state, data=data, updates=updates, outbox=outbox)
+        """A store transition; when it queued advices, the forwarder is woken to send them now.
+
+        ``durable=False`` only for a step recovery does not need: it rides on the next
+        durable commit (docs/internals.md: Commits per sale).
+        """
+        record = self.store.transition(
+            txn, to_state, data=data, updates=updates, outbox=outbox, durable=durable
+        )
         if outbox:
             self.on_enqueued()
         return record
@@ -215,7 +222,8 @@ class SaleService:
     def sell(self, request: SaleRequest) -> SaleResult:
         """Run one whole sale. Invalid input raises before anything is recorded."""
         target, the_quote, change, details = self._validate(request)
-        with self._lock:
+        # One printer connection for the whole sale (status, slip, drawer), not one each.
+        with self._lock, self.printer.hold():
             self.require_printer_ready()
             self.print_owed_notices()
             record = self.store.record(
@@ -271,6 +279,8 @@ class SaleService:
             )
         if answer.status == "approved":
             secret.product_data.update(answer.product_data or {})
+            # Not fsynced: a power cut before the next (printing) commit leaves the sale
+            # recorded, which recovery reverses exactly as if the answer had never come.
             return self.move(
                 record.txn,
                 states.AUTHORIZED,
@@ -279,6 +289,7 @@ class SaleService:
                     "auth_code": answer.auth_code,
                     "details": {"product_data": dict(answer.product_data or {})},
                 },
+                durable=False,
             )
         if answer.status == "declined":
             return self.move(
@@ -516,7 +527,8 @@ class SaleService:
         except PrinterError as exc:
             self.store.journal_event(record.txn, "drawer_not_opened", {"error": str(exc)})
             return
-        self.store.journal_event(record.txn, "drawer_opened", {})
+        # A note, not a step recovery needs: it rides on the next durable commit.
+        self.store.journal_event(record.txn, "drawer_opened", {}, durable=False)
 
     def _result(
         self, record: TxnRecord, *, state: SaleState | None = None, slip: SlipDocument | None = None

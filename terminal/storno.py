@@ -281,9 +281,10 @@ class StornoService:
 
     def _sale_advice_delivered(self, record: TxnRecord) -> bool:
         kinds = (states.CONFIRM, states.OFFLINE_SALE)
-        return any(
-            m.kind in kinds and m.state == "delivered" for m in self.store.outbox_for(record.txn)
-        )
+        advices = [m for m in self.store.outbox_for(record.txn) if m.kind in kinds]
+        # A confirmed sale's advice is written with the confirmation: none left means it was
+        # delivered and pruned after the retention (Store.prune_delivered).
+        return not advices or any(m.state == "delivered" for m in advices)
 
     def _ask_host(self, record: TxnRecord, attempt: dict[str, Any]) -> dict[str, Any]:
         """The host's verdict, or the local one when it cannot give one; a refusal raises."""

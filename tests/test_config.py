@@ -51,7 +51,7 @@ def test_preset_loads_with_every_section(tmp_path: Path) -> None:
     assert cfg.host.url == "http://127.0.0.1:8700"
     assert (cfg.host.connect_timeout_s, cfg.host.read_timeout_s) == (3.0, 10.0)
     f = cfg.forwarder
-    assert (f.batch_size, f.lease_s, f.backoff_base_s, f.backoff_cap_s) == (20, 30.0, 1.0, 300.0)
+    assert (f.batch_size, f.lease_s, f.backoff_base_s, f.backoff_cap_s) == (100, 30.0, 1.0, 300.0)
     assert (f.circuit_failures, f.circuit_cooldown_s) == (5, 30.0)
     topup = cfg.product("card-topup")
     assert (topup.min_minor, topup.max_minor, topup.step_minor) == (500, 100000, 1)
@@ -105,7 +105,7 @@ def test_key_is_not_shown_in_repr(tmp_path: Path) -> None:
         (('timeout = "5s"', "timeout = 5"), "printer.timeout", "unit"),
         (('url = "http://127.0.0.1:8700"', 'url = "ftp://host"'), "host.url", "http://"),
         (('url = "http://127.0.0.1:8700"', 'url = "http://host:port"'), "host.url", "http://"),
-        (("batch_size = 20", "batch_size = 0"), "forwarder.batch_size", "from 1 to 1000"),
+        (("batch_size = 100", "batch_size = 0"), "forwarder.batch_size", "from 1 to 1000"),
         (
             ('backoff_cap = "300s"', 'backoff_cap = "100ms"'),
             "forwarder.backoff_cap",

@@ -8,7 +8,14 @@
     file:///dev/usb/lp0             write-only: prints need the clerk's confirmation
 """
 
+# ruff: noqa: E402  (python-escpos must be loaded through escpos_cache before the imports)
 from __future__ import annotations
+
+from drivers import escpos_cache
+
+# Before any module of this package imports python-escpos: its capabilities cache goes to the
+# kiosk's private cache folder, not a new folder in $TMPDIR per process (escpos_cache says why).
+escpos_cache.load()
 
 from urllib.parse import parse_qs, urlsplit
 

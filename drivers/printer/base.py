@@ -15,9 +15,11 @@ the printer is then watched until the slowest mechanism must have printed the jo
 from __future__ import annotations
 
 import abc
+import contextlib
 import enum
 import threading
 import time
+from collections.abc import Iterator
 from types import TracebackType
 from typing import Any
 
@@ -102,6 +104,12 @@ class ReceiptPrinter(abc.ABC):
     def close(self) -> None:
         """Release the connection; the next call opens a fresh one."""
 
+    @contextlib.contextmanager
+    def hold(self) -> Iterator[None]:
+        """Keep one connection for the operations inside (a sale: status, slip, drawer);
+        printers without a connection to keep do nothing."""
+        yield
+
     @staticmethod
     def drawer_pulse(pin: int) -> bytes:
         if pin not in (2, 5):
@@ -166,6 +174,9 @@ class ReadBackPrinter(ReceiptPrinter):
         self._measured_bps: float | None = None
         #: one conversation at a time: a status request from the UI waits for a print to end
         self._lock = threading.RLock()
+        #: depth of :meth:`hold`, and whether a link left healthy by the last operation is open
+        self._held = 0
+        self._linked = False
 
     @property
     def status_timeout_s(self) -> float:
@@ -196,6 +207,40 @@ class ReadBackPrinter(ReceiptPrinter):
     def _release(self) -> None:
         """End of one operation: close the link (USB overrides this to keep its device)."""
         self._disconnect()
+
+    def _link_alive(self) -> bool:
+        """Whether the open link still works, checked before it is reused (TCP: not closed)."""
+        return True
+
+    @contextlib.contextmanager
+    def hold(self) -> Iterator[None]:
+        """One connection for every operation inside, instead of one each (a sale: status,
+        slip and drawer over one TCP connection); released at the end, so the printer is free
+        for others between sales. An operation that failed still drops its link."""
+        with self._lock:
+            self._held += 1
+            try:
+                yield
+            finally:
+                self._held -= 1
+                if self._held == 0 and self._linked:
+                    self._linked = False
+                    self._release()
+
+    def _open(self) -> None:
+        """Start an operation: reuse the held link if it is healthy, else connect."""
+        if self._held and self._linked and self._link_alive():
+            return
+        self._linked = False
+        self._connect()
+        self._linked = True
+
+    def _done(self, ok: bool) -> None:
+        """End an operation: keep a healthy link while held, else release it as before."""
+        if self._held and ok:
+            return
+        self._linked = False
+        self._release()
 
     @abc.abstractmethod
     def _write(self, data: bytes, timeout_s: float | None = None) -> None:
@@ -236,40 +281,49 @@ class ReadBackPrinter(ReceiptPrinter):
 
     def status(self) -> PrinterStatus:
         with self._lock:
-            self._connect()
+            self._open()
+            ok = False
             try:
-                return self._query_status()
+                answer = self._query_status()
+                ok = True
+                return answer
             finally:
-                self._release()
+                self._done(ok)
 
     def identify(self) -> PrinterIdentity | None:
         """Ask the printer who it is (``GS I``); None while it cannot print (it would hold
         the in-order question), an empty identity if it does not say."""
         with self._lock:
-            self._connect()
+            self._open()
+            ok = False
             try:
                 if not self._query_status().can_print:
+                    ok = True
                     return None
                 self.identity = self._read_identity()
+                ok = True
                 return self.identity
             finally:
-                self._release()
+                self._done(ok)
 
     def kick_drawer(self, pin: int = 2) -> None:
         pulse = self.drawer_pulse(pin)
         with self._lock:
-            self._connect()
+            self._open()
+            ok = False
             try:
                 self._write(pulse)
+                ok = True
             except LinkBroken as exc:
                 raise PrinterUnreachable(f"the drawer pulse could not be sent: {exc}") from exc
             finally:
-                self._release()
+                self._done(ok)
 
     def print_slip(self, doc: SlipDocument) -> PrintOutcome:
         job = self.render(doc)
         with self._lock:
-            self._connect()
+            self._open()
+            ok = False
             try:
                 started = time.monotonic()
                 try:
@@ -292,9 +346,11 @@ class ReadBackPrinter(ReceiptPrinter):
                 printed_by = min(
                     time.monotonic() + self.pace().print_s(job), started + self.pace().ceiling_s
                 )
-                return self._barrier(deadline, time.monotonic() - started, printed_by)
+                outcome = self._barrier(deadline, time.monotonic() - started, printed_by)
+                ok = True
+                return outcome
             finally:
-                self._release()
+                self._done(ok)
 
     # -- internals -------------------------------------------------------------------------
     def _send(self, job: bytes, deadline: float) -> None:

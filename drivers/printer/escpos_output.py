@@ -60,6 +60,21 @@ def _encoder(profile: str) -> Encoder:
     return Encoder(get_profile(profile).get_code_pages())
 
 
+@lru_cache(maxsize=16)
+def _char_maps(profile: str) -> dict[str, dict[str, int]]:
+    """The profile's code page character maps, built once per process (python-escpos builds
+    them again for every new Encoder: most of a slip's render time)."""
+    return {}
+
+
+def _job_encoder(profile: str) -> Encoder:
+    """A fresh Encoder per job (its choice of code pages depends only on this job's text, so
+    the same slip gives the same bytes) over the shared, unchanging character maps."""
+    encoder = Encoder(get_profile(profile).get_code_pages())
+    encoder.available_characters = _char_maps(profile)
+    return encoder
+
+
 def paper_dots(profile: str) -> int:
     """Printable width in dots from the profile's media data; 512 (80 mm at 180 dpi) if unknown."""
     try:
@@ -187,6 +202,7 @@ class SlipRenderer:
     def render(self, doc: SlipDocument) -> bytes:
         """The whole job: ESC @, every element, and whatever cut the document asks for."""
         dummy = Dummy(profile=self.profile)
+        dummy.magic.encoder = _job_encoder(self.profile)
         dummy._raw(INIT)
         definitions = self._plan_user_characters(doc)
         if definitions:

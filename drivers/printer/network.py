@@ -42,6 +42,24 @@ class NetworkPrinter(ReadBackPrinter):
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self._esc = esc
 
+    def _link_alive(self) -> bool:
+        """Not closed by the printer since the last operation (a peek reads no EOF)."""
+        try:
+            sock = self._sock()
+        except LinkBroken:
+            return False
+        previous = sock.gettimeout()
+        try:
+            sock.settimeout(0.0)  # a timeout would make even MSG_DONTWAIT wait
+            return sock.recv(1, socket.MSG_PEEK) != b""
+        except BlockingIOError:
+            return True  # nothing to read: open and quiet
+        except OSError:
+            return False
+        finally:
+            with contextlib.suppress(OSError):
+                sock.settimeout(previous)
+
     def _disconnect(self) -> None:
         esc, self._esc = self._esc, None
         if esc is not None:

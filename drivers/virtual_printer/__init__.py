@@ -5,7 +5,14 @@ answers DLE EOT at once (even while stopped) and GS r in order (held while it ca
 keeps every cut slip as text and PNG, and can be told to fail like a real printer does.
 """
 
+# ruff: noqa: E402  (python-escpos must be loaded through escpos_cache before the imports)
 from __future__ import annotations
+
+from drivers import escpos_cache
+
+# Before any module of this package imports python-escpos: its capabilities cache goes to the
+# kiosk's private cache folder, not a new folder in $TMPDIR per process (escpos_cache says why).
+escpos_cache.load()
 
 from drivers.virtual_printer.control import VirtualPrinterControl
 from drivers.virtual_printer.render import PrintedSlip

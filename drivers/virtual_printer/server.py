@@ -143,6 +143,8 @@ class VirtualPrinter(FaultState):
         self.interrupted: list[str] = []
         #: every byte received, in order, across connections (for encoding checks)
         self.received = bytearray()
+        #: print connections accepted so far (a sale should need one)
+        self.connections = 0
         self._queue: queue.Queue[tuple[_Conn, Token] | None] = queue.Queue()
         self._listener: socket.socket | None = None
         self._control: socket.socket | None = None
@@ -239,6 +241,8 @@ class VirtualPrinter(FaultState):
                 if self._stopping:
                     sock.close()
                     return
+                if listener is self._listener:
+                    self.connections += 1
             threading.Thread(target=handler, args=(sock,), daemon=True).start()
 
     # -- waiting ---------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 import os
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -31,6 +32,132 @@ COMMAND_MODULES = (
 #: The distribution whose metadata ``kiosk --version`` reports (setup.cfg's ``name``).
 DISTRIBUTION = "counter-terminal"
 
+#: Every top-level command: the modules that add to it (in ``COMMAND_MODULES`` order) and its
+#: one-line help. A command's module is imported only when that command runs, so ``kiosk
+#: --help`` and a command that never prints load neither the store nor the printer stack;
+#: tests/test_cli_lazy.py checks this table against what the modules really register.
+COMMANDS: dict[str, tuple[tuple[str, ...], str]] = {
+    "init": (("config",), "Write a working kiosk.toml for a market, with a fresh signing key."),
+    "config": (("config",), "Look at the terminal's configuration (kiosk.toml)."),
+    "quote": (
+        ("config",),
+        "Show the fees and the total the customer pays for PRODUCT at an amount.",
+    ),
+    "queue": (("store", "sale"), "The outbox: advices waiting for the host."),
+    "journal": (
+        ("store",),
+        "The append-only, hash-chained journal of everything the terminal did.",
+    ),
+    "txn": (
+        ("store",),
+        "Look up transactions: what was sold, in what state, and whether the host has it.",
+    ),
+    "printer": (("printer",), "The receipt printer: status and test page."),
+    "printer-emulator": (
+        ("printer",),
+        "Run the virtual ESC/POS printer in the foreground until Ctrl-C.",
+    ),
+    "slip": (("slip",), "Slip templates: list them, preview them with sample data."),
+    "sell": (("sale",), "Sell PRODUCT: record, ask the host, print the slip, confirm."),
+    "serve": (("sale",), "Run the kiosk process (forwarder, drivers, local API) until stopped."),
+    "demo": (
+        ("sale",),
+        "Start the reference host, the virtual printer and the kiosk: no hardware needed.",
+    ),
+    "reader": (("reader",), "Card reader and barcode/QR scanner diagnostics."),
+    "storno": (
+        ("storno",),
+        "Reverse sale TXN (typed, or TXN:... from the slip's QR code) inside its window.",
+    ),
+    "reprint": (
+        ("storno",),
+        "Print a numbered copy of slip TXN, or of the last slip printed here.",
+    ),
+    "lookup": (
+        ("storno",),
+        "Did the customer's payment arrive? Local state, outbox and the host's view.",
+    ),
+    "clerk": (("clerk",), "Clerks who sign in at the counter: add, list, unlock."),
+    "report": (("report",), "X (running totals) and Z (closing) reports."),
+    "cash": (
+        ("report",),
+        "Cash the drawer should hold from this period: the float, sales kept, cash in, less "
+        "stornos paid back and cash out; then each float and cash in / out with its reason.",
+    ),
+    "doctor": (
+        ("ops",),
+        "Check config, permissions, printer, host, store and clock; say what to fix.",
+    ),
+    "backup": (
+        ("ops",),
+        "Copy the store to FILE (a new file, mode 600) while the kiosk runs, and check it.",
+    ),
+    "restore": (
+        ("ops",),
+        "Replace the store with the backup FILE; the replaced store is kept aside.",
+    ),
+    "demo-host": (
+        ("ops",),
+        "Take the demo's reference host down (connections refused) or bring it back up.",
+    ),
+    "demo-printer": (
+        ("ops",),
+        "Make the demo's virtual printer run out of paper (or open its cover...), or mend it.",
+    ),
+}
+
+
+class LazyGroup(click.Group):
+    """The ``kiosk`` group: imports a command's module when the command is looked up."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._loaded: set[str] = set()
+
+    def load(self, name: str) -> None:
+        """Import and register the modules that add to command ``name`` (once each)."""
+        for module_name in COMMANDS.get(name, ((), ""))[0]:
+            if module_name in self._loaded:
+                continue
+            self._loaded.add(module_name)
+            try:
+                module = importlib.import_module(f"terminal.cli.{module_name}")
+            except ModuleNotFoundError as exc:
+                if exc.name == f"terminal.cli.{module_name}":
+                    continue  # that area has no commands in this build
+                raise
+            module.register(self)
+
+    def load_all(self) -> None:
+        for name in COMMANDS:
+            self.load(name)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(COMMANDS) | set(self.commands))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        self.load(cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The command list from :data:`COMMANDS`, importing nothing."""
+        names = self.list_commands(ctx)
+        if not names:
+            return
+        limit = formatter.width - 6 - max(len(name) for name in names)
+        rows: list[tuple[str, str]] = []
+        for name in names:
+            command = self.commands.get(name)
+            if command is not None:
+                if command.hidden:
+                    continue
+                rows.append((name, command.get_short_help_str(limit)))
+            else:
+                text = COMMANDS[name][1]
+                rows.append((name, click.Command(name, help=text).get_short_help_str(limit)))
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
 
 #: Level of the log on stderr for commands other than ``serve`` (which logs ``info``).
 DEFAULT_LOG_LEVEL = "warning"
@@ -45,7 +172,7 @@ class CliContext:
         self.log_level = log_level
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name=DISTRIBUTION, prog_name="kiosk")
 @click.option(
     "--config",
@@ -70,17 +197,4 @@ def main(ctx: click.Context, config_path: Path | None, log_level: str | None) ->
     ctx.obj = CliContext(config_path, log_level)
 
 
-def _register_all() -> None:
-    for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(f"terminal.cli.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"terminal.cli.{name}":
-                continue  # that area has no commands in this build
-            raise
-        module.register(main)
-
-
-_register_all()
-
-__all__ = ["DEFAULT_LOG_LEVEL", "CliContext", "main"]
+__all__ = ["COMMANDS", "DEFAULT_LOG_LEVEL", "CliContext", "LazyGroup", "main"]
