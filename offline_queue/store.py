@@ -1842,6 +1842,24 @@ class Store:
             "dead_letters": dead,
         }
 
+    def oldest_undelivered_at(self, kinds: Sequence[str]) -> datetime | None:
+        """When the oldest advice of ``kinds`` still waiting for the host was written, or None.
+
+        A confirm the host gets later than its advice horizon is refused, so the sale service
+        stops starting sales while this gets close (docs/host-protocol.md#advice-horizon).
+        Dead letters do not count: they wait for support, not for the forwarder.
+        """
+        if not kinds:
+            return None
+        marks = ", ".join("?" for _ in kinds)
+        with self._read() as conn:
+            oldest = conn.execute(
+                f"SELECT MIN(created_at) FROM outbox WHERE state IN ('pending', 'in_flight')"
+                f" AND kind IN ({marks})",
+                tuple(kinds),
+            ).fetchone()[0]
+        return None if oldest is None else from_iso(str(oldest))
+
     def next_due_mono(self) -> float | None:
         """When the next claimable message becomes due (monotonic), None if none can be.
 

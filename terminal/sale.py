@@ -217,6 +217,7 @@ class SaleService:
         target, the_quote, change, details = self._validate(request)
         with self._lock:
             self.require_printer_ready()
+            self.require_advices_within_horizon()
             self.print_owed_notices()
             record = self.store.record(
                 product=request.product,
@@ -257,6 +258,24 @@ class SaleService:
         status = self.printer.status()
         if not status.can_print:
             raise PrinterNotReady(status.detail or status.state)
+
+    def oldest_undelivered_confirm_age_s(self) -> float | None:
+        """Age of the oldest confirm/storno advice the host has not acknowledged, or None."""
+        oldest = self.store.oldest_undelivered_at(HORIZON_ADVICE_KINDS)
+        if oldest is None:
+            return None
+        return max(0.0, (self.clock.now() - oldest).total_seconds())
+
+    def require_advices_within_horizon(self) -> None:
+        """Refuse a new sale while an undelivered confirm nears the host's advice horizon.
+
+        Past the horizon the host releases the provision although its slip printed; a new
+        sale would only add one more customer at that risk (docs/host-protocol.md#advice-horizon).
+        """
+        age = self.oldest_undelivered_confirm_age_s()
+        host = self.config.host
+        if age is not None and age >= host.advice_refuse_after_s:
+            raise AdviceHorizonNear(age, host.advice_horizon_s)
 
     def _provision(self, record: TxnRecord, secret: _Secrets) -> TxnRecord:
         try:
@@ -532,6 +551,25 @@ class ProductNotOffline(KioskError):
     code = "offline_refused"
 
 
+#: Advices that report a printed slip: the host must get them within its advice horizon.
+HORIZON_ADVICE_KINDS = (states.CONFIRM, states.STORNO)
+
+
+class AdviceHorizonNear(KioskError):
+    """A printed sale's confirm has waited so long that the host may soon release it."""
+
+    code = "advice_horizon_near"
+
+    def __init__(self, age_s: float, horizon_s: float) -> None:
+        super().__init__(
+            f"No new sales: a printed sale has waited {int(age_s // 3600)} h for the host "
+            f"(the host honours it for {int(horizon_s // 3600)} h). Restore the connection to "
+            "the host or call support; sales resume once it is delivered. Nothing was charged."
+        )
+        self.age_s = age_s
+        self.horizon_s = horizon_s
+
+
 class PrinterNotReady(KioskError):
     """The printer cannot print now, so no sale starts."""
 
@@ -630,7 +668,9 @@ def advice_payload(
 
 
 __all__ = [
+    "HORIZON_ADVICE_KINDS",
     "INSTRUCTIONS",
+    "AdviceHorizonNear",
     "PrinterNotReady",
     "Provisioner",
     "SaleRequest",

@@ -45,6 +45,10 @@ HEADLINES: dict[str, str] = {
         "The printer is not ready: fix it (paper, cover, power), then sell again. "
         "Nothing was charged."
     ),
+    "advice_horizon_near": _(
+        "No new sales: a printed sale has waited too long for the host. Restore the "
+        "connection to the host or call support. Nothing was charged."
+    ),
     "swipe_expired": _("The card swipe is no longer valid: swipe the card again."),
     "host_unavailable": _("The host is not answering: try again in a moment."),
     "host_declined": _("The host refused: tell the customer the reason below."),
