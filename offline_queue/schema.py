@@ -198,12 +198,33 @@ _V4_CARD_DATA_SEAL: Migration = (
     "INSERT INTO journal_seal (id) VALUES (1)",
 )
 
+#: Idempotency keys of the local API (issue 14): a key, what it was used for (endpoint and a
+#: digest of the body) and the first answer. A sale's key is written in the same transaction as
+#: the sale's record, so a key is never kept without its sale nor a sale without its key.
+_V5_IDEMPOTENCY_KEYS: Migration = (
+    """
+    CREATE TABLE idempotency_keys (
+        key TEXT PRIMARY KEY,
+        endpoint TEXT NOT NULL,
+        fingerprint TEXT NOT NULL,
+        txn TEXT,
+        status INTEGER,
+        response TEXT,
+        created_at TEXT NOT NULL,
+        completed_at TEXT
+    )
+    """,
+    "CREATE INDEX idempotency_keys_created ON idempotency_keys (created_at)",
+    "CREATE INDEX idempotency_keys_txn ON idempotency_keys (txn)",
+)
+
 #: Every migration, oldest first; the schema version is ``len(MIGRATIONS)``.
 MIGRATIONS: tuple[Migration, ...] = (
     _V1_CORE,
     _V2_TARGET_KEYS,
     _V3_CLERKS_PERIODS,
     _V4_CARD_DATA_SEAL,
+    _V5_IDEMPOTENCY_KEYS,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

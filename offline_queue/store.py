@@ -54,6 +54,13 @@ from offline_queue.errors import (
     UnknownTransaction,
 )
 from offline_queue.eventlog import emit
+from offline_queue.idempotency import (
+    IdempotencyClaim,
+    IdempotencyEntry,
+    complete_key,
+    find_key,
+    insert_key,
+)
 from offline_queue.journal import (
     GENESIS_HASH,
     KEYED_EVENT,
@@ -555,8 +562,12 @@ class Store:
         target: Mapping[str, Any],
         details: Mapping[str, Any],
         clerk: str | None = None,
+        idempotency: IdempotencyClaim | None = None,
     ) -> TxnRecord:
         """Keep a new sale in state ``recorded`` under a freshly allocated number.
+
+        With ``idempotency``, the API's key is stored in the same transaction, pointing at the
+        new number (:class:`IdempotencyKeyTaken`, and nothing recorded, if the key exists).
 
         The number is taken from the ``sequence`` table in the same transaction that inserts
         the row, so a crash either keeps both or neither and a number is never handed out
@@ -628,6 +639,8 @@ class Store:
                 ),
             )
             conn.execute(INSERT_TARGET_KEYS_SQL, {"txn": txn, "target": target_json})
+            if idempotency is not None:
+                insert_key(conn, idempotency, txn=txn, now=self.clock.now())
             self._append_journal(
                 conn,
                 txn,
@@ -658,6 +671,27 @@ class Store:
             clerk=clerk,
         )
         return kept
+
+    # -- idempotency keys of the local API (offline_queue.idempotency) -------------------------
+
+    def claim_idempotency_key(self, claim: IdempotencyClaim, *, txn: str | None = None) -> None:
+        """Store a key before a request that has no record of its own to share a transaction."""
+        with self._write() as conn:
+            insert_key(conn, claim, txn=txn, now=self.clock.now())
+
+    def complete_idempotency_key(self, key: str, *, status: int, response: dict[str, Any]) -> None:
+        """Keep the first answer given for ``key``."""
+        with self._write() as conn:
+            complete_key(conn, key, status=status, response=response, now=self.clock.now())
+
+    def release_idempotency_key(self, key: str) -> None:
+        """Forget a key whose request failed before it changed anything, so a retry runs."""
+        with self._write() as conn:
+            conn.execute("DELETE FROM idempotency_keys WHERE key = ? AND response IS NULL", (key,))
+
+    def idempotency_entry(self, key: str) -> IdempotencyEntry | None:
+        with self._read() as conn:
+            return find_key(conn, key)
 
     def _next_number(self, conn: sqlite3.Connection) -> int:
         row = conn.execute(

@@ -31,6 +31,7 @@ from terminal.config import KioskConfig
 from terminal.devices import Devices
 from terminal.errors import KioskError
 from terminal.host_client import HostClient
+from terminal.idempotency import Idempotency
 from terminal.lookup import LookupService
 from terminal.printer_watch import WatchedPrinter
 from terminal.recovery import RecoveryReport, recover
@@ -197,6 +198,7 @@ class Kiosk:
                 timezone=config.terminal.timezone,
             )
             self.reports = ReportService(self.sales, self.clerks)
+            self.idempotency = Idempotency(self.store, self.sales)
             self.recovery: RecoveryReport = recover(self.sales, self.stornos)
             # Built now, opened by start_devices(): a one-shot `kiosk sell` must not grab ports.
             self.devices = Devices(config, self.printer, clock=self.clock)

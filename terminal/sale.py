@@ -20,6 +20,7 @@ from drivers.errors import PrinterError
 from drivers.printer.base import PrintOutcome, ReceiptPrinter
 from offline_queue import states
 from offline_queue.clock import Clock
+from offline_queue.idempotency import IdempotencyClaim
 from offline_queue.store import OutboxMessage, Store, TxnRecord
 from printer_templates.document import SlipDocument
 from terminal import slips
@@ -212,8 +213,14 @@ class SaleService:
 
     # -- the sale -----------------------------------------------------------------------------
 
-    def sell(self, request: SaleRequest) -> SaleResult:
-        """Run one whole sale. Invalid input raises before anything is recorded."""
+    def sell(
+        self, request: SaleRequest, *, idempotency: IdempotencyClaim | None = None
+    ) -> SaleResult:
+        """Run one whole sale. Invalid input raises before anything is recorded.
+
+        ``idempotency``: the API's key, recorded in the same transaction as the sale
+        (``terminal.idempotency``); :class:`IdempotencyKeyTaken` if a twin request has it.
+        """
         target, the_quote, change, details = self._validate(request)
         with self._lock:
             self.require_printer_ready()
@@ -234,6 +241,7 @@ class SaleService:
                     "provision_message_id": uuid.uuid4().hex,
                 },
                 clerk=request.clerk,
+                idempotency=idempotency,
             )
             # The card number and a sold card's data live in this frame only: the store keeps
             # the last 4 and a keyed digest (offline_queue.carddata), never the number.
@@ -545,6 +553,39 @@ class SaleService:
         )
 
 
+#: States of a sale still on its way: its answer is not known yet.
+_UNDER_WAY = (states.RECORDED, states.AUTHORIZED, states.OFFLINE_ACCEPTED, states.PRINTING)
+
+
+def settled_result(record: TxnRecord) -> SaleResult | None:
+    """The answer a sale gave, read back from its record; None while it is under way.
+
+    For a sale whose first answer was lost with the process (crash recovery settled it): a
+    sale confirmed and later stornoed was ``confirmed`` when it was sold.
+    """
+    if record.state in _UNDER_WAY:
+        return None
+    state: SaleState
+    if record.printed_at is not None and record.state not in (states.VOIDED, states.PRINT_FAILED):
+        state = "offline_confirmed" if record.offline else "confirmed"
+    elif record.state == states.DECLINED:
+        state = "declined"
+    elif record.state == states.PRINT_FAILED:
+        state = "print_failed"
+    else:
+        state = "failed"
+    return SaleResult(
+        txn=record.txn,
+        state=state,
+        reason=record.reason,
+        total_minor=record.total_minor,
+        change_minor=record.change_minor,
+        currency=record.currency,
+        instruction=INSTRUCTIONS[state],
+        record=record,
+    )
+
+
 class ProductNotOffline(KioskError):
     """The host is unreachable and this sale may not be accepted offline."""
 
@@ -678,4 +719,5 @@ __all__ = [
     "SaleService",
     "advice_payload",
     "provision_request",
+    "settled_result",
 ]

@@ -75,6 +75,12 @@ def register(main: click.Group) -> None:
     @click.option("--biller", "biller_id", default=None, help="Biller id (bill payments).")
     @click.option("--clerk", default=None, help="Clerk number recorded with the sale.")
     @click.option("--id-checked", is_flag=True, help="The customer's ID document was checked.")
+    @click.option(
+        "--idempotency-key",
+        default=None,
+        help="A unique key (a UUID) for this sale: repeating the command with the same key "
+        "answers the first sale instead of selling again.",
+    )
     @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
     @click.pass_obj
     def sell(
@@ -89,6 +95,7 @@ def register(main: click.Group) -> None:
         biller_id: str | None,
         clerk: str | None,
         id_checked: bool,
+        idempotency_key: str | None,
         as_json: bool,
     ) -> None:
         """Sell PRODUCT: record, ask the host, print the slip, confirm.
@@ -113,7 +120,7 @@ def register(main: click.Group) -> None:
             "id_checked": id_checked,
         }
         try:
-            result = _sell(config, body)
+            result = _sell(config, body, idempotency_key)
         except KioskError as exc:
             _fail(str(exc), as_json=as_json, code=exc.code)
         _print_sale(result, as_json)
@@ -230,15 +237,20 @@ def register(main: click.Group) -> None:
             sys.exit(1)
 
 
-def _sell(config: KioskConfig, body: dict[str, Any]) -> dict[str, Any]:
+def _sell(config: KioskConfig, body: dict[str, Any], key: str | None = None) -> dict[str, Any]:
     # Without --clerk the sale is recorded as clerk "api", in process as through the API.
     local = {**body, "clerk": api_clerk(body.get("clerk"))}
-    _, answer = through_kiosk(
-        config,
-        ("POST", "/api/v1/sales", {"json": body}),
-        lambda kiosk: kiosk.sales.sell(SaleRequest(**local)).to_dict(),
-        forward=True,
-    )
+
+    def sell_here(kiosk: Kiosk) -> dict[str, Any]:
+        if key is None:
+            return kiosk.sales.sell(SaleRequest(**local)).to_dict()
+        # The API's semantics in process too: the same key answers the first sale.
+        return kiosk.idempotency.sell(SaleRequest(**local), key=key, body=body).body
+
+    api_call: dict[str, Any] = {"json": body}
+    if key is not None:
+        api_call["headers"] = {"Idempotency-Key": key}
+    _, answer = through_kiosk(config, ("POST", "/api/v1/sales", api_call), sell_here, forward=True)
     return answer
 
 

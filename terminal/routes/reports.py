@@ -18,8 +18,10 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from terminal.idempotency import Answer
 from terminal.kiosk import Kiosk
 from terminal.reports import ReportOutcome
+from terminal.routes.idempotency import IdempotencyKey, keyed
 
 #: A clerk number as typed at sign-in (1 to 6 digits).
 CLERK_NUMBER = r"^[0-9]{1,6}$"
@@ -41,22 +43,36 @@ class ZReportBody(BaseModel):
     clerk: str = Field(pattern=CLERK_NUMBER)
 
 
-def _answer(outcome: ReportOutcome) -> JSONResponse:
-    return JSONResponse(status_code=200 if outcome.printed else 409, content=outcome.to_dict())
+def _answer(outcome: ReportOutcome) -> Answer:
+    return Answer(200 if outcome.printed else 409, outcome.to_dict())
 
 
 def router(kiosk: Kiosk) -> APIRouter:
     routes = APIRouter()
 
     @routes.post("/reports/x")
-    def x_report(body: XReportBody | None = None) -> JSONResponse:
+    def x_report(
+        body: XReportBody | None = None, idempotency_key: IdempotencyKey = None
+    ) -> JSONResponse:
         """Print the running totals since the last Z; 200 only when the slip printed."""
-        return _answer(kiosk.reports.x_report(clerk=body.clerk if body else None))
+        return keyed(
+            kiosk,
+            idempotency_key,
+            endpoint="POST /api/v1/reports/x",
+            body=body.model_dump() if body else {},
+            action=lambda: _answer(kiosk.reports.x_report(clerk=body.clerk if body else None)),
+        )
 
     @routes.post("/reports/z")
-    def z_report(body: ZReportBody) -> JSONResponse:
+    def z_report(body: ZReportBody, idempotency_key: IdempotencyKey = None) -> JSONResponse:
         """Close the period (slip first); 200 with its number only when the slip printed."""
-        return _answer(kiosk.reports.z_report(clerk=body.clerk))
+        return keyed(
+            kiosk,
+            idempotency_key,
+            endpoint="POST /api/v1/reports/z",
+            body=body.model_dump(),
+            action=lambda: _answer(kiosk.reports.z_report(clerk=body.clerk)),
+        )
 
     @routes.get("/reports/x")
     def x_preview() -> dict[str, Any]:
