@@ -409,7 +409,13 @@ def _require_money(name: str, value: object, *, positive: bool = False) -> int:
     if value < 0 or (positive and value == 0):
         bound = "greater than zero" if positive else "zero or more"
         raise InvalidRecord(f"{name} must be {bound}, not {value}")
+    if value >= MAX_MINOR:
+        raise InvalidRecord(f"{name} must be below {MAX_MINOR} minor units, not {value}")
     return value
+
+
+#: The store's ceiling of any amount (SQLite integers hold far more; nothing sold comes close).
+MAX_MINOR = 10**12
 
 
 def _json_object(name: str, value: Mapping[str, Any] | None) -> dict[str, Any]:

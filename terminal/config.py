@@ -1088,7 +1088,7 @@ def _api(r: _Reader, data: Mapping[str, Any]) -> ApiConfig:
 
 
 _WRITING_KEYS = ("decimal_separator", "group_separator", "sign_position", "sign_space")
-_CURRENCY_STYLE_KEYS = ("decimals", "sign", "screen_sign")
+_CURRENCY_STYLE_KEYS = ("decimals", "sign", "screen_sign", "max_change")
 
 
 def _money(r: _Reader, data: Mapping[str, Any], terminal: TerminalConfig) -> MoneyStyles:
@@ -1155,7 +1155,12 @@ def _money(r: _Reader, data: Mapping[str, Any], terminal: TerminalConfig) -> Mon
         for name, value in (("sign", sign), ("screen_sign", screen_sign)):
             if not value.strip() or any(c.isdigit() for c in value) or value != value.strip():
                 raise r.bad(f"{table_key}.{name}", value, sign_allowed)
-        styles[currency] = CurrencyStyle(decimals, sign, screen_sign)
+        # the most change a sale gives back (default: the largest banknote, terminal.money)
+        max_change = None
+        if "max_change" in table:
+            key_name = f"{table_key}.max_change"
+            max_change = r.money(table["max_change"], key_name, currency, positive=True)
+        styles[currency] = CurrencyStyle(decimals, sign, screen_sign, max_change)
     return DEFAULT_MONEY_STYLES.with_market(terminal.locale, writing, styles)
 
 

@@ -28,7 +28,7 @@ from terminal.config import KioskConfig
 from terminal.errors import KioskError
 from terminal.kiosk import Kiosk, running_kiosk
 from terminal.logs import LEVELS, configure_logging
-from terminal.money import Money, MoneyError
+from terminal.money import MoneyError
 from terminal.sale import SaleRequest
 from terminal.sd_notify import Notifier, Watchdog, watchdog_interval
 
@@ -42,9 +42,10 @@ log = logging.getLogger(__name__)
 EXIT_NOT_SOLD = 3
 
 
-def _minor(text: str, currency: str, what: str, as_json: bool) -> int:
+def _minor(config: KioskConfig, text: str, currency: str, what: str, as_json: bool) -> int:
+    # As the clerk types it at this terminal's screen: its locale's separators (terminal.money).
     try:
-        return Money.parse(text, currency).minor
+        return config.money.parse(text, currency, config.terminal.locale).minor
     except MoneyError as exc:
         _fail(f"--{what}: {exc}", as_json=as_json, code="invalid_amount")
 
@@ -67,7 +68,8 @@ def register(main: click.Group) -> None:
     @click.option(
         "--amount",
         default=None,
-        help="Face value as typed: 50, 50.00, 50,5. Leave out for an IMEI fee (the host quotes).",
+        help="Face value as the screen takes it in this terminal's locale (sl: 50, 50,5, "
+        "1.000,00). Leave out for an IMEI fee (the host quotes).",
     )
     @click.option("--cash", required=True, help="Cash the customer handed over.")
     @click.option("--benefit-type", default=None, help="Benefit type (benefit payments).")
@@ -111,8 +113,10 @@ def register(main: click.Group) -> None:
             "product": product,
             "target": target,
             "target2": target2,
-            "amount_minor": None if amount is None else _minor(amount, currency, "amount", as_json),
-            "cash_minor": _minor(cash, currency, "cash", as_json),
+            "amount_minor": (
+                None if amount is None else _minor(config, amount, currency, "amount", as_json)
+            ),
+            "cash_minor": _minor(config, cash, currency, "cash", as_json),
             "benefit_type": benefit_type,
             "message": message,
             "biller_id": biller_id,

@@ -37,6 +37,10 @@ HEADLINES: dict[str, str] = {
     "invalid_amount": _("Type the amount in digits, such as 50 or 50,00."),
     "amount_out_of_range": _("This amount cannot be sold: stay within the product's limits."),
     "not_enough_cash": _("The cash given does not cover the total: take at least the total."),
+    "cash_too_large": _(
+        "The cash typed is far more than the total: check it. A counter gives back at most "
+        "the largest banknote."
+    ),
     "invalid_message": _("The message cannot go on the slip: use one short line."),
     "invalid_benefit_type": _("Choose one of the benefit types offered."),
     "id_check_required": _("Check the customer's identity document, then tick the ID check."),

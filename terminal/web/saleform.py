@@ -286,7 +286,9 @@ class SaleForm:
             )
             return
         try:
-            minor = Money.parse(text, self.product.currency).minor
+            minor = self.speaker.styles.parse(
+                text, self.product.currency, self.speaker.locale
+            ).minor
         except MoneyError as exc:
             out.errors["amount"] = refusal(self.speaker, InvalidAmount(str(exc)))
             return
@@ -315,7 +317,7 @@ class SaleForm:
             )
             return
         try:
-            cash = Money.parse(text, currency).minor
+            cash = self.speaker.styles.parse(text, currency, self.speaker.locale).minor
             out.change_minor = validate_cash(
                 out.quote.total_minor,
                 cash,
