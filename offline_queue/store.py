@@ -345,9 +345,17 @@ class PeriodFigures:
     stornos: tuple[CurrencyTotal, ...]
     failed_count: int
     voided_count: int
+    #: stornos of benefit payments: credited back to the benefit, no cash paid back
+    benefit_stornos: tuple[CurrencyTotal, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
+        extra = (
+            {"benefit_stornos": [vars(line) for line in self.benefit_stornos]}
+            if self.benefit_stornos
+            else {}
+        )
         return {
+            **extra,
             "z_number": self.z_number,
             "after_seq": self.after_seq,
             "through_seq": self.through_seq,
@@ -1525,20 +1533,22 @@ class Store:
                     {**span, "event": state_event(CONFIRMED), "printing": PRINTING},
                 )
             )
-            stornos = tuple(
-                CurrencyTotal(row[0], int(row[1]), int(row[2]))
-                for row in conn.execute(
-                    """
-                    SELECT t.currency, COUNT(*),
-                           SUM(COALESCE(json_extract(t.details, '$.storno.refund_minor'),
-                                        t.total_minor))
-                    FROM journal AS j JOIN transactions AS t ON t.txn = j.txn
-                    WHERE j.seq > :after AND j.seq <= :through AND j.event = :event
-                    GROUP BY t.currency ORDER BY t.currency
-                    """,
-                    {**span, "event": state_event(STORNOED)},
-                )
-            )
+            # Stornos per tender: cash paid back from the drawer, or a benefit credited back.
+            by_tender: dict[str, list[CurrencyTotal]] = {"cash": [], "benefit": []}
+            for row in conn.execute(
+                """
+                SELECT COALESCE(json_extract(t.details, '$.tender'), 'cash'), t.currency,
+                       COUNT(*), SUM(COALESCE(json_extract(t.details, '$.storno.refund_minor'),
+                                              t.total_minor))
+                FROM journal AS j JOIN transactions AS t ON t.txn = j.txn
+                WHERE j.seq > :after AND j.seq <= :through AND j.event = :event
+                GROUP BY 1, t.currency ORDER BY 1, t.currency
+                """,
+                {**span, "event": state_event(STORNOED)},
+            ):
+                tender = "benefit" if row[0] == "benefit" else "cash"
+                by_tender[tender].append(CurrencyTotal(row[1], int(row[2]), int(row[3])))
+            stornos = tuple(by_tender["cash"])
             counts = {
                 row[0]: int(row[1])
                 for row in conn.execute(
@@ -1557,6 +1567,7 @@ class Store:
             stornos=stornos,
             failed_count=counts.get(state_event(FAILED), 0),
             voided_count=counts.get(state_event(VOIDED), 0),
+            benefit_stornos=tuple(by_tender["benefit"]),
         )
 
     def close_period(self, figures: PeriodFigures, *, clerk: str, printed_at: datetime) -> ZRecord:

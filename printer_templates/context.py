@@ -102,7 +102,10 @@ class SaleSlip:
                 f"total_minor {self.total_minor} is not amount {self.amount_minor} "
                 f"+ fees {fees_minor}"
             )
-        if self.cash_minor - self.total_minor != self.change_minor:
+        # A benefit payment is paid from the benefit balance: no cash, no change (issue 14).
+        paid_from_benefit = self.product == "benefit-payment" and self.cash_minor == 0
+        expected_change = 0 if paid_from_benefit else self.cash_minor - self.total_minor
+        if self.change_minor != expected_change:
             raise SlipContextError(
                 f"change_minor {self.change_minor} is not cash {self.cash_minor} "
                 f"- total {self.total_minor}"
@@ -189,6 +192,9 @@ class ReportSlip:
     failed_count: int
     voided_count: int
     z_number: int | None = None
+    #: Per currency: payments the customers' benefit balances paid (no cash moved), net of
+    #: their stornos; counted apart from the cash in the drawer.
+    benefit_paid: tuple[CurrencyCount, ...] = ()
     #: The journal head the report closes on, short (``"1234 3fa9c2d1e0b7a4c2"``): printed on
     #: paper it anchors the journal outside the box (docs/card-data.md).
     journal_head: str | None = None

@@ -865,6 +865,13 @@ def _product(
         or not all(isinstance(t, str) and t in TENDERS for t in tender)
     ):
         raise r.bad(f"{key}.tender", tender, f"list tenders from {', '.join(TENDERS)}")
+    if "benefit" in tender and (tender != ["benefit"] or target != "benefit_account"):
+        raise r.bad(
+            f"{key}.tender",
+            tender,
+            'only a benefit payment (target = "benefit_account") is paid from the benefit, '
+            'and then only from it: write tender = ["benefit"]',
+        )
 
     window = _reversal_window(
         r,

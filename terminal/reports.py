@@ -67,6 +67,8 @@ class ReportOutcome:
     code: str
     #: why the slip did not print, in the printer driver's words (None when it printed)
     error: str | None = None
+    #: paid from benefit balances, counted apart from the cash (per currency)
+    benefit_paid: tuple[CurrencyCount, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -91,6 +93,7 @@ class ReportOutcome:
             ],
             "stornos": [_count_dict(c) for c in self.stornos],
             "cash_in_drawer": [_count_dict(c) for c in self.cash_in_drawer],
+            "benefit_paid": [_count_dict(c) for c in self.benefit_paid],
             "failed_count": self.failed_count,
             "voided_count": self.voided_count,
             "slip_text": self.slip_text,
@@ -146,9 +149,27 @@ class ReportService:
         amounts: dict[str, int] = {p.currency: 0 for p in self.config.products.values()}
         moves: dict[str, int] = dict.fromkeys(amounts, 0)
         for line in figures.sales:
+            if self._from_benefit(line.product):
+                continue  # the benefit balance paid: no cash came into the drawer
             amounts[line.currency] = amounts.get(line.currency, 0) + line.total_minor
             moves[line.currency] = moves.get(line.currency, 0) + line.count
         for storno in figures.stornos:
+            amounts[storno.currency] = amounts.get(storno.currency, 0) - storno.total_minor
+            moves[storno.currency] = moves.get(storno.currency, 0) + storno.count
+        return tuple(CurrencyCount(c, moves[c], amounts[c]) for c in sorted(amounts))
+
+    def _from_benefit(self, product: str) -> bool:
+        return product in self.config.products and self.config.product(product).pays_from_benefit
+
+    def _benefit(self, figures: PeriodFigures) -> tuple[CurrencyCount, ...]:
+        """Per currency: what benefit balances paid this period, less benefit stornos."""
+        amounts: dict[str, int] = {}
+        moves: dict[str, int] = {}
+        for line in figures.sales:
+            if self._from_benefit(line.product):
+                amounts[line.currency] = amounts.get(line.currency, 0) + line.total_minor
+                moves[line.currency] = moves.get(line.currency, 0) + line.count
+        for storno in figures.benefit_stornos:
             amounts[storno.currency] = amounts.get(storno.currency, 0) - storno.total_minor
             moves[storno.currency] = moves.get(storno.currency, 0) + storno.count
         return tuple(CurrencyCount(c, moves[c], amounts[c]) for c in sorted(amounts))
@@ -164,6 +185,7 @@ class ReportService:
             "period_from": figures.period_from.isoformat(),
             "period_to": figures.period_to.isoformat(),
             "cash_in_drawer": {c.currency: c.total_minor for c in self._drawer(figures)},
+            "benefit_paid": {c.currency: c.total_minor for c in self._benefit(figures)},
         }
 
     # -- rendering ----------------------------------------------------------------------------
@@ -188,6 +210,7 @@ class ReportService:
             cash_in_drawer=self._drawer(figures),
             failed_count=figures.failed_count,
             voided_count=figures.voided_count,
+            benefit_paid=self._benefit(figures),
             z_number=figures.z_number if kind == "Z" else None,
             journal_head=self._journal_head(figures.through_seq) if kind == "Z" else None,
         )
@@ -222,6 +245,7 @@ class ReportService:
             cash_in_drawer=context.cash_in_drawer,
             failed_count=context.failed_count,
             voided_count=context.voided_count,
+            benefit_paid=context.benefit_paid,
             slip_text=slip_to_text(doc, width=self.config.printer.width),
             message=message,
             code=code,

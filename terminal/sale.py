@@ -124,7 +124,15 @@ INSTRUCTIONS: dict[str, str] = {
         "The slip did not print: the sale is cancelled. Do not take money, or give it all back."
     ),
     "failed": "The host is not answering: the sale is cancelled, do not take money. Try again.",
+    # a benefit payment: the host debited the benefit balance, the counter takes no cash
+    "confirmed_benefit": "Hand over the slip: the benefit balance paid. Take no cash.",
 }
+
+
+def _instruction(state: SaleState, record: TxnRecord) -> str:
+    if state == "confirmed" and record.details.get("tender") == "benefit":
+        return INSTRUCTIONS["confirmed_benefit"]
+    return INSTRUCTIONS[state]
 
 
 class SaleService:
@@ -186,14 +194,24 @@ class SaleService:
             amount_minor = self._host_quoted_amount(product.id, target)
         the_quote = quote(product, amount_minor)
         check_id(product, amount_minor, id_checked=request.id_checked)
-        change = validate_cash(
-            the_quote.total_minor,
-            request.cash_minor,
-            product.currency,
-            locale=self.config.terminal.locale,
-            styles=self.config.money,
-        )
         details: dict[str, Any] = {}
+        if product.pays_from_benefit:
+            # The benefit balance pays (the host debits it at confirm): no cash, no change.
+            if request.cash_minor:
+                raise CashNotTaken(
+                    "A benefit payment is paid from the customer's benefit balance: take no "
+                    "cash and leave the cash out (0)."
+                )
+            change = 0
+            details["tender"] = "benefit"
+        else:
+            change = validate_cash(
+                the_quote.total_minor,
+                request.cash_minor,
+                product.currency,
+                locale=self.config.terminal.locale,
+                styles=self.config.money,
+            )
         if product.benefit_types or request.benefit_type is not None:
             details["benefit_type"] = validate_benefit_type(product, request.benefit_type or "")
         if request.message:
@@ -436,7 +454,8 @@ class SaleService:
             updates={"printed_at": printed_at},
             outbox=[advice],
         )
-        self.open_drawer(record)
+        if not self.config.product(record.product).pays_from_benefit:
+            self.open_drawer(record)  # the benefit paid: no cash, no drawer
         return self._result(record, slip=shown)
 
     def print_proven(self, doc: SlipDocument) -> str | None:
@@ -547,7 +566,7 @@ class SaleService:
             total_minor=record.total_minor,
             change_minor=record.change_minor,
             currency=record.currency,
-            instruction=INSTRUCTIONS[state],
+            instruction=_instruction(state, record),
             slip=slip,
             record=record,
         )
@@ -581,9 +600,15 @@ def settled_result(record: TxnRecord) -> SaleResult | None:
         total_minor=record.total_minor,
         change_minor=record.change_minor,
         currency=record.currency,
-        instruction=INSTRUCTIONS[state],
+        instruction=_instruction(state, record),
         record=record,
     )
+
+
+class CashNotTaken(KioskError):
+    """Cash typed for a sale the customer pays from a benefit balance."""
+
+    code = "no_cash_for_benefit"
 
 
 class ProductNotOffline(KioskError):
@@ -712,6 +737,7 @@ __all__ = [
     "HORIZON_ADVICE_KINDS",
     "INSTRUCTIONS",
     "AdviceHorizonNear",
+    "CashNotTaken",
     "PrinterNotReady",
     "Provisioner",
     "SaleRequest",

@@ -112,6 +112,12 @@ def register(main: click.Group) -> None:
         for currency, minor in summary["cash_in_drawer"].items():
             shown = Money(minor, currency).format(config.terminal.locale, styles=config.money)
             click.echo(f"  {currency}  {shown}")
+        paid = summary.get("benefit_paid") or {}
+        if paid:
+            click.echo("Paid from benefit (no cash):")
+        for currency, minor in paid.items():
+            shown = Money(minor, currency).format(config.terminal.locale, styles=config.money)
+            click.echo(f"  {currency}  {shown}")
 
 
 __all__ = ["register"]

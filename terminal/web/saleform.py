@@ -134,7 +134,8 @@ def fields_of(product: ProductConfig) -> list[str]:
         names.append("amount")
     if product.id_check_above_minor is not None:
         names.append("id_checked")
-    names.append("cash")
+    if not product.pays_from_benefit:  # the benefit balance pays: no cash field
+        names.append("cash")
     return names
 
 
@@ -150,6 +151,8 @@ class Checked:
     imei_model: str | None = None
     next_focus: str = ""
     biller: Any = None
+    #: paid from the benefit balance: no cash is taken, no change given
+    benefit: bool = False
 
     @property
     def ready(self) -> bool:
@@ -217,7 +220,9 @@ class SaleForm:
             except KioskError as exc:
                 if self._reached("id_checked", form, upto) or upto == "amount":
                     fail("id_checked", exc)
-        if out.quote is not None and self._reached("cash", form, upto):
+        if out.quote is not None and product.pays_from_benefit:
+            out.benefit, out.change_minor = True, 0
+        elif out.quote is not None and self._reached("cash", form, upto):
             self._check_cash(form.get("cash", ""), out)
         out.next_focus = self._next_focus(out, upto)
         return out

@@ -101,6 +101,8 @@ class ResultView:
     change_minor: int
     target: str
     clerk: str | None
+    #: paid from the benefit balance (``details.tender``): no cash, no change
+    benefit: bool = False
 
     @property
     def take_money(self) -> bool:
@@ -146,6 +148,7 @@ def result_view(ctx: WebContext, txn: str, result: SaleResult | None) -> ResultV
         change_minor=record.change_minor,
         target=str(record.target.get("masked") or record.target.get("display") or ""),
         clerk=record.clerk,
+        benefit=record.details.get("tender") == "benefit",
     )
 
 
