@@ -218,6 +218,20 @@ _V5_IDEMPOTENCY_KEYS: Migration = (
     "CREATE INDEX idempotency_keys_txn ON idempotency_keys (txn)",
 )
 
+#: A Z report whose number and figures are fixed but whose slip is not yet proven printed
+#: (issue 14): written before the slip prints, moved into ``periods`` once it did. At most one.
+_V6_Z_PENDING: Migration = (
+    """
+    CREATE TABLE z_pending (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        z_number INTEGER NOT NULL CHECK (z_number >= 1),
+        clerk TEXT NOT NULL,
+        printed_at TEXT NOT NULL,
+        figures TEXT NOT NULL
+    )
+    """,
+)
+
 #: Every migration, oldest first; the schema version is ``len(MIGRATIONS)``.
 MIGRATIONS: tuple[Migration, ...] = (
     _V1_CORE,
@@ -225,6 +239,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     _V3_CLERKS_PERIODS,
     _V4_CARD_DATA_SEAL,
     _V5_IDEMPOTENCY_KEYS,
+    _V6_Z_PENDING,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -117,6 +117,8 @@ CLERK_EVENT_PREFIX = "clerk_"
 CLERK_ADDED_EVENT = "clerk_added"
 #: The journal event written with a Z report's ``periods`` row, in the same transaction.
 Z_REPORT_EVENT = "z_report"
+#: A Z report's number and figures fixed, before its slip prints (the journal can reprint it).
+Z_STARTED_EVENT = "z_report_started"
 
 CLERK_ROLES = ("clerk", "supervisor")
 #: The clerk columns ``update_clerk(changes=...)`` may change.
@@ -347,6 +349,24 @@ class PeriodFigures:
     voided_count: int
     #: stornos of benefit payments: credited back to the benefit, no cash paid back
     benefit_stornos: tuple[CurrencyTotal, ...] = ()
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> PeriodFigures:
+        """The figures as :meth:`to_dict` wrote them (a pending Z, the journal)."""
+        return cls(
+            z_number=int(data["z_number"]),
+            after_seq=int(data["after_seq"]),
+            through_seq=int(data["through_seq"]),
+            period_from=from_iso(str(data["period_from"])),
+            period_to=from_iso(str(data["period_to"])),
+            sales=tuple(SalesLine(**line) for line in data.get("sales", [])),
+            stornos=tuple(CurrencyTotal(**line) for line in data.get("stornos", [])),
+            failed_count=int(data["failed_count"]),
+            voided_count=int(data["voided_count"]),
+            benefit_stornos=tuple(
+                CurrencyTotal(**line) for line in data.get("benefit_stornos", [])
+            ),
+        )
 
     def to_dict(self) -> dict[str, Any]:
         extra = (
@@ -1511,6 +1531,11 @@ class Store:
                 "SELECT z_number, through_seq, period_to FROM periods "
                 "ORDER BY z_number DESC LIMIT 1"
             ).fetchone()
+            pending = conn.execute("SELECT figures FROM z_pending WHERE id = 1").fetchone()
+            if pending is not None:
+                # a Z fixed but not yet proven printed: its number and events are taken
+                held = json.loads(pending[0])
+                last = (held["z_number"], held["through_seq"], held["period_to"])
             head = conn.execute("SELECT seq FROM journal_head WHERE id = 1").fetchone()
             through = int(head[0]) if head is not None else 0
             now = self.clock.now()
@@ -1570,6 +1595,64 @@ class Store:
             benefit_stornos=tuple(by_tender["benefit"]),
         )
 
+    def begin_z(self, figures: PeriodFigures, *, clerk: str, printed_at: datetime) -> None:
+        """Fix a Z report's number and figures before its slip prints (slip-first, issue 14).
+
+        From this commit on the number is taken and the period's events are the Z's: a crash
+        or a failed print leaves it pending, and the next Z prints the *same* slip again
+        (:meth:`pending_z`), never another slip under its number. The journal event holds
+        everything the slip shows, so a printed Z is reproducible from the journal.
+        """
+        if not isinstance(clerk, str) or not clerk:
+            raise InvalidRecord("a Z report records the supervisor who printed it")
+        body = figures.to_dict()
+        with self._write() as conn:
+            if conn.execute("SELECT 1 FROM z_pending WHERE id = 1").fetchone() is not None:
+                raise PeriodChanged("a Z report is already waiting for its slip: print it first")
+            last = conn.execute(
+                "SELECT z_number, through_seq FROM periods ORDER BY z_number DESC LIMIT 1"
+            ).fetchone()
+            expected = (0, 0) if last is None else (int(last[0]), int(last[1]))
+            if expected != (figures.z_number - 1, figures.after_seq):
+                raise PeriodChanged(
+                    f"Z report {expected[0]} closed this period meanwhile; nothing was kept."
+                )
+            conn.execute(
+                "INSERT INTO z_pending (id, z_number, clerk, printed_at, figures)"
+                " VALUES (1, ?, ?, ?, ?)",
+                (figures.z_number, clerk, to_iso(printed_at), canonical_json(body)),
+            )
+            self._append_journal(
+                conn,
+                None,
+                Z_STARTED_EVENT,
+                {**body, "clerk": clerk, "printed_at": to_iso(printed_at)},
+            )
+
+    def pending_z(self) -> tuple[PeriodFigures, str, datetime] | None:
+        """The Z fixed by :meth:`begin_z` whose slip is not proven yet: figures, clerk, time."""
+        with self._read() as conn:
+            row = conn.execute(
+                "SELECT clerk, printed_at, figures FROM z_pending WHERE id = 1"
+            ).fetchone()
+        if row is None:
+            return None
+        figures = PeriodFigures.from_dict(json.loads(row["figures"]))
+        return figures, str(row["clerk"]), from_iso(str(row["printed_at"]))
+
+    def started_z(self, z_number: int) -> tuple[PeriodFigures, str, datetime] | None:
+        """A Z as its ``z_report_started`` journal event fixed it (to reprint it exactly)."""
+        with self._read() as conn:
+            row = conn.execute(
+                "SELECT data FROM journal WHERE event = ? AND json_extract(data, '$.z_number') = ?"
+                " ORDER BY seq LIMIT 1",
+                (Z_STARTED_EVENT, z_number),
+            ).fetchone()
+        if row is None:
+            return None
+        data = json.loads(row[0])
+        return PeriodFigures.from_dict(data), str(data["clerk"]), from_iso(data["printed_at"])
+
     def close_period(self, figures: PeriodFigures, *, clerk: str, printed_at: datetime) -> ZRecord:
         """Keep the Z report whose slip printed: its number, its period and its figures.
 
@@ -1590,6 +1673,7 @@ class Store:
                     f"Z report {expected[0]} closed this period meanwhile; nothing was kept. "
                     "Print a new X or Z report for what happened since."
                 )
+            conn.execute("DELETE FROM z_pending WHERE z_number = ?", (figures.z_number,))
             conn.execute(
                 "INSERT INTO periods (z_number, after_seq, through_seq, period_from, period_to, "
                 "clerk, printed_at, figures) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -2202,6 +2286,7 @@ __all__ = [
     "REPRINT_EVENT",
     "UPDATABLE_FIELDS",
     "Z_REPORT_EVENT",
+    "Z_STARTED_EVENT",
     "ClerkRecord",
     "CurrencyTotal",
     "OfflineExposure",

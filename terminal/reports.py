@@ -254,6 +254,15 @@ class ReportService:
 
     # -- the reports --------------------------------------------------------------------------
 
+    def z_from_journal(self, z_number: int) -> SlipDocument | None:
+        """Z report ``z_number`` rendered again from its journal event, exactly as it printed."""
+        started = self.store.started_z(z_number)
+        if started is None:
+            return None
+        figures, _, printed_at = started
+        doc, _context = self._render("Z", figures, printed_at)
+        return doc
+
     def preview(self, kind: str = "X") -> ReportOutcome:
         """The report's figures and slip text, nothing printed and nothing closed."""
         kind = str(kind).upper()
@@ -320,8 +329,16 @@ class ReportService:
                 "nothing)."
             ) from None
         with self.sales.counter_lock:
-            figures = self.store.period_figures()
-            printed_at = self.clock.now()
+            pending = self.store.pending_z()
+            if pending is None:
+                # Slip first: the number and the figures are kept before the slip prints.
+                figures, printed_at = self.store.period_figures(), self.clock.now()
+                self.store.begin_z(figures, clerk=supervisor.number, printed_at=printed_at)
+                first_clerk = supervisor.number
+            else:
+                # A Z fixed earlier whose slip was not proven (it failed, or the process died
+                # while it printed): the same slip again, never another one under its number.
+                figures, first_clerk, printed_at = pending
             doc, context = self._render("Z", figures, printed_at)
             failure = self.sales.print_proven(doc)
             if failure is not None:
@@ -336,16 +353,14 @@ class ReportService:
                     printed=False,
                     z_number=None,
                     message=(
-                        "The Z report did not print, so the period is NOT closed and number "
-                        f"{figures.z_number} was not used. Throw away any half-printed slip, "
-                        "fix the printer (paper, cover), then print the Z report again."
+                        f"The Z report No. {figures.z_number} did not print. Its figures are "
+                        "kept: fix the printer (paper, cover), then print the Z report again; "
+                        "the same Z prints again and closes the period."
                     ),
                     code="not_printed",
                     error=failure,
                 )
-            record = self.store.close_period(
-                figures, clerk=supervisor.number, printed_at=printed_at
-            )
+            record = self.store.close_period(figures, clerk=first_clerk, printed_at=printed_at)
         return self._outcome(
             context,
             doc,

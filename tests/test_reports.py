@@ -139,9 +139,11 @@ def test_only_an_active_supervisor_may_print_a_z(si_counter: Counter) -> None:
     assert kiosk.reports.z_report(clerk="3").z_number == 1
 
 
-def test_a_z_whose_slip_failed_leaves_the_period_open_and_its_number_unused(
+def test_a_z_whose_slip_failed_prints_the_same_z_again_never_another(
     si_counter: Counter,
 ) -> None:
+    """Slip first (issue 14): the Z's number and figures are kept before its slip prints; a
+    failed print leaves it pending and the next Z prints exactly that slip again."""
     counter = si_counter
     kiosk = _kiosk(counter)
     _staff(kiosk)
@@ -150,20 +152,27 @@ def test_a_z_whose_slip_failed_leaves_the_period_open_and_its_number_unused(
     counter.printer.paper_out_after(3)  # half a Z slip, then no paper
     failed = kiosk.reports.z_report(clerk="1")
     assert (failed.printed, failed.code, failed.z_number) == (False, "not_printed", None)
-    assert "NOT closed" in failed.message and "number 1 was not used" in failed.message
+    assert "No. 1 did not print" in failed.message and "same Z prints again" in failed.message
     assert failed.error is not None and "paper ran out" in failed.error
     assert failed.to_dict()["error"] == failed.error
     assert _lines(failed) == [("card-topup", "EUR", 1, sale.total_minor)]
     assert kiosk.store.last_z() is None
+    assert kiosk.store.pending_z() is not None
     not_printed = [e.data for e in kiosk.store.journal() if e.event == Z_NOT_PRINTED_EVENT]
     assert [(d["clerk"], d["z_number"]) for d in not_printed] == [("1", 1)]
 
     counter.printer.load_paper()
     counter.clock.advance(60)
+    later = counter.sell("card-topup")  # after the Z's figures were fixed: the next period
     again = kiosk.reports.z_report(clerk="1")
     assert (again.printed, again.z_number) == (True, 1)
-    assert _lines(again) == _lines(failed)  # the same period, still open until now
-    assert again.period_from == failed.period_from
+    assert again.slip_text == failed.slip_text  # the same slip, not a new one under No. 1
+    assert kiosk.store.pending_z() is None
+    doc = kiosk.reports.z_from_journal(1)
+    assert doc is not None
+    next_period = kiosk.reports.preview("Z")
+    assert next_period.z_number is None or next_period.z_number == 2
+    assert _lines(next_period) == [("card-topup", "EUR", 1, later.total_minor)]
 
 
 def test_a_storno_after_the_z_counts_in_the_next_period(si_counter: Counter) -> None:
