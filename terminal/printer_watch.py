@@ -106,6 +106,12 @@ class WatchedPrinter(ReceiptPrinter):
     def kick_drawer(self, pin: int = 2) -> None:
         self.inner.kick_drawer(pin)
 
+    def clear_buffer(self) -> bool:
+        try:
+            return self.inner.clear_buffer()
+        except PrinterError:
+            return False
+
     def close(self) -> None:
         self.inner.close()
 

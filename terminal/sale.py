@@ -21,7 +21,7 @@ from drivers.printer.base import PrintOutcome, ReceiptPrinter
 from offline_queue import states
 from offline_queue.clock import Clock
 from offline_queue.idempotency import IdempotencyClaim
-from offline_queue.store import OutboxMessage, Store, TxnRecord
+from offline_queue.store import OutboxMessage, Store, TxnRecord, is_transaction_number
 from printer_templates.document import SlipDocument
 from terminal import slips
 from terminal.config import KioskConfig
@@ -467,6 +467,9 @@ class SaleService:
         try:
             outcome = self.printer.print_slip(doc)
         except PrinterError as exc:
+            # The printer may hold the job and print it when the fault clears: a slip for a
+            # sale that is voided, or a second notice. Clear its buffer before anything else.
+            self.clear_held_job(doc)
             return str(exc)
         proven = outcome is PrintOutcome.PRINTED or (
             outcome is PrintOutcome.NEEDS_CLERK_CONFIRMATION
@@ -484,6 +487,18 @@ class SaleService:
         self.print_failure_notice(record, failure)
         return record
 
+    def clear_held_job(self, doc: SlipDocument) -> None:
+        """ESC/POS real-time recovery after a failed job (``ReceiptPrinter.clear_buffer``)."""
+        try:
+            cleared = self.printer.clear_buffer()
+        except PrinterError:
+            cleared = False
+        self.store.journal_event(
+            doc.txn if is_transaction_number(doc.txn or "") else None,
+            "printer_buffer_cleared" if cleared else "printer_buffer_not_cleared",
+            {"kind": doc.kind},
+        )
+
     def print_failure_notice(self, record: TxnRecord, reason: str) -> bool:
         """Print the notice now if the printer can; else it stays owed (see below).
 
@@ -491,10 +506,13 @@ class SaleService:
         a notice that could not print is journalled as owed and printed by
         :meth:`print_owed_notices` as soon as the printer can.
         """
+        doc = slips.render_failure(self.config, record, reason=reason, at=self.clock.now())
         try:
-            doc = slips.render_failure(self.config, record, reason=reason, at=self.clock.now())
             self.printer.print_slip(doc)
         except PrinterError as exc:
+            # One notice per failed sale: a notice the printer holds through the fault would
+            # print later beside the one printed when owed; throw the held one away now.
+            self.clear_held_job(doc)
             self.store.journal_event(record.txn, NOTICE_OWED, {"reason": reason, "error": str(exc)})
             self._notices_maybe_owed = True
             return False
