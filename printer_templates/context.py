@@ -83,6 +83,8 @@ class SaleSlip:
     copy_number: int | None = None
     #: the product's name from kiosk.toml in the slip's language; None: the catalog's name
     product_name: str | None = None
+    #: a copy of a sale reversed since (storno): when; the copy says so and offers no storno
+    reversed_at: datetime | None = None
 
     def __post_init__(self) -> None:
         _require_txn("txn", self.txn)
@@ -133,6 +135,10 @@ class StornoSlip:
     reason: str
     copy_number: int | None = None
     product_name: str | None = None
+    #: the face value the operator or issuer reverses (None: ``amount_minor``) ...
+    face_minor: int | None = None
+    #: ... and the fees paid back with it (docs/storno.md: fees are refunded)
+    fees_minor: int = 0
 
     def __post_init__(self) -> None:
         _require_txn("txn", self.txn)
