@@ -329,6 +329,24 @@ class CurrencyTotal:
 
 
 @dataclass(frozen=True)
+class ClerkTotal:
+    """One clerk's part of a period in one currency (sales, stornos, cash in the drawer).
+
+    ``clerk`` is the sale's clerk (``api`` for the till) for sales and the clerk who did the
+    storno for stornos; ``cash_minor`` is what this clerk put in the drawer: cash sales less
+    cash paid back (benefit payments move no cash).
+    """
+
+    clerk: str
+    currency: str
+    sales_count: int
+    sales_minor: int
+    stornos_count: int
+    stornos_minor: int
+    cash_minor: int
+
+
+@dataclass(frozen=True)
 class PeriodFigures:
     """What happened since the last Z report, read from the journal in one snapshot.
 
@@ -349,6 +367,8 @@ class PeriodFigures:
     voided_count: int
     #: stornos of benefit payments: credited back to the benefit, no cash paid back
     benefit_stornos: tuple[CurrencyTotal, ...] = ()
+    #: per clerk and currency (X, Z and ``kiosk cash`` break the figures down by clerk)
+    by_clerk: tuple[ClerkTotal, ...] = ()
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> PeriodFigures:
@@ -366,14 +386,15 @@ class PeriodFigures:
             benefit_stornos=tuple(
                 CurrencyTotal(**line) for line in data.get("benefit_stornos", [])
             ),
+            by_clerk=tuple(ClerkTotal(**line) for line in data.get("by_clerk", [])),
         )
 
     def to_dict(self) -> dict[str, Any]:
-        extra = (
-            {"benefit_stornos": [vars(line) for line in self.benefit_stornos]}
-            if self.benefit_stornos
-            else {}
-        )
+        extra: dict[str, Any] = {}
+        if self.benefit_stornos:
+            extra["benefit_stornos"] = [vars(line) for line in self.benefit_stornos]
+        if self.by_clerk:
+            extra["by_clerk"] = [vars(line) for line in self.by_clerk]
         return {
             **extra,
             "z_number": self.z_number,
@@ -1574,6 +1595,7 @@ class Store:
                 tender = "benefit" if row[0] == "benefit" else "cash"
                 by_tender[tender].append(CurrencyTotal(row[1], int(row[2]), int(row[3])))
             stornos = tuple(by_tender["cash"])
+            by_clerk = _clerk_totals(conn, span)
             counts = {
                 row[0]: int(row[1])
                 for row in conn.execute(
@@ -1593,6 +1615,7 @@ class Store:
             failed_count=counts.get(state_event(FAILED), 0),
             voided_count=counts.get(state_event(VOIDED), 0),
             benefit_stornos=tuple(by_tender["benefit"]),
+            by_clerk=by_clerk,
         )
 
     def begin_z(self, figures: PeriodFigures, *, clerk: str, printed_at: datetime) -> None:
@@ -2053,6 +2076,49 @@ class Store:
             }
 
 
+def _clerk_totals(conn: sqlite3.Connection, span: Mapping[str, int]) -> tuple[ClerkTotal, ...]:
+    """Per clerk and currency: sales whose slip printed and stornos done in the period."""
+    found: dict[tuple[str, str], list[int]] = {}
+    cash_only = "COALESCE(json_extract(t.details, '$.tender'), 'cash') = 'cash'"
+    for row in conn.execute(
+        f"""
+        SELECT COALESCE(NULLIF(t.clerk, ''), '-'), t.currency, COUNT(*), SUM(t.total_minor),
+               SUM(CASE WHEN {cash_only} THEN t.total_minor ELSE 0 END)
+        FROM journal AS j JOIN transactions AS t ON t.txn = j.txn
+        WHERE j.seq > :after AND j.seq <= :through AND j.event = :event
+          AND json_extract(j.data, '$.from') = :printing
+        GROUP BY 1, 2
+        """,
+        {**span, "event": state_event(CONFIRMED), "printing": PRINTING},
+    ):
+        entry = found.setdefault((str(row[0]), str(row[1])), [0, 0, 0, 0, 0])
+        entry[0] += int(row[2])
+        entry[1] += int(row[3])
+        entry[4] += int(row[4])
+    refund = "COALESCE(json_extract(t.details, '$.storno.refund_minor'), t.total_minor)"
+    for row in conn.execute(
+        f"""
+        SELECT COALESCE(json_extract(t.details, '$.storno.clerk'), NULLIF(t.clerk, ''), '-'),
+               t.currency,
+               COUNT(*), SUM({refund}), SUM(CASE WHEN {cash_only} THEN {refund} ELSE 0 END)
+        FROM journal AS j JOIN transactions AS t ON t.txn = j.txn
+        WHERE j.seq > :after AND j.seq <= :through AND j.event = :event
+        GROUP BY 1, 2
+        """,
+        {**span, "event": state_event(STORNOED)},
+    ):
+        entry = found.setdefault((str(row[0]), str(row[1])), [0, 0, 0, 0, 0])
+        entry[2] += int(row[2])
+        entry[3] += int(row[3])
+        entry[4] -= int(row[4])
+    return tuple(
+        ClerkTotal(clerk, currency, *values)
+        for (clerk, currency), values in sorted(
+            found.items(), key=lambda item: (len(item[0][0]), item[0][0], item[0][1])
+        )
+    )
+
+
 def _keyed_store(conn: sqlite3.Connection) -> bool:
     """Whether this store was sealed (its journal must then hold the keyed event)."""
     if read_schema_version(conn) < 4:
@@ -2288,6 +2354,7 @@ __all__ = [
     "Z_REPORT_EVENT",
     "Z_STARTED_EVENT",
     "ClerkRecord",
+    "ClerkTotal",
     "CurrencyTotal",
     "OfflineExposure",
     "OutboxMessage",

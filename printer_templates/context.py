@@ -185,6 +185,19 @@ class CurrencyCount:
 
 
 @dataclass(frozen=True)
+class ClerkLine:
+    """One clerk's part of a report in one currency: sales, stornos and cash in the drawer."""
+
+    clerk: str
+    currency: str
+    sales_count: int
+    sales_minor: int
+    stornos_count: int
+    stornos_minor: int
+    cash_minor: int
+
+
+@dataclass(frozen=True)
 class ReportSlip:
     """An X (running) or Z (closing) report of the terminal's sales over a period."""
 
@@ -201,6 +214,8 @@ class ReportSlip:
     #: Per currency: payments the customers' benefit balances paid (no cash moved), net of
     #: their stornos; counted apart from the cash in the drawer.
     benefit_paid: tuple[CurrencyCount, ...] = ()
+    #: the figures per clerk (who sold, who paid back, the cash each put in the drawer)
+    by_clerk: tuple[ClerkLine, ...] = ()
     #: The journal head the report closes on, short (``"1234 3fa9c2d1e0b7a4c2"``): printed on
     #: paper it anchors the journal outside the box (docs/card-data.md).
     journal_head: str | None = None

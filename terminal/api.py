@@ -26,7 +26,6 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from drivers.errors import PrinterError
 from offline_queue.errors import StoreError, UnknownTransaction
-from terminal.clerks import api_clerk
 from terminal.errors import KioskError
 from terminal.http_guard import HttpGuard
 from terminal.idempotency import (
@@ -237,7 +236,7 @@ def create_app(kiosk: Kiosk, *, token: str, printed_slips: PrintedSlips | None =
         sale (``GET /api/v1/idempotency-keys/{key}`` finds it after a crash).
         """
         sent = body.model_dump()
-        fields = {**sent, "clerk": api_clerk(body.clerk)}
+        fields = {**sent, "clerk": kiosk.clerks.sale_clerk(body.clerk)}
         if idempotency_key is not None:
             answer = kiosk.idempotency.sell(SaleRequest(**fields), key=idempotency_key, body=sent)
             return JSONResponse(status_code=answer.status, content=answer.body)

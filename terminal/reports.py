@@ -21,7 +21,7 @@ from datetime import datetime
 from typing import Any
 
 from offline_queue.store import PeriodFigures
-from printer_templates.context import CurrencyCount, ReportLine, ReportSlip
+from printer_templates.context import ClerkLine, CurrencyCount, ReportLine, ReportSlip
 from printer_templates.document import SlipDocument
 from printer_templates.preview import slip_to_text
 from printer_templates.render import render_slip
@@ -35,6 +35,12 @@ X_REPORT_EVENT = "x_report"
 Z_NOT_PRINTED_EVENT = "z_report_not_printed"
 
 REPORT_TEMPLATES = {"X": "report_x", "Z": "report_z"}
+
+
+class PinRequired(InvalidInput):
+    """A Z report from the till or the command line without the supervisor's PIN."""
+
+    code = "pin_required"
 
 
 class ReportNotAllowed(SupervisorRequired):
@@ -69,6 +75,8 @@ class ReportOutcome:
     error: str | None = None
     #: paid from benefit balances, counted apart from the cash (per currency)
     benefit_paid: tuple[CurrencyCount, ...] = ()
+    #: the figures per clerk: sales, stornos, and the cash each put in the drawer
+    by_clerk: tuple[ClerkLine, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -94,6 +102,7 @@ class ReportOutcome:
             "stornos": [_count_dict(c) for c in self.stornos],
             "cash_in_drawer": [_count_dict(c) for c in self.cash_in_drawer],
             "benefit_paid": [_count_dict(c) for c in self.benefit_paid],
+            "by_clerk": [vars(c) for c in self.by_clerk],
             "failed_count": self.failed_count,
             "voided_count": self.voided_count,
             "slip_text": self.slip_text,
@@ -186,6 +195,7 @@ class ReportService:
             "period_to": figures.period_to.isoformat(),
             "cash_in_drawer": {c.currency: c.total_minor for c in self._drawer(figures)},
             "benefit_paid": {c.currency: c.total_minor for c in self._benefit(figures)},
+            "by_clerk": [vars(c) for c in figures.by_clerk],
         }
 
     # -- rendering ----------------------------------------------------------------------------
@@ -211,6 +221,7 @@ class ReportService:
             failed_count=figures.failed_count,
             voided_count=figures.voided_count,
             benefit_paid=self._benefit(figures),
+            by_clerk=tuple(ClerkLine(**vars(c)) for c in figures.by_clerk),
             z_number=figures.z_number if kind == "Z" else None,
             journal_head=self._journal_head(figures.through_seq) if kind == "Z" else None,
         )
@@ -246,6 +257,7 @@ class ReportService:
             failed_count=context.failed_count,
             voided_count=context.voided_count,
             benefit_paid=context.benefit_paid,
+            by_clerk=context.by_clerk,
             slip_text=slip_to_text(doc, width=self.config.printer.width),
             message=message,
             code=code,
@@ -318,8 +330,22 @@ class ReportService:
             code="printed",
         )
 
-    def z_report(self, *, clerk: str) -> ReportOutcome:
-        """Close the period, slip first; only an active supervisor may (API callers too)."""
+    def z_report(
+        self, *, clerk: str, pin: str | None = None, signed_in: bool = False
+    ) -> ReportOutcome:
+        """Close the period, slip first; only an active supervisor may (API callers too).
+
+        ``signed_in``: the counter screen's session already proved who the supervisor is.
+        Anyone else (the till, ``kiosk report z``) gives the supervisor's PIN, checked like a
+        sign-in (wrong PINs count towards the lockout): a number alone closes nothing.
+        """
+        if not signed_in:
+            if not pin:
+                raise PinRequired(
+                    "The Z report closes the period: give the supervisor's PIN with the "
+                    "supervisor's number (kiosk report z --clerk N --pin ...)."
+                )
+            self.clerks.sign_in(clerk, pin)  # SignInRefused / ClerkLockedOut say why not
         try:
             supervisor = self.clerks.require_supervisor(clerk, to="print the Z report")
         except SupervisorRequired:
@@ -379,6 +405,7 @@ __all__ = [
     "X_REPORT_EVENT",
     "Z_NOT_PRINTED_EVENT",
     "InvalidReportKind",
+    "PinRequired",
     "ReportNotAllowed",
     "ReportOutcome",
     "ReportService",

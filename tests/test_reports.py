@@ -94,7 +94,7 @@ def test_z_closes_the_period_and_numbers_run_from_one(si_counter: Counter) -> No
     first = counter.sell("card-topup")
     counter.clock.advance(30)
 
-    z1 = kiosk.reports.z_report(clerk="1")
+    z1 = kiosk.reports.z_report(clerk="1", signed_in=True)
     assert (z1.kind, z1.printed, z1.code, z1.z_number) == ("Z", True, "printed", 1)
     assert _lines(z1) == [("card-topup", "EUR", 1, first.total_minor)]
     assert "Z POROČILO" in counter.printer.slips[-1].text
@@ -107,7 +107,7 @@ def test_z_closes_the_period_and_numbers_run_from_one(si_counter: Counter) -> No
     assert _cash(after) == [("EUR", 0)]
 
     second = counter.sell("card-sale")
-    z2 = kiosk.reports.z_report(clerk="1")
+    z2 = kiosk.reports.z_report(clerk="1", signed_in=True)
     assert z2.z_number == 2 and _lines(z2) == [("card-sale", "EUR", 1, second.total_minor)]
     assert z2.period_from == z1.period_to
 
@@ -129,14 +129,14 @@ def test_only_an_active_supervisor_may_print_a_z(si_counter: Counter) -> None:
     slips = len(si_counter.printer.slips)
     for who in ("2", "99", "api", ""):
         with pytest.raises(ReportNotAllowed) as refused:
-            kiosk.reports.z_report(clerk=who)
+            kiosk.reports.z_report(clerk=who, signed_in=True)
         assert refused.value.code == "supervisor_required"
     kiosk.clerks.add("3", "Cvetka", "3333", Role.SUPERVISOR)
     kiosk.clerks.deactivate("1")
     with pytest.raises(ReportNotAllowed):
-        kiosk.reports.z_report(clerk="1")
+        kiosk.reports.z_report(clerk="1", signed_in=True)
     assert len(si_counter.printer.slips) == slips and kiosk.store.last_z() is None
-    assert kiosk.reports.z_report(clerk="3").z_number == 1
+    assert kiosk.reports.z_report(clerk="3", signed_in=True).z_number == 1
 
 
 def test_a_z_whose_slip_failed_prints_the_same_z_again_never_another(
@@ -150,7 +150,7 @@ def test_a_z_whose_slip_failed_prints_the_same_z_again_never_another(
     sale = counter.sell("card-topup")
 
     counter.printer.paper_out_after(3)  # half a Z slip, then no paper
-    failed = kiosk.reports.z_report(clerk="1")
+    failed = kiosk.reports.z_report(clerk="1", signed_in=True)
     assert (failed.printed, failed.code, failed.z_number) == (False, "not_printed", None)
     assert "No. 1 did not print" in failed.message and "same Z prints again" in failed.message
     assert failed.error is not None and "paper ran out" in failed.error
@@ -164,7 +164,7 @@ def test_a_z_whose_slip_failed_prints_the_same_z_again_never_another(
     counter.printer.load_paper()
     counter.clock.advance(60)
     later = counter.sell("card-topup")  # after the Z's figures were fixed: the next period
-    again = kiosk.reports.z_report(clerk="1")
+    again = kiosk.reports.z_report(clerk="1", signed_in=True)
     assert (again.printed, again.z_number) == (True, 1)
     assert again.slip_text == failed.slip_text  # the same slip, not a new one under No. 1
     assert kiosk.store.pending_z() is None
@@ -180,7 +180,7 @@ def test_a_storno_after_the_z_counts_in_the_next_period(si_counter: Counter) -> 
     kiosk = _kiosk(counter)
     _staff(kiosk)
     sale = counter.sell("card-topup")
-    assert kiosk.reports.z_report(clerk="1").z_number == 1
+    assert kiosk.reports.z_report(clerk="1", signed_in=True).z_number == 1
     counter.clock.advance(120)  # still inside the 5-minute storno window
     assert kiosk.stornos.storno(sale.txn, reason="wrong_number", clerk="2").ok
 

@@ -74,7 +74,7 @@ def test_sigkill_during_z_reports_never_gives_one_number_two_slips(tmp_path: Pat
 
         # a last clean start: a Z left pending by the last kill prints again and closes
         with Kiosk(config) as kiosk:
-            last = kiosk.reports.z_report(clerk="1")
+            last = kiosk.reports.z_report(clerk="1", pin="1111")
             assert last.printed, last.message
             assert kiosk.store.pending_z() is None
             closed = sorted(z.z_number for z in kiosk.store.z_reports(limit=1000))

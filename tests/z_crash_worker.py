@@ -42,7 +42,7 @@ def main(config_path: str, reports: int) -> None:
     say("ready")
     for _ in range(reports):
         kiosk.store.journal_event(None, "z_crash_worker_tick", {})  # something in each period
-        outcome = kiosk.reports.z_report(clerk="1")
+        outcome = kiosk.reports.z_report(clerk="1", pin="1111")
         say(f"z {outcome.z_number} {outcome.code}")
     kiosk.close()
     say("done")

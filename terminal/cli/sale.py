@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from offline_queue.eventlog import emit
-from terminal.clerks import api_clerk
 from terminal.cli import CliContext
 from terminal.cli.common import call_running_kiosk, through_kiosk
 from terminal.cli.common import fail as _fail
@@ -243,9 +242,8 @@ def register(main: click.Group) -> None:
 
 def _sell(config: KioskConfig, body: dict[str, Any], key: str | None = None) -> dict[str, Any]:
     # Without --clerk the sale is recorded as clerk "api", in process as through the API.
-    local = {**body, "clerk": api_clerk(body.get("clerk"))}
-
     def sell_here(kiosk: Kiosk) -> dict[str, Any]:
+        local = {**body, "clerk": kiosk.clerks.sale_clerk(body.get("clerk"))}
         if key is None:
             return kiosk.sales.sell(SaleRequest(**local)).to_dict()
         # The API's semantics in process too: the same key answers the first sale.

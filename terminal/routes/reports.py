@@ -2,7 +2,8 @@
 
 * ``POST /reports/x`` -- print the X report (running totals; the period stays open).
 * ``POST /reports/z`` -- print the Z report and close the period; ``clerk`` must be an active
-  supervisor, for the till as for the screen (422 ``supervisor_required`` otherwise).
+  supervisor and ``pin`` that supervisor's PIN, checked as a sign-in (422
+  ``supervisor_required``, ``sign_in_refused`` or ``clerk_locked_out`` otherwise).
 * ``GET /reports/x``, ``GET /reports/z`` -- the figures and slip text without printing.
 * ``GET /cash`` -- what the drawer should hold from this period, per currency.
 
@@ -36,11 +37,12 @@ class XReportBody(BaseModel):
 
 
 class ZReportBody(BaseModel):
-    """The supervisor who closes the period."""
+    """The supervisor who closes the period, and the supervisor's PIN (checked as a sign-in)."""
 
     model_config = ConfigDict(extra="forbid")
 
     clerk: str = Field(pattern=CLERK_NUMBER)
+    pin: str = Field(min_length=4, max_length=12, pattern=r"^[0-9]+$")
 
 
 def _answer(outcome: ReportOutcome) -> Answer:
@@ -70,8 +72,9 @@ def router(kiosk: Kiosk) -> APIRouter:
             kiosk,
             idempotency_key,
             endpoint="POST /api/v1/reports/z",
-            body=body.model_dump(),
-            action=lambda: _answer(kiosk.reports.z_report(clerk=body.clerk)),
+            # never the PIN: a digest of a 4-digit PIN would give it away
+            body=body.model_dump(exclude={"pin"}),
+            action=lambda: _answer(kiosk.reports.z_report(clerk=body.clerk, pin=body.pin)),
         )
 
     @routes.get("/reports/x")
