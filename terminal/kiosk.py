@@ -26,6 +26,7 @@ from offline_queue.errors import StoreError
 from offline_queue.forwarder import Forwarder
 from offline_queue.private import make_private_folder, open_private
 from offline_queue.store import Store
+from terminal.billers import BillerCatalog
 from terminal.clerks import ClerkBook
 from terminal.config import KioskConfig
 from terminal.devices import Devices
@@ -186,6 +187,7 @@ class Kiosk:
                 clock=self.clock,
                 clerk_confirms_print=clerk_confirms_print,
                 on_enqueued=self.forwarder.notify,
+                billers=BillerCatalog(self.host),
             )
             self.stornos = StornoService(self.sales, self.host)
             self.reprints = ReprintService(self.sales)

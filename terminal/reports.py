@@ -280,8 +280,12 @@ class ReportService:
         kind = str(kind).upper()
         if kind not in REPORT_TEMPLATES:
             raise InvalidReportKind(f"A report is X (running totals) or Z (closing), not {kind!r}.")
-        figures = self.store.period_figures()
-        doc, context = self._render(kind, figures, self.clock.now())
+        pending = self.store.pending_z() if kind == "Z" else None
+        if pending is not None:
+            # the next Z is the one fixed and not yet proven printed: exactly that slip
+            doc, context = self._render("Z", pending[0], pending[2])
+        else:
+            doc, context = self._render(kind, self.store.period_figures(), self.clock.now())
         return self._outcome(
             context,
             doc,

@@ -24,6 +24,7 @@ from offline_queue.idempotency import IdempotencyClaim
 from offline_queue.store import OutboxMessage, Store, TxnRecord, is_transaction_number
 from printer_templates.document import SlipDocument
 from terminal import slips
+from terminal.billers import BillerCatalog
 from terminal.config import KioskConfig
 from terminal.errors import InvalidAmount, KioskError
 from terminal.host_client import (
@@ -151,8 +152,11 @@ class SaleService:
         clock: Clock,
         clerk_confirms_print: ClerkConfirmsPrint | None = None,
         on_enqueued: Callable[[], None] | None = None,
+        billers: BillerCatalog | None = None,
     ) -> None:
         self.config = config
+        #: the host's biller catalog: a bill payment names a biller it lists, or nothing starts
+        self.billers = billers
         self.store = store
         self.printer = printer
         self.host = host
@@ -216,7 +220,9 @@ class SaleService:
             details["benefit_type"] = validate_benefit_type(product, request.benefit_type or "")
         if request.message:
             details["message"] = validate_message(request.message, product.message_max_length)
-        if request.biller_id:
+        if product.target == "bill_account" and self.billers is not None:
+            details["biller_id"] = self.billers.require(request.biller_id).id
+        elif request.biller_id:
             details["biller_id"] = request.biller_id
         if request.id_checked:
             details["id_checked"] = True

@@ -92,6 +92,10 @@ def slip_product_data(record: TxnRecord, printed_at: datetime) -> dict[str, Any]
         }
     if product == "mobile-topup":
         data: dict[str, Any] = {"operator": "MTS", "topped_up_at": printed_at}
+        # the storno debt the operator collects from this top-up, told as MTS tells it
+        debt = int(host.get("debt_to_collect_minor") or 0)
+        if debt > 0:
+            data["debt_collected_minor"] = debt
         if host.get("valid_until"):
             data["valid_until"] = date.fromisoformat(str(host["valid_until"])[:10])
         return data

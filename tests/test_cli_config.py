@@ -65,7 +65,7 @@ def test_config_check_summary(si_config: Path) -> None:
     code, out, _ = _run("--config", str(si_config), "config", "check")
     assert code == 0
     assert "Terminal 12345, market si" in out
-    assert "card-topup: 5,00 € to 1.000,00 €" in out
+    assert "card-topup: 1,00 € to 1.000,00 €" in out
     assert load_config(si_config).terminal.key not in out
 
 
@@ -124,7 +124,7 @@ def test_quote_table_reads_amounts_as_typed(si_config: Path, amount: str) -> Non
 @pytest.mark.parametrize(
     ("args", "says"),
     [
-        (["card-topup", "--amount", "1000,01"], "type an amount from 5,00 € to 1.000,00 €"),
+        (["card-topup", "--amount", "1000,01"], "type an amount from 1,00 € to 1.000,00 €"),
         (["card-topup", "--amount", "abc"], "not an amount"),
         # sl writes 1.001 for a thousand and one (issue 14): never read as 1,00
         (["card-topup", "--amount", "1.001"], "cannot be sold"),

@@ -9,16 +9,15 @@ Nothing here records anything: :meth:`SaleService.sell` checks everything again.
 from __future__ import annotations
 
 import math
-import threading
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from terminal.billers import BillerCatalog
 from terminal.catalog import ProductConfig
 from terminal.config import KioskConfig
 from terminal.errors import ConfigError, InvalidAccount, InvalidAmount, KioskError
-from terminal.host_client import Catalog, HostClient
+from terminal.host_client import HostClient
 from terminal.money import Money, MoneyError
 from terminal.sale import SaleRequest
 from terminal.tariffs import Quote, quote
@@ -45,8 +44,6 @@ BANKNOTES: dict[str, tuple[str, ...]] = {
     "RSD": ("10", "20", "50", "100", "200", "500", "1000", "2000", "5000"),
     "AZN": ("1", "5", "10", "20", "50", "100", "200"),
 }
-#: How long the host's biller list is reused before it is asked again.
-CATALOG_TTL_S = 600.0
 
 
 def denominations(config: KioskConfig) -> dict[str, tuple[int, ...]]:
@@ -95,27 +92,6 @@ def cash_options(total_minor: int, currency: str) -> list[int]:
         if len(options) == 4:
             break
     return options
-
-
-class BillerCatalog:
-    """The host's biller list, asked once and reused for a while (it rarely changes)."""
-
-    def __init__(self, host: HostClient, ttl_s: float = CATALOG_TTL_S) -> None:
-        self.host = host
-        self.ttl_s = ttl_s
-        self._lock = threading.Lock()
-        self._catalog: Catalog | None = None
-        self._at = 0.0
-
-    def get(self) -> Catalog:
-        """The catalog; a :class:`KioskError` when the host cannot be asked and none is known."""
-        with self._lock:
-            if self._catalog is not None and time.monotonic() - self._at < self.ttl_s:
-                return self._catalog
-        catalog = self.host.catalog()
-        with self._lock:
-            self._catalog, self._at = catalog, time.monotonic()
-        return catalog
 
 
 def fields_of(product: ProductConfig) -> list[str]:

@@ -155,7 +155,8 @@ def result_view(ctx: WebContext, txn: str, result: SaleResult | None) -> ResultV
 def router(ctx: WebContext) -> APIRouter:
     ui = APIRouter()
     kiosk = ctx.kiosk
-    billers = BillerCatalog(kiosk.host)
+    # the sale service's catalog: one cache of the host's billers for screen, API and CLI
+    billers = kiosk.sales.billers or BillerCatalog(kiosk.host)
     quick = denominations(ctx.config)
 
     def product_of(product_id: str) -> ProductConfig | None:
