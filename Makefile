@@ -35,7 +35,7 @@ COMPILE := CUSTOM_COMPILE_COMMAND="make lock" $(LOCK_VENV)/bin/pip-compile --qui
 # Install exactly the files' pins, their hashes checked, nothing resolved on the way.
 PIP_LOCKED := $(BIN)/pip install --quiet --require-hashes --no-deps --only-binary :all:
 
-.PHONY: demo test lint typecheck unit bench system-deps system-deps-runtime system-deps-test \
+.PHONY: demo test lint typecheck unit soak bench system-deps system-deps-runtime system-deps-test \
 	venv venv-test lock lock-upgrade clean
 
 venv: $(RUNTIME_STAMP)
@@ -95,6 +95,10 @@ unit: $(TEST_STAMP)
 	$(BIN)/pytest -q
 
 test: lint typecheck unit
+
+# Real-time soak tests (minutes, real clocks): the advice endpoint down past the old 120 s.
+soak: $(TEST_STAMP)
+	SOAK=1 $(BIN)/pytest -q -m soak -p no:randomly
 
 bench: $(TEST_STAMP)
 	@for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b; done
