@@ -36,7 +36,7 @@ COMPILE := CUSTOM_COMPILE_COMMAND="make lock" $(LOCK_VENV)/bin/pip-compile --qui
 # Install exactly the files' pins, their hashes checked, nothing resolved on the way.
 PIP_LOCKED := $(BIN)/pip install --quiet --require-hashes --no-deps --only-binary :all:
 
-.PHONY: demo test lint typecheck unit bench bench-smoke system-deps system-deps-runtime system-deps-test \
+.PHONY: demo test lint typecheck unit soak bench bench-smoke system-deps system-deps-runtime system-deps-test \
 	venv venv-test lock lock-upgrade clean
 
 venv: $(RUNTIME_STAMP)
@@ -151,3 +151,4 @@ unit: lazyfs
 
 soak: $(TEST_STAMP) lazyfs
 	$(BIN)/python -m soak --size full --out var/soak
+	SOAK=1 $(BIN)/pytest -q -m soak -p no:randomly  # real-time: the advice endpoint down past 120 s

@@ -21,7 +21,7 @@ import requests
 from hostsim.anchor import read_export, verify_export
 from hostsim.ledger import transaction_view
 from hostsim.messages import list_messages
-from hostsim.products import Ctx, HostSettings
+from hostsim.products import MIN_ADVICE_HORIZON_S, Ctx, HostSettings
 from hostsim.server import HostServer
 from hostsim.store import HostStore, HostStoreError
 
@@ -77,11 +77,12 @@ def main() -> None:
 @click.option("--port", default=8700, show_default=True, help="TCP port (0: any free port).")
 @click.option("--host", "bind", default="127.0.0.1", show_default=True, help="Address to bind.")
 @click.option(
-    "--auto-reverse-after",
+    "--advice-horizon",
     type=Duration(),
-    default="120s",
+    default="48h",
     show_default=True,
-    help="Reverse provisions not confirmed within this time.",
+    help="Honour confirm/storno advices this late; release unconfirmed provisions only after "
+    "it (at least 24h, docs/host-protocol.md#advice-horizon).",
 )
 @click.option(
     "--storno-window",
@@ -102,14 +103,20 @@ def serve(
     db: str,
     port: int,
     bind: str,
-    auto_reverse_after: int,
+    advice_horizon: int,
     storno_window: int,
     max_skew: int,
     verbose: bool,
 ) -> None:
     """Serve the host until SIGINT/SIGTERM, then stop gracefully."""
+    if advice_horizon < MIN_ADVICE_HORIZON_S:
+        raise click.BadParameter(
+            f"must be at least {MIN_ADVICE_HORIZON_S // 3600}h: terminals count on a late "
+            "confirm being honoured that long (docs/host-protocol.md#advice-horizon)",
+            param_hint="--advice-horizon",
+        )
     settings = HostSettings(
-        max_skew_s=max_skew, auto_reverse_after_s=auto_reverse_after, storno_window_s=storno_window
+        max_skew_s=max_skew, advice_horizon_s=advice_horizon, storno_window_s=storno_window
     )
     try:
         server = HostServer(

@@ -6,7 +6,8 @@ This is where the promises of the protocol are kept, independently of HTTP:
 - a repeat of a message id gets the first answer, byte for byte (stored as sent);
 - a void or reversal of a transaction never seen is a success (a tombstone is kept so that a
   provision arriving late, after its own reversal, is refused instead of charged);
-- a provision that is not confirmed within ``auto_reverse_after_s`` is reversed by the host;
+- a provision is released on the terminal's void or reversal, and by the host itself only when no
+  confirm came within ``advice_horizon_s`` (at least 24 h, docs/host-protocol.md#advice-horizon);
   a confirm arriving after that is *rejected* with ``already_reversed`` for the back office.
 
 Host states: ``provisioned -> confirmed | voided | reversed``; ``confirmed -> storno_pending ->
@@ -256,7 +257,7 @@ class Ledger:
                 "reason": decline.reason,
             }
         auth_code = _auth_code()
-        confirm_by = ctx.now + timedelta(seconds=ctx.settings.auto_reverse_after_s)
+        confirm_by = ctx.now + timedelta(seconds=ctx.settings.advice_horizon_s)
         self._insert_txn(
             ctx,
             req,
@@ -610,7 +611,7 @@ class Ledger:
                 "reason_code": decline.code,
                 "reason": decline.reason,
             }
-        complete_by = ctx.now + timedelta(seconds=ctx.settings.auto_reverse_after_s)
+        complete_by = ctx.now + timedelta(seconds=ctx.settings.storno_lapse_s)
         code = _auth_code()
         ctx.store.update_txn(
             txn,
@@ -715,7 +716,7 @@ class Ledger:
                     str(row["txn"]),
                     now,
                     "auto_reversed",
-                    f"no confirm within {ctx.settings.auto_reverse_after_s} s",
+                    f"no confirm within the advice horizon ({ctx.settings.advice_horizon_s} s)",
                 )
                 reversed_count += 1
             for row in ctx.store.all(

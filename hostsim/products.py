@@ -17,13 +17,28 @@ from typing import Any
 
 from hostsim.store import HostStore
 
+#: The advice horizon the protocol promises (docs/host-protocol.md#advice-horizon): a confirm or
+#: storno advice arriving this late is still honoured. It is longer than any offline ``max_age``
+#: and any forwarder backoff, so a printed slip is never undone by the clock alone.
+ADVICE_HORIZON_S = 48 * 3600
+#: The least horizon ``kiosk-host serve`` accepts: what terminals may count on (their own
+#: ``[host] advice_horizon`` defaults to it).
+MIN_ADVICE_HORIZON_S = 24 * 3600
+
 
 @dataclass(frozen=True)
 class HostSettings:
     """Knobs of the simulated host; every duration is seconds on the host's clock."""
 
     max_skew_s: int = 300
-    auto_reverse_after_s: int = 120
+    #: How long an unconfirmed provision (or an approved storno) waits for its advice before
+    #: the host releases it by itself. Tests may set a short one to exercise the sweep.
+    advice_horizon_s: int = ADVICE_HORIZON_S
+    #: How long an approved storno request waits for its advice before lapsing back to
+    #: ``confirmed``. Short on purpose: a storno advice after a lapse is still honoured (as an
+    #: advice without request, checked at its print time), and a lapse frees the sale for a
+    #: new storno request after a storno slip failed to print.
+    storno_lapse_s: int = 120
     storno_window_s: int = 300
     #: Benefit payments may be cancelled the same business day, in the provider's time zone.
     benefit_timezone: str = "Europe/Helsinki"

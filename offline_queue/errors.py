@@ -134,9 +134,18 @@ class StoreClosed(StoreError):
     code = "store_closed"
 
 
+class IdempotencyKeyTaken(StoreError):
+    """Another request already stored this idempotency key (its twin runs or ran)."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(f"idempotency key {key!r} is already in use")
+        self.key = key
+
+
 __all__ = [
     "DuplicateClerk",
     "DuplicateMessage",
+    "IdempotencyKeyTaken",
     "IllegalTransition",
     "InvalidRecord",
     "JournalTampered",

@@ -253,6 +253,40 @@ _V5_HISTORY_COUNTERS: Migration = (
     """,
 )
 
+#: Idempotency keys of the local API (issue 14): a key, what it was used for (endpoint and a
+#: digest of the body) and the first answer. A sale's key is written in the same transaction as
+#: the sale's record, so a key is never kept without its sale nor a sale without its key.
+_V6_IDEMPOTENCY_KEYS: Migration = (
+    """
+    CREATE TABLE idempotency_keys (
+        key TEXT PRIMARY KEY,
+        endpoint TEXT NOT NULL,
+        fingerprint TEXT NOT NULL,
+        txn TEXT,
+        status INTEGER,
+        response TEXT,
+        created_at TEXT NOT NULL,
+        completed_at TEXT
+    )
+    """,
+    "CREATE INDEX idempotency_keys_created ON idempotency_keys (created_at)",
+    "CREATE INDEX idempotency_keys_txn ON idempotency_keys (txn)",
+)
+
+#: A Z report whose number and figures are fixed but whose slip is not yet proven printed
+#: (issue 14): written before the slip prints, moved into ``periods`` once it did. At most one.
+_V7_Z_PENDING: Migration = (
+    """
+    CREATE TABLE z_pending (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        z_number INTEGER NOT NULL CHECK (z_number >= 1),
+        clerk TEXT NOT NULL,
+        printed_at TEXT NOT NULL,
+        figures TEXT NOT NULL
+    )
+    """,
+)
+
 #: Every migration, oldest first; the schema version is ``len(MIGRATIONS)``.
 MIGRATIONS: tuple[Migration, ...] = (
     _V1_CORE,
@@ -260,6 +294,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     _V3_CLERKS_PERIODS,
     _V4_CARD_DATA_SEAL,
     _V5_HISTORY_COUNTERS,
+    _V6_IDEMPOTENCY_KEYS,
+    _V7_Z_PENDING,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -55,6 +55,13 @@ from offline_queue.errors import (
     UnknownTransaction,
 )
 from offline_queue.eventlog import emit
+from offline_queue.idempotency import (
+    IdempotencyClaim,
+    IdempotencyEntry,
+    complete_key,
+    find_key,
+    insert_key,
+)
 from offline_queue.journal import (
     GENESIS_HASH,
     KEYED_EVENT,
@@ -110,6 +117,8 @@ CLERK_EVENT_PREFIX = "clerk_"
 CLERK_ADDED_EVENT = "clerk_added"
 #: The journal event written with a Z report's ``periods`` row, in the same transaction.
 Z_REPORT_EVENT = "z_report"
+#: A Z report's number and figures fixed, before its slip prints (the journal can reprint it).
+Z_STARTED_EVENT = "z_report_started"
 
 CLERK_ROLES = ("clerk", "supervisor")
 #: The clerk columns ``update_clerk(changes=...)`` may change.
@@ -320,6 +329,24 @@ class CurrencyTotal:
 
 
 @dataclass(frozen=True)
+class ClerkTotal:
+    """One clerk's part of a period in one currency (sales, stornos, cash in the drawer).
+
+    ``clerk`` is the sale's clerk (``api`` for the till) for sales and the clerk who did the
+    storno for stornos; ``cash_minor`` is what this clerk put in the drawer: cash sales less
+    cash paid back (benefit payments move no cash).
+    """
+
+    clerk: str
+    currency: str
+    sales_count: int
+    sales_minor: int
+    stornos_count: int
+    stornos_minor: int
+    cash_minor: int
+
+
+@dataclass(frozen=True)
 class PeriodFigures:
     """What happened since the last Z report, read from the journal in one snapshot.
 
@@ -338,9 +365,38 @@ class PeriodFigures:
     stornos: tuple[CurrencyTotal, ...]
     failed_count: int
     voided_count: int
+    #: stornos of benefit payments: credited back to the benefit, no cash paid back
+    benefit_stornos: tuple[CurrencyTotal, ...] = ()
+    #: per clerk and currency (X, Z and ``kiosk cash`` break the figures down by clerk)
+    by_clerk: tuple[ClerkTotal, ...] = ()
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> PeriodFigures:
+        """The figures as :meth:`to_dict` wrote them (a pending Z, the journal)."""
+        return cls(
+            z_number=int(data["z_number"]),
+            after_seq=int(data["after_seq"]),
+            through_seq=int(data["through_seq"]),
+            period_from=from_iso(str(data["period_from"])),
+            period_to=from_iso(str(data["period_to"])),
+            sales=tuple(SalesLine(**line) for line in data.get("sales", [])),
+            stornos=tuple(CurrencyTotal(**line) for line in data.get("stornos", [])),
+            failed_count=int(data["failed_count"]),
+            voided_count=int(data["voided_count"]),
+            benefit_stornos=tuple(
+                CurrencyTotal(**line) for line in data.get("benefit_stornos", [])
+            ),
+            by_clerk=tuple(ClerkTotal(**line) for line in data.get("by_clerk", [])),
+        )
 
     def to_dict(self) -> dict[str, Any]:
+        extra: dict[str, Any] = {}
+        if self.benefit_stornos:
+            extra["benefit_stornos"] = [vars(line) for line in self.benefit_stornos]
+        if self.by_clerk:
+            extra["by_clerk"] = [vars(line) for line in self.by_clerk]
         return {
+            **extra,
             "z_number": self.z_number,
             "after_seq": self.after_seq,
             "through_seq": self.through_seq,
@@ -402,7 +458,13 @@ def _require_money(name: str, value: object, *, positive: bool = False) -> int:
     if value < 0 or (positive and value == 0):
         bound = "greater than zero" if positive else "zero or more"
         raise InvalidRecord(f"{name} must be {bound}, not {value}")
+    if value >= MAX_MINOR:
+        raise InvalidRecord(f"{name} must be below {MAX_MINOR} minor units, not {value}")
     return value
+
+
+#: The store's ceiling of any amount (SQLite integers hold far more; nothing sold comes close).
+MAX_MINOR = 10**12
 
 
 def _json_object(name: str, value: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -628,8 +690,12 @@ class Store:
         target: Mapping[str, Any],
         details: Mapping[str, Any],
         clerk: str | None = None,
+        idempotency: IdempotencyClaim | None = None,
     ) -> TxnRecord:
         """Keep a new sale in state ``recorded`` under a freshly allocated number.
+
+        With ``idempotency``, the API's key is stored in the same transaction, pointing at the
+        new number (:class:`IdempotencyKeyTaken`, and nothing recorded, if the key exists).
 
         The number is taken from the ``sequence`` table in the same transaction that inserts
         the row, so a crash either keeps both or neither and a number is never handed out
@@ -701,6 +767,8 @@ class Store:
                 ),
             )
             conn.execute(INSERT_TARGET_KEYS_SQL, {"txn": txn, "target": target_json})
+            if idempotency is not None:
+                insert_key(conn, idempotency, txn=txn, now=self.clock.now())
             self._append_journal(
                 conn,
                 txn,
@@ -731,6 +799,27 @@ class Store:
             clerk=clerk,
         )
         return kept
+
+    # -- idempotency keys of the local API (offline_queue.idempotency) -------------------------
+
+    def claim_idempotency_key(self, claim: IdempotencyClaim, *, txn: str | None = None) -> None:
+        """Store a key before a request that has no record of its own to share a transaction."""
+        with self._write() as conn:
+            insert_key(conn, claim, txn=txn, now=self.clock.now())
+
+    def complete_idempotency_key(self, key: str, *, status: int, response: dict[str, Any]) -> None:
+        """Keep the first answer given for ``key``."""
+        with self._write() as conn:
+            complete_key(conn, key, status=status, response=response, now=self.clock.now())
+
+    def release_idempotency_key(self, key: str) -> None:
+        """Forget a key whose request failed before it changed anything, so a retry runs."""
+        with self._write() as conn:
+            conn.execute("DELETE FROM idempotency_keys WHERE key = ? AND response IS NULL", (key,))
+
+    def idempotency_entry(self, key: str) -> IdempotencyEntry | None:
+        with self._read() as conn:
+            return find_key(conn, key)
 
     def _next_number(self, conn: sqlite3.Connection) -> int:
         row = conn.execute(
@@ -1562,6 +1651,11 @@ class Store:
                 "SELECT z_number, through_seq, period_to FROM periods "
                 "ORDER BY z_number DESC LIMIT 1"
             ).fetchone()
+            pending = conn.execute("SELECT figures FROM z_pending WHERE id = 1").fetchone()
+            if pending is not None:
+                # a Z fixed but not yet proven printed: its number and events are taken
+                held = json.loads(pending[0])
+                last = (held["z_number"], held["through_seq"], held["period_to"])
             head = conn.execute("SELECT seq FROM journal_head WHERE id = 1").fetchone()
             through = int(head[0]) if head is not None else 0
             now = self.clock.now()
@@ -1584,20 +1678,23 @@ class Store:
                     {**span, "event": state_event(CONFIRMED), "printing": PRINTING},
                 )
             )
-            stornos = tuple(
-                CurrencyTotal(row[0], int(row[1]), int(row[2]))
-                for row in conn.execute(
-                    """
-                    SELECT t.currency, COUNT(*),
-                           SUM(COALESCE(json_extract(t.details, '$.storno.refund_minor'),
-                                        t.total_minor))
-                    FROM journal AS j JOIN transactions AS t ON t.txn = j.txn
-                    WHERE j.seq > :after AND j.seq <= :through AND j.event = :event
-                    GROUP BY t.currency ORDER BY t.currency
-                    """,
-                    {**span, "event": state_event(STORNOED)},
-                )
-            )
+            # Stornos per tender: cash paid back from the drawer, or a benefit credited back.
+            by_tender: dict[str, list[CurrencyTotal]] = {"cash": [], "benefit": []}
+            for row in conn.execute(
+                """
+                SELECT COALESCE(json_extract(t.details, '$.tender'), 'cash'), t.currency,
+                       COUNT(*), SUM(COALESCE(json_extract(t.details, '$.storno.refund_minor'),
+                                              t.total_minor))
+                FROM journal AS j JOIN transactions AS t ON t.txn = j.txn
+                WHERE j.seq > :after AND j.seq <= :through AND j.event = :event
+                GROUP BY 1, t.currency ORDER BY 1, t.currency
+                """,
+                {**span, "event": state_event(STORNOED)},
+            ):
+                tender = "benefit" if row[0] == "benefit" else "cash"
+                by_tender[tender].append(CurrencyTotal(row[1], int(row[2]), int(row[3])))
+            stornos = tuple(by_tender["cash"])
+            by_clerk = _clerk_totals(conn, span)
             counts = {
                 row[0]: int(row[1])
                 for row in conn.execute(
@@ -1616,7 +1713,67 @@ class Store:
             stornos=stornos,
             failed_count=counts.get(state_event(FAILED), 0),
             voided_count=counts.get(state_event(VOIDED), 0),
+            benefit_stornos=tuple(by_tender["benefit"]),
+            by_clerk=by_clerk,
         )
+
+    def begin_z(self, figures: PeriodFigures, *, clerk: str, printed_at: datetime) -> None:
+        """Fix a Z report's number and figures before its slip prints (slip-first, issue 14).
+
+        From this commit on the number is taken and the period's events are the Z's: a crash
+        or a failed print leaves it pending, and the next Z prints the *same* slip again
+        (:meth:`pending_z`), never another slip under its number. The journal event holds
+        everything the slip shows, so a printed Z is reproducible from the journal.
+        """
+        if not isinstance(clerk, str) or not clerk:
+            raise InvalidRecord("a Z report records the supervisor who printed it")
+        body = figures.to_dict()
+        with self._write() as conn:
+            if conn.execute("SELECT 1 FROM z_pending WHERE id = 1").fetchone() is not None:
+                raise PeriodChanged("a Z report is already waiting for its slip: print it first")
+            last = conn.execute(
+                "SELECT z_number, through_seq FROM periods ORDER BY z_number DESC LIMIT 1"
+            ).fetchone()
+            expected = (0, 0) if last is None else (int(last[0]), int(last[1]))
+            if expected != (figures.z_number - 1, figures.after_seq):
+                raise PeriodChanged(
+                    f"Z report {expected[0]} closed this period meanwhile; nothing was kept."
+                )
+            conn.execute(
+                "INSERT INTO z_pending (id, z_number, clerk, printed_at, figures)"
+                " VALUES (1, ?, ?, ?, ?)",
+                (figures.z_number, clerk, to_iso(printed_at), canonical_json(body)),
+            )
+            self._append_journal(
+                conn,
+                None,
+                Z_STARTED_EVENT,
+                {**body, "clerk": clerk, "printed_at": to_iso(printed_at)},
+            )
+
+    def pending_z(self) -> tuple[PeriodFigures, str, datetime] | None:
+        """The Z fixed by :meth:`begin_z` whose slip is not proven yet: figures, clerk, time."""
+        with self._read() as conn:
+            row = conn.execute(
+                "SELECT clerk, printed_at, figures FROM z_pending WHERE id = 1"
+            ).fetchone()
+        if row is None:
+            return None
+        figures = PeriodFigures.from_dict(json.loads(row["figures"]))
+        return figures, str(row["clerk"]), from_iso(str(row["printed_at"]))
+
+    def started_z(self, z_number: int) -> tuple[PeriodFigures, str, datetime] | None:
+        """A Z as its ``z_report_started`` journal event fixed it (to reprint it exactly)."""
+        with self._read() as conn:
+            row = conn.execute(
+                "SELECT data FROM journal WHERE event = ? AND json_extract(data, '$.z_number') = ?"
+                " ORDER BY seq LIMIT 1",
+                (Z_STARTED_EVENT, z_number),
+            ).fetchone()
+        if row is None:
+            return None
+        data = json.loads(row[0])
+        return PeriodFigures.from_dict(data), str(data["clerk"]), from_iso(data["printed_at"])
 
     def close_period(self, figures: PeriodFigures, *, clerk: str, printed_at: datetime) -> ZRecord:
         """Keep the Z report whose slip printed: its number, its period and its figures.
@@ -1638,6 +1795,7 @@ class Store:
                     f"Z report {expected[0]} closed this period meanwhile; nothing was kept. "
                     "Print a new X or Z report for what happened since."
                 )
+            conn.execute("DELETE FROM z_pending WHERE z_number = ?", (figures.z_number,))
             conn.execute(
                 "INSERT INTO periods (z_number, after_seq, through_seq, period_from, period_to, "
                 "clerk, printed_at, figures) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -2006,6 +2164,24 @@ class Store:
             "dead_letters": dead,
         }
 
+    def oldest_undelivered_at(self, kinds: Sequence[str]) -> datetime | None:
+        """When the oldest advice of ``kinds`` still waiting for the host was written, or None.
+
+        A confirm the host gets later than its advice horizon is refused, so the sale service
+        stops starting sales while this gets close (docs/host-protocol.md#advice-horizon).
+        Dead letters do not count: they wait for support, not for the forwarder.
+        """
+        if not kinds:
+            return None
+        marks = ", ".join("?" for _ in kinds)
+        with self._read() as conn:
+            oldest = conn.execute(
+                f"SELECT MIN(created_at) FROM outbox WHERE state IN ('pending', 'in_flight')"
+                f" AND kind IN ({marks})",
+                tuple(kinds),
+            ).fetchone()[0]
+        return None if oldest is None else from_iso(str(oldest))
+
     def next_due_mono(self) -> float | None:
         """When the next claimable message becomes due (monotonic), None if none can be.
 
@@ -2076,6 +2252,49 @@ class Store:
                 )
                 for row in rows
             }
+
+
+def _clerk_totals(conn: sqlite3.Connection, span: Mapping[str, int]) -> tuple[ClerkTotal, ...]:
+    """Per clerk and currency: sales whose slip printed and stornos done in the period."""
+    found: dict[tuple[str, str], list[int]] = {}
+    cash_only = "COALESCE(json_extract(t.details, '$.tender'), 'cash') = 'cash'"
+    for row in conn.execute(
+        f"""
+        SELECT COALESCE(NULLIF(t.clerk, ''), '-'), t.currency, COUNT(*), SUM(t.total_minor),
+               SUM(CASE WHEN {cash_only} THEN t.total_minor ELSE 0 END)
+        FROM journal AS j JOIN transactions AS t ON t.txn = j.txn
+        WHERE j.seq > :after AND j.seq <= :through AND j.event = :event
+          AND json_extract(j.data, '$.from') = :printing
+        GROUP BY 1, 2
+        """,
+        {**span, "event": state_event(CONFIRMED), "printing": PRINTING},
+    ):
+        entry = found.setdefault((str(row[0]), str(row[1])), [0, 0, 0, 0, 0])
+        entry[0] += int(row[2])
+        entry[1] += int(row[3])
+        entry[4] += int(row[4])
+    refund = "COALESCE(json_extract(t.details, '$.storno.refund_minor'), t.total_minor)"
+    for row in conn.execute(
+        f"""
+        SELECT COALESCE(json_extract(t.details, '$.storno.clerk'), NULLIF(t.clerk, ''), '-'),
+               t.currency,
+               COUNT(*), SUM({refund}), SUM(CASE WHEN {cash_only} THEN {refund} ELSE 0 END)
+        FROM journal AS j JOIN transactions AS t ON t.txn = j.txn
+        WHERE j.seq > :after AND j.seq <= :through AND j.event = :event
+        GROUP BY 1, 2
+        """,
+        {**span, "event": state_event(STORNOED)},
+    ):
+        entry = found.setdefault((str(row[0]), str(row[1])), [0, 0, 0, 0, 0])
+        entry[2] += int(row[2])
+        entry[3] += int(row[3])
+        entry[4] -= int(row[4])
+    return tuple(
+        ClerkTotal(clerk, currency, *values)
+        for (clerk, currency), values in sorted(
+            found.items(), key=lambda item: (len(item[0][0]), item[0][0], item[0][1])
+        )
+    )
 
 
 def verify_store_file(path: str | Path, *, key: str | bytes | None = None) -> JournalVerdict:
@@ -2253,7 +2472,9 @@ __all__ = [
     "REPRINT_EVENT",
     "UPDATABLE_FIELDS",
     "Z_REPORT_EVENT",
+    "Z_STARTED_EVENT",
     "ClerkRecord",
+    "ClerkTotal",
     "CurrencyTotal",
     "OfflineExposure",
     "OutboxMessage",

@@ -83,6 +83,8 @@ class SaleSlip:
     copy_number: int | None = None
     #: the product's name from kiosk.toml in the slip's language; None: the catalog's name
     product_name: str | None = None
+    #: a copy of a sale reversed since (storno): when; the copy says so and offers no storno
+    reversed_at: datetime | None = None
 
     def __post_init__(self) -> None:
         _require_txn("txn", self.txn)
@@ -102,7 +104,10 @@ class SaleSlip:
                 f"total_minor {self.total_minor} is not amount {self.amount_minor} "
                 f"+ fees {fees_minor}"
             )
-        if self.cash_minor - self.total_minor != self.change_minor:
+        # A benefit payment is paid from the benefit balance: no cash, no change (issue 14).
+        paid_from_benefit = self.product == "benefit-payment" and self.cash_minor == 0
+        expected_change = 0 if paid_from_benefit else self.cash_minor - self.total_minor
+        if self.change_minor != expected_change:
             raise SlipContextError(
                 f"change_minor {self.change_minor} is not cash {self.cash_minor} "
                 f"- total {self.total_minor}"
@@ -130,6 +135,10 @@ class StornoSlip:
     reason: str
     copy_number: int | None = None
     product_name: str | None = None
+    #: the face value the operator or issuer reverses (None: ``amount_minor``) ...
+    face_minor: int | None = None
+    #: ... and the fees paid back with it (docs/storno.md: fees are refunded)
+    fees_minor: int = 0
 
     def __post_init__(self) -> None:
         _require_txn("txn", self.txn)
@@ -189,16 +198,20 @@ class CashMoveLine:
 
 
 @dataclass(frozen=True)
-class ClerkFigures:
-    """One clerk's sales and stornos in one currency over the report's period."""
+class ClerkLine:
+    """One clerk's part of a report in one currency: sales, stornos and cash in the drawer.
+
+    ``name`` is the clerk's name from the clerk book (empty for ``api`` or a clerk since
+    removed); the figures come from the store (``PeriodFigures.by_clerk``), their one owner."""
 
     clerk: str
-    name: str
     currency: str
     sales_count: int
     sales_minor: int
-    storno_count: int = 0
-    storno_minor: int = 0
+    stornos_count: int
+    stornos_minor: int
+    cash_minor: int
+    name: str = ""
 
 
 @dataclass(frozen=True)
@@ -215,13 +228,16 @@ class ReportSlip:
     failed_count: int
     voided_count: int
     z_number: int | None = None
+    #: Per currency: payments the customers' benefit balances paid (no cash moved), net of
+    #: their stornos; counted apart from the cash in the drawer.
+    benefit_paid: tuple[CurrencyCount, ...] = ()
+    #: the figures per clerk (who sold, who paid back, the cash each put in the drawer)
+    by_clerk: tuple[ClerkLine, ...] = ()
     #: The journal head the report closes on, short (``"1234 3fa9c2d1e0b7a4c2"``): printed on
     #: paper it anchors the journal outside the box (docs/card-data.md).
     journal_head: str | None = None
     #: the float, cash in and cash out of the period (terminal.shift), in journal order
     cash_moves: tuple[CashMoveLine, ...] = ()
-    #: sales and stornos per clerk (a report without any has no clerk section)
-    clerks: tuple[ClerkFigures, ...] = ()
 
     def __post_init__(self) -> None:
         if self.kind not in REPORT_KINDS:

@@ -192,7 +192,7 @@ def _sale_benefit_payment(language: str) -> SaleSlip:
         amount_minor=4000,
         fees=(),
         total_minor=4000,
-        cash_minor=4000,
+        cash_minor=0,  # paid from the benefit balance: no cash (issue 14)
         change_minor=0,
         target_display="SM-0012-3456",
         auth_code="SMT-6612",
@@ -248,9 +248,24 @@ def _report(language: str, kind: str) -> ReportSlip:
         "FI": (("benefit-payment", 9, 36000),),
     }[market]
     lines = tuple(ReportLine(product, currency, count, total) for product, count, total in products)
-    sales_minor = sum(line.total_minor for line in lines)
     storno_minor = {"SI": 15300, "RS": 50000, "AZ": 2030, "FI": 4000}[market]
     closing = kind == "Z"
+    if market == "FI":  # benefit payments: paid from the benefit, apart from the cash
+        benefit = (CurrencyCount(currency, 10, 36000 - storno_minor),)
+        return ReportSlip(
+            header=_header(market, _local(market, 20 if closing else 14, 30)),
+            kind=kind,
+            period_from=_local(market, 7, 0),
+            period_to=_local(market, 20 if closing else 14, 30),
+            lines=lines,
+            stornos=(),
+            cash_in_drawer=(CurrencyCount(currency, 0, 0),),
+            failed_count=1,
+            voided_count=1,
+            z_number=42 if closing else None,
+            benefit_paid=benefit,
+        )
+    sales_minor = sum(line.total_minor for line in lines)
     return ReportSlip(
         header=_header(market, _local(market, 20 if closing else 14, 30)),
         kind=kind,

@@ -26,11 +26,16 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from drivers.errors import PrinterError
 from offline_queue.errors import StoreError, UnknownTransaction
-from terminal.clerks import api_clerk
 from terminal.errors import KioskError
 from terminal.http_guard import HttpGuard
+from terminal.idempotency import (
+    IdempotencyInProgress,
+    IdempotencyInterrupted,
+    IdempotencyKeyReused,
+)
 from terminal.kiosk import Kiosk
 from terminal.logs import add_secret
+from terminal.routes.idempotency import IdempotencyKey
 from terminal.sale import SaleRequest
 from terminal.web.slips import PrintedSlips
 
@@ -38,7 +43,15 @@ API_PREFIX = "/api/v1"
 
 #: Modules under ``terminal.routes`` that add endpoints; each has ``router(kiosk) -> APIRouter``.
 #: Their errors are the named exceptions handled here, so every area answers alike.
-ROUTE_MODULES = ("storno", "devices", "reports", "clerks", "backup", "demo")
+ROUTE_MODULES = ("storno", "devices", "reports", "clerks", "backup", "demo", "idempotency")
+
+#: HTTP status of the refusals that are not "invalid input" (422).
+_KIOSK_ERROR_STATUS: dict[str, int] = {
+    "in_progress": 409,
+    "interrupted": 409,
+    "unknown_idempotency_key": 404,
+}
+_KEYED_ERRORS = (IdempotencyInProgress, IdempotencyInterrupted, IdempotencyKeyReused)
 
 
 class SellBody(BaseModel):
@@ -174,7 +187,16 @@ def create_app(kiosk: Kiosk, *, token: str, printed_slips: PrintedSlips | None =
 
     @app.exception_handler(KioskError)
     async def _kiosk_error(_: Request, exc: KioskError) -> JSONResponse:
-        return _error(422, exc.code, str(exc))
+        status = _KIOSK_ERROR_STATUS.get(exc.code, 422)
+        response = _error(status, exc.code, str(exc))
+        txn = getattr(exc, "txn", None)
+        if isinstance(exc, _KEYED_ERRORS) and txn is not None:
+            # in_progress / interrupted / reused: the transaction the key belongs to
+            return JSONResponse(
+                status_code=status,
+                content={"error": {"code": exc.code, "message": str(exc), "txn": txn}},
+            )
+        return response
 
     @app.exception_handler(PrinterError)
     async def _printer_error(_: Request, exc: PrinterError) -> JSONResponse:
@@ -211,10 +233,17 @@ def create_app(kiosk: Kiosk, *, token: str, printed_slips: PrintedSlips | None =
         return kiosk.sales.quote(product, amount_minor).to_dict()
 
     @app.post(f"{API_PREFIX}/sales", dependencies=guard)
-    def sell(body: SellBody) -> JSONResponse:
-        """A sale; without ``clerk`` it is recorded as clerk "api" (the till holds the token)."""
-        fields = body.model_dump()
-        fields["clerk"] = api_clerk(body.clerk)
+    def sell(body: SellBody, idempotency_key: IdempotencyKey = None) -> JSONResponse:
+        """A sale; without ``clerk`` it is recorded as clerk "api" (the till holds the token).
+
+        With ``Idempotency-Key`` the key is recorded with the sale: a repeat answers the first
+        sale (``GET /api/v1/idempotency-keys/{key}`` finds it after a crash).
+        """
+        sent = body.model_dump()
+        fields = {**sent, "clerk": kiosk.clerks.sale_clerk(body.clerk)}
+        if idempotency_key is not None:
+            answer = kiosk.idempotency.sell(SaleRequest(**fields), key=idempotency_key, body=sent)
+            return JSONResponse(status_code=answer.status, content=answer.body)
         result = kiosk.sales.sell(SaleRequest(**fields))
         return JSONResponse(status_code=200 if result.ok else 409, content=result.to_dict())
 

@@ -47,7 +47,9 @@ DEFAULT_REVERSAL_WINDOWS: dict[str, str] = {
     "benefit-payment": "same_day",
 }
 
-TENDERS: tuple[str, ...] = ("cash",)
+#: How the customer pays: ``cash`` at the counter, or ``benefit``: from the benefit balance the
+#: host debits (SmartumPay: no cash taken, no change, no drawer; business rules section 5).
+TENDERS: tuple[str, ...] = ("cash", "benefit")
 
 
 @dataclass(frozen=True)
@@ -113,6 +115,11 @@ class ProductConfig:
     locale: str = "en"
     #: ... with the market's money decisions (kiosk.toml's [money]).
     money: MoneyStyles = DEFAULT_MONEY_STYLES
+
+    @property
+    def pays_from_benefit(self) -> bool:
+        """The customer pays from a benefit balance: the counter takes no cash for it."""
+        return self.tender == ("benefit",)
 
     def display_name(self, language: str) -> str:
         """The product's name in ``language``, else English, else the built-in English name."""

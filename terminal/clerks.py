@@ -323,6 +323,26 @@ class ClerkBook:
             )
         return record
 
+    def sale_clerk(self, number: str | None) -> str:
+        """Who a sale through the API or CLI is recorded for: an active clerk named, else "api".
+
+        A till may name the clerk at its till; a number no active clerk has is refused, so no
+        sale is ever booked to a clerk who does not exist (issue 14).
+        """
+        named = api_clerk(number)
+        if named == API_CLERK:
+            return named
+        try:
+            clerk = self.get(named)
+        except InvalidClerkNumber:
+            clerk = None
+        if clerk is None or not clerk.active:
+            raise UnknownClerk(
+                f"No active clerk has number {named}: name an active clerk (`kiosk clerk list`) "
+                'or leave the clerk out to record the sale as "api". Nothing was sold.'
+            )
+        return clerk.number
+
     def require_supervisor(self, number: str | None, *, to: str) -> Clerk:
         """The active supervisor ``number``, or :class:`SupervisorRequired` saying what for."""
         try:

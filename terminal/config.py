@@ -128,6 +128,16 @@ class HostConfig:
     read_timeout_s: float
     #: How often the kiosk process asks the host's health check for the status bar.
     health_interval_s: float = 5.0
+    #: How late the host still honours a confirm advice (docs/host-protocol.md#advice-horizon):
+    #: the protocol promises at least 24 h.
+    advice_horizon_s: float = 24 * 3600.0
+    #: New sales are refused while the oldest undelivered confirm is within this of the horizon.
+    advice_margin_s: float = 4 * 3600.0
+
+    @property
+    def advice_refuse_after_s(self) -> float:
+        """Age of the oldest undelivered confirm from which no new sale starts."""
+        return self.advice_horizon_s - self.advice_margin_s
 
 
 @dataclass(frozen=True)
@@ -627,7 +637,18 @@ def _printer(r: _Reader, data: Mapping[str, Any], terminal: TerminalConfig) -> P
 
 def _host(r: _Reader, data: Mapping[str, Any]) -> HostConfig:
     key = "host"
-    r.only(data, key, ("url", "connect_timeout", "read_timeout", "health_interval"))
+    r.only(
+        data,
+        key,
+        (
+            "url",
+            "connect_timeout",
+            "read_timeout",
+            "health_interval",
+            "advice_horizon",
+            "advice_margin",
+        ),
+    )
     url = r.string(data, key, "url", "http://127.0.0.1:8700")
     parts = urlsplit(url)
     try:
@@ -640,11 +661,21 @@ def _host(r: _Reader, data: Mapping[str, Any]) -> HostConfig:
             url,
             'write http://HOST:PORT or https://HOST, such as "http://127.0.0.1:8700"',
         )
+    horizon = r.duration(data, key, "advice_horizon", "24h")
+    margin = r.duration(data, key, "advice_margin", "4h")
+    if margin >= horizon:
+        raise r.bad(
+            "host.advice_margin",
+            data.get("advice_margin", "4h"),
+            "make it shorter than host.advice_horizon",
+        )
     return HostConfig(
         url=url.rstrip("/"),
         connect_timeout_s=r.duration(data, key, "connect_timeout", "3s"),
         read_timeout_s=r.duration(data, key, "read_timeout", "10s"),
         health_interval_s=r.duration(data, key, "health_interval", "5s"),
+        advice_horizon_s=horizon,
+        advice_margin_s=margin,
     )
 
 
@@ -834,6 +865,13 @@ def _product(
         or not all(isinstance(t, str) and t in TENDERS for t in tender)
     ):
         raise r.bad(f"{key}.tender", tender, f"list tenders from {', '.join(TENDERS)}")
+    if "benefit" in tender and (tender != ["benefit"] or target != "benefit_account"):
+        raise r.bad(
+            f"{key}.tender",
+            tender,
+            'only a benefit payment (target = "benefit_account") is paid from the benefit, '
+            'and then only from it: write tender = ["benefit"]',
+        )
 
     window = _reversal_window(
         r,
@@ -1057,7 +1095,7 @@ def _api(r: _Reader, data: Mapping[str, Any]) -> ApiConfig:
 
 
 _WRITING_KEYS = ("decimal_separator", "group_separator", "sign_position", "sign_space")
-_CURRENCY_STYLE_KEYS = ("decimals", "sign", "screen_sign")
+_CURRENCY_STYLE_KEYS = ("decimals", "sign", "screen_sign", "max_change")
 
 
 def _money(r: _Reader, data: Mapping[str, Any], terminal: TerminalConfig) -> MoneyStyles:
@@ -1124,7 +1162,12 @@ def _money(r: _Reader, data: Mapping[str, Any], terminal: TerminalConfig) -> Mon
         for name, value in (("sign", sign), ("screen_sign", screen_sign)):
             if not value.strip() or any(c.isdigit() for c in value) or value != value.strip():
                 raise r.bad(f"{table_key}.{name}", value, sign_allowed)
-        styles[currency] = CurrencyStyle(decimals, sign, screen_sign)
+        # the most change a sale gives back (default: the largest banknote, terminal.money)
+        max_change = None
+        if "max_change" in table:
+            key_name = f"{table_key}.max_change"
+            max_change = r.money(table["max_change"], key_name, currency, positive=True)
+        styles[currency] = CurrencyStyle(decimals, sign, screen_sign, max_change)
     return DEFAULT_MONEY_STYLES.with_market(terminal.locale, writing, styles)
 
 

@@ -73,6 +73,12 @@ class NotEnoughCash(InvalidInput):
     code = "not_enough_cash"
 
 
+class CashTooLarge(InvalidInput):
+    """More cash than the total plus the most change a counter gives back: a typo, not cash."""
+
+    code = "cash_too_large"
+
+
 class InvalidMessage(InvalidInput):
     code = "invalid_message"
 

@@ -27,11 +27,13 @@ from offline_queue.errors import StoreError
 from offline_queue.forwarder import Forwarder
 from offline_queue.private import make_private_folder, open_private
 from offline_queue.store import Store
+from terminal.billers import BillerCatalog
 from terminal.clerks import ClerkBook
 from terminal.config import KioskConfig
 from terminal.devices import Devices
 from terminal.errors import KioskError
 from terminal.host_client import HostClient
+from terminal.idempotency import Idempotency
 from terminal.lookup import LookupService
 from terminal.printer_watch import WatchedPrinter
 from terminal.recovery import RecoveryReport, recover
@@ -199,6 +201,7 @@ class Kiosk:
                 clock=self.clock,
                 clerk_confirms_print=clerk_confirms_print,
                 on_enqueued=self.forwarder.notify,
+                billers=BillerCatalog(self.host),
             )
             self.stornos = StornoService(self.sales, self.host)
             self.reprints = ReprintService(self.sales)
@@ -212,6 +215,7 @@ class Kiosk:
             )
             self.reports = ReportService(self.sales, self.clerks)
             self.shift = ShiftService(self.sales, self.clerks)
+            self.idempotency = Idempotency(self.store, self.sales)
             self.recovery: RecoveryReport = recover(self.sales, self.stornos)
             # Built now, opened by start_devices(): a one-shot `kiosk sell` must not grab ports.
             self.devices = Devices(config, self.printer, clock=self.clock)

@@ -10,9 +10,10 @@ amount that would lose a non-zero fraction keeps its ISO decimals, because a sli
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Literal
 
 #: ISO 4217 exponents of the currencies the terminal sells in.
@@ -23,6 +24,36 @@ SignPosition = Literal["before", "after"]
 
 class MoneyError(ValueError):
     """An amount or currency that cannot be money; the message says what to type instead."""
+
+
+#: Whole digits an amount may have (a sane maximum: 999.999.999 of any currency sold here,
+#: far above any product's limit and far below the store's ceiling of 10**12 minor units).
+MAX_WHOLE_DIGITS = 9
+MAX_AMOUNT_TEXT = "999999999"
+#: Longest text the parsers look at: anything longer is refused before it is read.
+MAX_TEXT_LENGTH = 32
+#: The machine form of kiosk.toml: digits, one optional decimal point or comma.
+_MACHINE = re.compile(r"([0-9]+)(?:[.,]([0-9]+))?", re.ASCII)
+
+
+def _minor_of(text: str, whole: str, fraction: str, currency: str) -> int:
+    """Minor units of ``whole``.``fraction`` (ASCII digits), refusing size and extra decimals."""
+    iso = exponent(currency)
+    significant = whole.lstrip("0")
+    if len(significant) > MAX_WHOLE_DIGITS:
+        raise MoneyError(
+            f"{text[:40]!r} is too large: an amount has at most {MAX_WHOLE_DIGITS} digits "
+            "before the decimals"
+        )
+    if len(fraction) > iso:
+        # even trailing zeros: "1.000" is a thousand in half of Europe, never read it as 1
+        raise MoneyError(f"{text[:40]!r} has more decimals than {currency} allows ({iso})")
+    return int(significant or "0") * 10**iso + int(fraction.ljust(iso, "0") or "0")
+
+
+#: The largest banknote of each currency: the most change a counter gives back by default
+#: (``[money.<CURRENCY>] max_change``), so a typo in the cash is refused, not paid out.
+LARGEST_BANKNOTE_MINOR: dict[str, int] = {"EUR": 500_00, "RSD": 5000_00, "AZN": 200_00}
 
 
 def exponent(currency: str) -> int:
@@ -48,29 +79,27 @@ class Money:
 
     @classmethod
     def parse(cls, text: str | int, currency: str) -> Money:
-        """Read what a clerk or a config file wrote ("150", "150.00", "150,5") as money.
+        """Read an amount as kiosk.toml writes it ("150", "150.00", "150,5") as money.
 
-        Floats are refused: they cannot hold every cent exactly.
+        The machine form, for configuration: digits, at most one "." or "," before the
+        decimals, no grouping. What a clerk types goes through :meth:`MoneyStyles.parse`, which
+        reads the clerk's locale. Floats, exponents, NaN, signs and absurd sizes are refused.
         """
         if isinstance(text, (float, bool)):
             raise MoneyError(f'write the amount {text!r} as a string such as "150.00", not a float')
+        iso = exponent(currency)
         if isinstance(text, int):
-            return cls(text * 10 ** exponent(currency), currency)
-        cleaned = str(text).strip().replace("\u00a0", "").replace(" ", "").replace(",", ".")
-        try:
-            value = Decimal(cleaned)
-        except InvalidOperation:
+            if not 0 <= text < 10**MAX_WHOLE_DIGITS:
+                raise MoneyError(f"{text} is not an amount between 0 and {MAX_AMOUNT_TEXT}")
+            return cls(text * 10**iso, currency)
+        cleaned = str(text).strip().replace("\u00a0", "").replace(" ", "")
+        found = _MACHINE.fullmatch(cleaned)
+        if found is None:
             raise MoneyError(
-                f"{text!r} is not an amount; type digits such as 150 or 150.00"
-            ) from None
-        if not value.is_finite():
-            raise MoneyError(f"{text!r} is not an amount; type digits such as 150 or 150.00")
-        scaled = value.scaleb(exponent(currency))
-        if scaled != scaled.to_integral_value():
-            raise MoneyError(
-                f"{text!r} has more decimals than {currency} allows ({exponent(currency)})"
+                f"{str(text)[:40]!r} is not an amount; type digits such as 150 or 150.00"
             )
-        return cls(int(scaled), currency)
+        whole, fraction = found.group(1), found.group(2) or ""
+        return cls(_minor_of(str(text), whole, fraction, currency), currency)
 
     def __add__(self, other: Money) -> Money:
         self._same_currency(other)
@@ -117,6 +146,8 @@ class CurrencyStyle:
     sign: str
     #: on screens, where the browser's fonts have every character (₼)
     screen_sign: str
+    #: the most change a sale may give back; None: the currency's largest banknote
+    max_change_minor: int | None = None
 
 
 @dataclass(frozen=True)
@@ -216,6 +247,94 @@ class MoneyStyles:
             )
         return found
 
+    def max_change_minor(self, currency: str) -> int:
+        """The most change a sale in ``currency`` gives back (``[money.<CUR>] max_change``)."""
+        own = self.currency(currency).max_change_minor
+        return own if own is not None else LARGEST_BANKNOTE_MINOR[currency]
+
+    def example_forms(self, currency: str, locale: str) -> tuple[str, str | None]:
+        """The two forms a clerk in ``locale`` may type: ``("1234,56", "1.234,56")``; the
+        second is None where the locale writes no groups. Screens put them in their own
+        translated sentence; :meth:`example` is the English one of the CLI."""
+        writing = self.writing(locale)
+        iso = exponent(currency)
+        decimals = (writing.decimal_separator + "56"[:iso].ljust(iso, "0")) if iso else ""
+        plain = f"1234{decimals}"
+        if not writing.group_separator:
+            return plain, None
+        return plain, f"1{writing.group_separator}234{decimals}"
+
+    def example(self, currency: str, locale: str) -> str:
+        """How a clerk in ``locale`` types an amount: ``1.234,56 or 1234,56``."""
+        plain, grouped = self.example_forms(currency, locale)
+        if grouped is None:
+            return plain
+        spaced = self.writing(locale).group_separator.isspace()
+        return f"{plain} or {grouped}" + (" (a space between groups)" if spaced else "")
+
+    def typed(self, money: Money, locale: str) -> str:
+        """``money`` as a clerk in ``locale`` types it (what a quick-amount button fills in):
+        no grouping, no sign, decimals only when there is a fraction (``52,30``, ``150``).
+        :meth:`parse` reads it back exactly."""
+        iso = exponent(money.currency)
+        whole, fraction = divmod(money.minor, 10**iso)
+        if not fraction:
+            return str(whole)
+        return f"{whole}{self.writing(locale).decimal_separator}{fraction:0{iso}d}"
+
+    def parse(self, text: str, currency: str, locale: str) -> Money:
+        """What a clerk typed, read as ``locale`` writes money; the one parser of typed amounts.
+
+        The screen, the CLI and (through its integers) the API all end here or in the same
+        checks: the locale's decimal separator, optional grouping in threes with the locale's
+        group separator, at most the currency's ISO decimals, at most
+        :data:`MAX_WHOLE_DIGITS` whole digits. Exponents, NaN/Infinity, signs and anything
+        else are refused with a :class:`MoneyError` that shows the expected form.
+        """
+        if not isinstance(text, str):
+            raise MoneyError(f"type the amount as digits, such as {self.example(currency, locale)}")
+        writing = self.writing(locale)
+        expected = self.example(currency, locale)
+        raw = text.strip()
+        shown = raw[:MAX_TEXT_LENGTH] + ("..." if len(raw) > MAX_TEXT_LENGTH else "")
+        if not raw:
+            raise MoneyError(f"type an amount, such as {expected}")
+        if len(raw) > MAX_TEXT_LENGTH:
+            raise MoneyError(f"{shown!r} is far too long for an amount; type it as {expected}")
+        group = writing.group_separator
+        if group.isspace():
+            raw = re.sub(r"[\u00a0\u202f ]", " ", raw)
+        lowered = raw.casefold()
+        if raw[0] in "+-\u2212" or raw[-1] in "+-\u2212":
+            raise MoneyError(f"{shown!r}: type the amount without a sign, such as {expected}")
+        if "e" in lowered and any(c.isdigit() for c in raw):
+            raise MoneyError(
+                f"{shown!r} is not an amount (no exponents such as 1e5); type it as {expected}"
+            )
+        if not re.fullmatch(r"[0-9" + re.escape(writing.decimal_separator + group) + "]+", raw):
+            raise MoneyError(f"{shown!r} is not an amount; type digits such as {expected}")
+        whole, sep, fraction = raw.partition(writing.decimal_separator)
+        if sep and (not fraction or writing.decimal_separator in fraction):
+            raise MoneyError(f"{shown!r} is not an amount; type it as {expected}")
+        if group and group in fraction:
+            raise MoneyError(f"{shown!r}: no group separator after the decimals; type {expected}")
+        if not whole:
+            raise MoneyError(f"{shown!r}: type the whole part too, such as {expected}")
+        if group and group in whole:
+            if not re.fullmatch(r"[0-9]{1,3}(?:" + re.escape(group) + r"[0-9]{3})+", whole):
+                raise MoneyError(
+                    f"{shown!r}: digits are grouped in threes, such as {expected}"
+                    + self._decimal_hint(writing, currency)
+                )
+            whole = whole.replace(group, "")
+        return Money(_minor_of(shown, whole, fraction, currency), currency)
+
+    @staticmethod
+    def _decimal_hint(writing: Writing, currency: str) -> str:
+        if not exponent(currency):
+            return ""
+        return f" (the decimals come after {writing.decimal_separator!r})"
+
     def format(self, money: Money, locale: str, *, printable: bool = True) -> str:
         """``money`` as ``locale`` writes it with this market's decisions."""
         style = self.currency(money.currency)
@@ -253,6 +372,8 @@ __all__ = [
     "DEFAULT_CURRENCY_STYLES",
     "DEFAULT_MONEY_STYLES",
     "DEFAULT_WRITINGS",
+    "LARGEST_BANKNOTE_MINOR",
+    "MAX_WHOLE_DIGITS",
     "CurrencyStyle",
     "Money",
     "MoneyError",

@@ -114,6 +114,12 @@ class WatchedPrinter(ReceiptPrinter):
         with self.inner.hold():
             yield
 
+    def clear_buffer(self) -> bool:
+        try:
+            return self.inner.clear_buffer()
+        except PrinterError:
+            return False
+
     def close(self) -> None:
         self.inner.close()
 

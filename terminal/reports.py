@@ -16,15 +16,14 @@ those stornos, plus the period's opening float and cash in, less its cash out
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
-from offline_queue import states
-from offline_queue.store import PeriodFigures, state_event
+from offline_queue.store import ClerkTotal, PeriodFigures
 from printer_templates.context import (
     CashMoveLine,
-    ClerkFigures,
+    ClerkLine,
     CurrencyCount,
     ReportLine,
     ReportSlip,
@@ -44,6 +43,12 @@ X_REPORT_EVENT = "x_report"
 Z_NOT_PRINTED_EVENT = "z_report_not_printed"
 
 REPORT_TEMPLATES = {"X": "report_x", "Z": "report_z"}
+
+
+class PinRequired(InvalidInput):
+    """A Z report from the till or the command line without the supervisor's PIN."""
+
+    code = "pin_required"
 
 
 class ReportNotAllowed(SupervisorRequired):
@@ -76,6 +81,11 @@ class ReportOutcome:
     code: str
     #: why the slip did not print, in the printer driver's words (None when it printed)
     error: str | None = None
+    #: paid from benefit balances, counted apart from the cash (per currency)
+    benefit_paid: tuple[CurrencyCount, ...] = ()
+    #: the figures per clerk: sales, stornos, and the cash each put in the drawer (as the store
+    #: keeps them on the Z; the slip adds each clerk's name)
+    by_clerk: tuple[ClerkTotal, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -100,6 +110,8 @@ class ReportOutcome:
             ],
             "stornos": [_count_dict(c) for c in self.stornos],
             "cash_in_drawer": [_count_dict(c) for c in self.cash_in_drawer],
+            "benefit_paid": [_count_dict(c) for c in self.benefit_paid],
+            "by_clerk": [vars(c) for c in self.by_clerk],
             "failed_count": self.failed_count,
             "voided_count": self.voided_count,
             "slip_text": self.slip_text,
@@ -158,6 +170,8 @@ class ReportService:
             amounts[move.currency] = amounts.get(move.currency, 0) + move.signed_minor
             moves[move.currency] = moves.get(move.currency, 0) + 1
         for line in figures.sales:
+            if self._from_benefit(line.product):
+                continue  # the benefit balance paid: no cash came into the drawer
             amounts[line.currency] = amounts.get(line.currency, 0) + line.total_minor
             moves[line.currency] = moves.get(line.currency, 0) + line.count
         for storno in figures.stornos:
@@ -171,41 +185,29 @@ class ReportService:
             for m in period_movements(self.store, figures)
         )
 
-    def _clerks(self, figures: PeriodFigures) -> tuple[ClerkFigures, ...]:
-        """Sales (where their slip printed) and stornos per clerk and currency."""
-        sums: dict[tuple[str, str], list[int]] = {}
-        confirmed = self.store.journal_between(
-            figures.after_seq, figures.through_seq, [state_event(states.CONFIRMED)]
-        )
-        for event in confirmed:
-            if event.data.get("from") != states.PRINTING or event.txn is None:
-                continue
-            record = self.store.get(event.txn)
-            line = sums.setdefault((record.clerk or "-", record.currency), [0, 0, 0, 0])
-            line[0] += 1
-            line[1] += record.total_minor
-        stornoed = self.store.journal_between(
-            figures.after_seq, figures.through_seq, [state_event(states.STORNOED)]
-        )
-        for event in stornoed:
-            if event.txn is None:
-                continue
-            record = self.store.get(event.txn)
-            attempt = dict(record.details.get("storno") or {})
-            who = str(attempt.get("clerk") or record.clerk or "-")
-            line = sums.setdefault((who, record.currency), [0, 0, 0, 0])
-            line[2] += 1
-            line[3] += int(attempt.get("refund_minor", record.total_minor))
-        out = []
-        for (clerk, currency), (count, total, s_count, s_total) in sorted(sums.items()):
-            known = self.store.get_clerk(clerk) if clerk != "-" else None
-            name = known.name if known is not None else ""
-            out.append(ClerkFigures(clerk, name, currency, count, total, s_count, s_total))
-        return tuple(out)
+    def _by_clerk(self, figures: PeriodFigures) -> tuple[ClerkLine, ...]:
+        """The store's per-clerk figures, each with the clerk's name for the slip."""
+        lines = []
+        for c in figures.by_clerk:
+            known = self.store.get_clerk(c.clerk) if c.clerk not in ("-", "api") else None
+            lines.append(ClerkLine(**vars(c), name=known.name if known is not None else ""))
+        return tuple(lines)
 
-    def clerk_figures(self) -> list[dict[str, Any]]:
-        """The open period's figures per clerk (the screen's X/Z page and ``kiosk cash``)."""
-        return [asdict(line) for line in self._clerks(self.store.period_figures())]
+    def _from_benefit(self, product: str) -> bool:
+        return product in self.config.products and self.config.product(product).pays_from_benefit
+
+    def _benefit(self, figures: PeriodFigures) -> tuple[CurrencyCount, ...]:
+        """Per currency: what benefit balances paid this period, less benefit stornos."""
+        amounts: dict[str, int] = {}
+        moves: dict[str, int] = {}
+        for line in figures.sales:
+            if self._from_benefit(line.product):
+                amounts[line.currency] = amounts.get(line.currency, 0) + line.total_minor
+                moves[line.currency] = moves.get(line.currency, 0) + line.count
+        for storno in figures.benefit_stornos:
+            amounts[storno.currency] = amounts.get(storno.currency, 0) - storno.total_minor
+            moves[storno.currency] = moves.get(storno.currency, 0) + storno.count
+        return tuple(CurrencyCount(c, moves[c], amounts[c]) for c in sorted(amounts))
 
     def cash_in_drawer(self) -> dict[str, int]:
         """Currency -> minor units the drawer should hold from this period's sales and stornos."""
@@ -222,6 +224,8 @@ class ReportService:
             # the float and cash in/out behind those amounts (terminal.shift)
             "movements": [m.to_dict() for m in movements],
             "movement_totals": shift_totals(movements),
+            "benefit_paid": {c.currency: c.total_minor for c in self._benefit(figures)},
+            "by_clerk": [vars(c) for c in figures.by_clerk],
         }
 
     # -- rendering ----------------------------------------------------------------------------
@@ -246,10 +250,11 @@ class ReportService:
             cash_in_drawer=self._drawer(figures),
             failed_count=figures.failed_count,
             voided_count=figures.voided_count,
+            benefit_paid=self._benefit(figures),
+            by_clerk=self._by_clerk(figures),
             z_number=figures.z_number if kind == "Z" else None,
             journal_head=self._journal_head(figures.through_seq) if kind == "Z" else None,
             cash_moves=self._cash_moves(figures),
-            clerks=self._clerks(figures),
         )
         doc = render_slip(
             REPORT_TEMPLATES[kind],
@@ -282,6 +287,11 @@ class ReportService:
             cash_in_drawer=context.cash_in_drawer,
             failed_count=context.failed_count,
             voided_count=context.voided_count,
+            benefit_paid=context.benefit_paid,
+            by_clerk=tuple(
+                ClerkTotal(**{f.name: getattr(c, f.name) for f in fields(ClerkTotal)})
+                for c in context.by_clerk
+            ),
             slip_text=slip_to_text(doc, width=self.config.printer.width),
             message=message,
             code=code,
@@ -290,13 +300,26 @@ class ReportService:
 
     # -- the reports --------------------------------------------------------------------------
 
+    def z_from_journal(self, z_number: int) -> SlipDocument | None:
+        """Z report ``z_number`` rendered again from its journal event, exactly as it printed."""
+        started = self.store.started_z(z_number)
+        if started is None:
+            return None
+        figures, _, printed_at = started
+        doc, _context = self._render("Z", figures, printed_at)
+        return doc
+
     def preview(self, kind: str = "X") -> ReportOutcome:
         """The report's figures and slip text, nothing printed and nothing closed."""
         kind = str(kind).upper()
         if kind not in REPORT_TEMPLATES:
             raise InvalidReportKind(f"A report is X (running totals) or Z (closing), not {kind!r}.")
-        figures = self.store.period_figures()
-        doc, context = self._render(kind, figures, self.clock.now())
+        pending = self.store.pending_z() if kind == "Z" else None
+        if pending is not None:
+            # the next Z is the one fixed and not yet proven printed: exactly that slip
+            doc, context = self._render("Z", pending[0], pending[2])
+        else:
+            doc, context = self._render(kind, self.store.period_figures(), self.clock.now())
         return self._outcome(
             context,
             doc,
@@ -345,8 +368,22 @@ class ReportService:
             code="printed",
         )
 
-    def z_report(self, *, clerk: str) -> ReportOutcome:
-        """Close the period, slip first; only an active supervisor may (API callers too)."""
+    def z_report(
+        self, *, clerk: str, pin: str | None = None, signed_in: bool = False
+    ) -> ReportOutcome:
+        """Close the period, slip first; only an active supervisor may (API callers too).
+
+        ``signed_in``: the counter screen's session already proved who the supervisor is.
+        Anyone else (the till, ``kiosk report z``) gives the supervisor's PIN, checked like a
+        sign-in (wrong PINs count towards the lockout): a number alone closes nothing.
+        """
+        if not signed_in:
+            if not pin:
+                raise PinRequired(
+                    "The Z report closes the period: give the supervisor's PIN with the "
+                    "supervisor's number (kiosk report z --clerk N --pin ...)."
+                )
+            self.clerks.sign_in(clerk, pin)  # SignInRefused / ClerkLockedOut say why not
         try:
             supervisor = self.clerks.require_supervisor(clerk, to="print the Z report")
         except SupervisorRequired:
@@ -356,8 +393,16 @@ class ReportService:
                 "nothing)."
             ) from None
         with self.sales.counter_lock:
-            figures = self.store.period_figures()
-            printed_at = self.clock.now()
+            pending = self.store.pending_z()
+            if pending is None:
+                # Slip first: the number and the figures are kept before the slip prints.
+                figures, printed_at = self.store.period_figures(), self.clock.now()
+                self.store.begin_z(figures, clerk=supervisor.number, printed_at=printed_at)
+                first_clerk = supervisor.number
+            else:
+                # A Z fixed earlier whose slip was not proven (it failed, or the process died
+                # while it printed): the same slip again, never another one under its number.
+                figures, first_clerk, printed_at = pending
             doc, context = self._render("Z", figures, printed_at)
             failure = self.sales.print_proven(doc)
             if failure is not None:
@@ -372,16 +417,14 @@ class ReportService:
                     printed=False,
                     z_number=None,
                     message=(
-                        "The Z report did not print, so the period is NOT closed and number "
-                        f"{figures.z_number} was not used. Throw away any half-printed slip, "
-                        "fix the printer (paper, cover), then print the Z report again."
+                        f"The Z report No. {figures.z_number} did not print. Its figures are "
+                        "kept: fix the printer (paper, cover), then print the Z report again; "
+                        "the same Z prints again and closes the period."
                     ),
                     code="not_printed",
                     error=failure,
                 )
-            record = self.store.close_period(
-                figures, clerk=supervisor.number, printed_at=printed_at
-            )
+            record = self.store.close_period(figures, clerk=first_clerk, printed_at=printed_at)
         return self._outcome(
             context,
             doc,
@@ -400,6 +443,7 @@ __all__ = [
     "X_REPORT_EVENT",
     "Z_NOT_PRINTED_EVENT",
     "InvalidReportKind",
+    "PinRequired",
     "ReportNotAllowed",
     "ReportOutcome",
     "ReportService",

@@ -129,8 +129,19 @@ class ReprintService:
                 "so there is nothing to copy."
             )
         if kind == "sale":
+            # A copy of a sale reversed since must not pass for a valid slip (issue 14).
+            storno_done = dict(record.details.get("storno") or {})
+            reversed_at = (
+                datetime.fromisoformat(str(storno_done["printed_at"]))
+                if _stornoed(record) and storno_done.get("printed_at")
+                else None
+            )
             doc = slips.render_sale(
-                self.config, record, printed_at=record.printed_at, copy_number=copy_number
+                self.config,
+                record,
+                printed_at=record.printed_at,
+                copy_number=copy_number,
+                reversed_at=reversed_at,
             )
             return doc, record.printed_at
         storno = dict(record.details.get("storno") or {})

@@ -20,9 +20,11 @@ from drivers.errors import PrinterError
 from drivers.printer.base import PrintOutcome, ReceiptPrinter
 from offline_queue import states
 from offline_queue.clock import Clock
-from offline_queue.store import OutboxMessage, Store, TxnRecord
+from offline_queue.idempotency import IdempotencyClaim
+from offline_queue.store import OutboxMessage, Store, TxnRecord, is_transaction_number
 from printer_templates.document import SlipDocument
 from terminal import slips
+from terminal.billers import BillerCatalog
 from terminal.config import KioskConfig
 from terminal.errors import InvalidAmount, KioskError
 from terminal.host_client import (
@@ -123,7 +125,15 @@ INSTRUCTIONS: dict[str, str] = {
         "The slip did not print: the sale is cancelled. Do not take money, or give it all back."
     ),
     "failed": "The host is not answering: the sale is cancelled, do not take money. Try again.",
+    # a benefit payment: the host debited the benefit balance, the counter takes no cash
+    "confirmed_benefit": "Hand over the slip: the benefit balance paid. Take no cash.",
 }
+
+
+def _instruction(state: SaleState, record: TxnRecord) -> str:
+    if state == "confirmed" and record.details.get("tender") == "benefit":
+        return INSTRUCTIONS["confirmed_benefit"]
+    return INSTRUCTIONS[state]
 
 
 class SaleService:
@@ -142,8 +152,11 @@ class SaleService:
         clock: Clock,
         clerk_confirms_print: ClerkConfirmsPrint | None = None,
         on_enqueued: Callable[[], None] | None = None,
+        billers: BillerCatalog | None = None,
     ) -> None:
         self.config = config
+        #: the host's biller catalog: a bill payment names a biller it lists, or nothing starts
+        self.billers = billers
         self.store = store
         self.printer = printer
         self.host = host
@@ -192,19 +205,31 @@ class SaleService:
             amount_minor = self._host_quoted_amount(product.id, target)
         the_quote = quote(product, amount_minor)
         check_id(product, amount_minor, id_checked=request.id_checked)
-        change = validate_cash(
-            the_quote.total_minor,
-            request.cash_minor,
-            product.currency,
-            locale=self.config.terminal.locale,
-            styles=self.config.money,
-        )
         details: dict[str, Any] = {}
+        if product.pays_from_benefit:
+            # The benefit balance pays (the host debits it at confirm): no cash, no change.
+            if request.cash_minor:
+                raise CashNotTaken(
+                    "A benefit payment is paid from the customer's benefit balance: take no "
+                    "cash and leave the cash out (0)."
+                )
+            change = 0
+            details["tender"] = "benefit"
+        else:
+            change = validate_cash(
+                the_quote.total_minor,
+                request.cash_minor,
+                product.currency,
+                locale=self.config.terminal.locale,
+                styles=self.config.money,
+            )
         if product.benefit_types or request.benefit_type is not None:
             details["benefit_type"] = validate_benefit_type(product, request.benefit_type or "")
         if request.message:
             details["message"] = validate_message(request.message, product.message_max_length)
-        if request.biller_id:
+        if product.target == "bill_account" and self.billers is not None:
+            details["biller_id"] = self.billers.require(request.biller_id).id
+        elif request.biller_id:
             details["biller_id"] = request.biller_id
         if request.id_checked:
             details["id_checked"] = True
@@ -219,12 +244,19 @@ class SaleService:
 
     # -- the sale -----------------------------------------------------------------------------
 
-    def sell(self, request: SaleRequest) -> SaleResult:
-        """Run one whole sale. Invalid input raises before anything is recorded."""
+    def sell(
+        self, request: SaleRequest, *, idempotency: IdempotencyClaim | None = None
+    ) -> SaleResult:
+        """Run one whole sale. Invalid input raises before anything is recorded.
+
+        ``idempotency``: the API's key, recorded in the same transaction as the sale
+        (``terminal.idempotency``); :class:`IdempotencyKeyTaken` if a twin request has it.
+        """
         target, the_quote, change, details = self._validate(request)
         # One printer connection for the whole sale (status, slip, drawer), not one each.
         with self._lock, self.printer.hold():
             self.require_printer_ready()
+            self.require_advices_within_horizon()
             self.print_owed_notices()
             record = self.store.record(
                 product=request.product,
@@ -241,6 +273,7 @@ class SaleService:
                     "provision_message_id": uuid.uuid4().hex,
                 },
                 clerk=request.clerk,
+                idempotency=idempotency,
             )
             # The card number and a sold card's data live in this frame only: the store keeps
             # the last 4 and a keyed digest (offline_queue.carddata), never the number.
@@ -265,6 +298,24 @@ class SaleService:
         status = self.printer.status()
         if not status.can_print:
             raise PrinterNotReady(status.detail or status.state)
+
+    def oldest_undelivered_confirm_age_s(self) -> float | None:
+        """Age of the oldest confirm/storno advice the host has not acknowledged, or None."""
+        oldest = self.store.oldest_undelivered_at(HORIZON_ADVICE_KINDS)
+        if oldest is None:
+            return None
+        return max(0.0, (self.clock.now() - oldest).total_seconds())
+
+    def require_advices_within_horizon(self) -> None:
+        """Refuse a new sale while an undelivered confirm nears the host's advice horizon.
+
+        Past the horizon the host releases the provision although its slip printed; a new
+        sale would only add one more customer at that risk (docs/host-protocol.md#advice-horizon).
+        """
+        age = self.oldest_undelivered_confirm_age_s()
+        host = self.config.host
+        if age is not None and age >= host.advice_refuse_after_s:
+            raise AdviceHorizonNear(age, host.advice_horizon_s)
 
     def _provision(self, record: TxnRecord, secret: _Secrets) -> TxnRecord:
         try:
@@ -420,7 +471,8 @@ class SaleService:
             updates={"printed_at": printed_at},
             outbox=[advice],
         )
-        self.open_drawer(record)
+        if not self.config.product(record.product).pays_from_benefit:
+            self.open_drawer(record)  # the benefit paid: no cash, no drawer
         return self._result(record, slip=shown)
 
     def print_proven(self, doc: SlipDocument) -> str | None:
@@ -432,6 +484,9 @@ class SaleService:
         try:
             outcome = self.printer.print_slip(doc)
         except PrinterError as exc:
+            # The printer may hold the job and print it when the fault clears: a slip for a
+            # sale that is voided, or a second notice. Clear its buffer before anything else.
+            self.clear_held_job(doc)
             return str(exc)
         proven = outcome is PrintOutcome.PRINTED or (
             outcome is PrintOutcome.NEEDS_CLERK_CONFIRMATION
@@ -454,6 +509,18 @@ class SaleService:
         self.print_failure_notice(record, failure, reason_code=reason_code)
         return record
 
+    def clear_held_job(self, doc: SlipDocument) -> None:
+        """ESC/POS real-time recovery after a failed job (``ReceiptPrinter.clear_buffer``)."""
+        try:
+            cleared = self.printer.clear_buffer()
+        except PrinterError:
+            cleared = False
+        self.store.journal_event(
+            doc.txn if is_transaction_number(doc.txn or "") else None,
+            "printer_buffer_cleared" if cleared else "printer_buffer_not_cleared",
+            {"kind": doc.kind},
+        )
+
     def print_failure_notice(
         self, record: TxnRecord, reason: str, *, reason_code: str = "print_failed"
     ) -> bool:
@@ -463,10 +530,13 @@ class SaleService:
         a notice that could not print is journalled as owed and printed by
         :meth:`print_owed_notices` as soon as the printer can.
         """
+        doc = slips.render_failure(self.config, record, reason=reason, at=self.clock.now())
         try:
-            doc = slips.render_failure(self.config, record, reason=reason_code, at=self.clock.now())
             self.printer.print_slip(doc)
         except PrinterError as exc:
+            # One notice per failed sale: a notice the printer holds through the fault would
+            # print later beside the one printed when owed; throw the held one away now.
+            self.clear_held_job(doc)
             self.store.journal_event(
                 record.txn,
                 NOTICE_OWED,
@@ -547,16 +617,74 @@ class SaleService:
             total_minor=record.total_minor,
             change_minor=record.change_minor,
             currency=record.currency,
-            instruction=INSTRUCTIONS[state],
+            instruction=_instruction(state, record),
             slip=slip,
             record=record,
         )
+
+
+#: States of a sale still on its way: its answer is not known yet.
+_UNDER_WAY = (states.RECORDED, states.AUTHORIZED, states.OFFLINE_ACCEPTED, states.PRINTING)
+
+
+def settled_result(record: TxnRecord) -> SaleResult | None:
+    """The answer a sale gave, read back from its record; None while it is under way.
+
+    For a sale whose first answer was lost with the process (crash recovery settled it): a
+    sale confirmed and later stornoed was ``confirmed`` when it was sold.
+    """
+    if record.state in _UNDER_WAY:
+        return None
+    state: SaleState
+    if record.printed_at is not None and record.state not in (states.VOIDED, states.PRINT_FAILED):
+        state = "offline_confirmed" if record.offline else "confirmed"
+    elif record.state == states.DECLINED:
+        state = "declined"
+    elif record.state == states.PRINT_FAILED:
+        state = "print_failed"
+    else:
+        state = "failed"
+    return SaleResult(
+        txn=record.txn,
+        state=state,
+        reason=record.reason,
+        total_minor=record.total_minor,
+        change_minor=record.change_minor,
+        currency=record.currency,
+        instruction=_instruction(state, record),
+        record=record,
+    )
+
+
+class CashNotTaken(KioskError):
+    """Cash typed for a sale the customer pays from a benefit balance."""
+
+    code = "no_cash_for_benefit"
 
 
 class ProductNotOffline(KioskError):
     """The host is unreachable and this sale may not be accepted offline."""
 
     code = "offline_refused"
+
+
+#: Advices that report a printed slip: the host must get them within its advice horizon.
+HORIZON_ADVICE_KINDS = (states.CONFIRM, states.STORNO)
+
+
+class AdviceHorizonNear(KioskError):
+    """A printed sale's confirm has waited so long that the host may soon release it."""
+
+    code = "advice_horizon_near"
+
+    def __init__(self, age_s: float, horizon_s: float) -> None:
+        super().__init__(
+            f"No new sales: a printed sale has waited {int(age_s // 3600)} h for the host "
+            f"(the host honours it for {int(horizon_s // 3600)} h). Restore the connection to "
+            "the host or call support; sales resume once it is delivered. Nothing was charged."
+        )
+        self.age_s = age_s
+        self.horizon_s = horizon_s
 
 
 class PrinterNotReady(KioskError):
@@ -657,7 +785,10 @@ def advice_payload(
 
 
 __all__ = [
+    "HORIZON_ADVICE_KINDS",
     "INSTRUCTIONS",
+    "AdviceHorizonNear",
+    "CashNotTaken",
     "PrinterNotReady",
     "Provisioner",
     "SaleRequest",
@@ -665,4 +796,5 @@ __all__ = [
     "SaleService",
     "advice_payload",
     "provision_request",
+    "settled_result",
 ]

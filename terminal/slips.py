@@ -92,6 +92,10 @@ def slip_product_data(record: TxnRecord, printed_at: datetime) -> dict[str, Any]
         }
     if product == "mobile-topup":
         data: dict[str, Any] = {"operator": "MTS", "topped_up_at": printed_at}
+        # the storno debt the operator collects from this top-up, told as MTS tells it
+        debt = int(host.get("debt_to_collect_minor") or 0)
+        if debt > 0:
+            data["debt_collected_minor"] = debt
         if host.get("valid_until"):
             data["valid_until"] = date.fromisoformat(str(host["valid_until"])[:10])
         return data
@@ -111,7 +115,12 @@ def slip_product_data(record: TxnRecord, printed_at: datetime) -> dict[str, Any]
 
 
 def sale_slip(
-    config: KioskConfig, record: TxnRecord, *, printed_at: datetime, copy_number: int | None = None
+    config: KioskConfig,
+    record: TxnRecord,
+    *,
+    printed_at: datetime,
+    copy_number: int | None = None,
+    reversed_at: datetime | None = None,
 ) -> SaleSlip:
     """The sale slip of ``record`` as printed at ``printed_at`` (the original print time)."""
     product = config.product(record.product)
@@ -132,14 +141,22 @@ def sale_slip(
         product_data=slip_product_data(record, printed_at),
         copy_number=copy_number,
         product_name=product.name.get(config.printer.language),
+        reversed_at=reversed_at,
         **_target_fields(record),
     )
 
 
 def render_sale(
-    config: KioskConfig, record: TxnRecord, *, printed_at: datetime, copy_number: int | None = None
+    config: KioskConfig,
+    record: TxnRecord,
+    *,
+    printed_at: datetime,
+    copy_number: int | None = None,
+    reversed_at: datetime | None = None,
 ) -> SlipDocument:
-    context = sale_slip(config, record, printed_at=printed_at, copy_number=copy_number)
+    context = sale_slip(
+        config, record, printed_at=printed_at, copy_number=copy_number, reversed_at=reversed_at
+    )
     return render_slip(
         SALE_TEMPLATES[record.product],
         context,
@@ -200,6 +217,11 @@ def render_storno(
         reason=reason,
         copy_number=copy_number,
         product_name=product.name.get(config.printer.language),
+        # the refund is the total paid (docs/storno.md#money): the face value and the fees
+        face_minor=record.amount_minor if amount_minor == record.total_minor else None,
+        fees_minor=record.total_minor - record.amount_minor
+        if amount_minor == record.total_minor
+        else 0,
     )
     return render_slip(
         template,

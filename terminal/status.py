@@ -163,6 +163,39 @@ class ExposureStatus:
 
 
 @dataclass(frozen=True)
+class AdviceHorizonStatus:
+    """The oldest confirm the host has not acknowledged, against the host's advice horizon.
+
+    Sales stop at ``refuse_after_s`` (docs/host-protocol.md#advice-horizon); the status bar
+    warns from :data:`EXPOSURE_WARN_SHARE` of it, so the clerk sees it coming.
+    """
+
+    oldest_age_s: float | None
+    horizon_s: float
+    refuse_after_s: float
+
+    @property
+    def sales_refused(self) -> bool:
+        return self.oldest_age_s is not None and self.oldest_age_s >= self.refuse_after_s
+
+    @property
+    def near(self) -> bool:
+        return (
+            self.oldest_age_s is not None
+            and self.oldest_age_s >= EXPOSURE_WARN_SHARE * self.refuse_after_s
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "oldest_undelivered_confirm_age_s": self.oldest_age_s,
+            "horizon_s": self.horizon_s,
+            "refuse_sales_after_s": self.refuse_after_s,
+            "near": self.near,
+            "sales_refused": self.sales_refused,
+        }
+
+
+@dataclass(frozen=True)
 class StatusSnapshot:
     """One reading of everything the status bar shows; ``to_dict()`` is the API's JSON."""
 
@@ -174,6 +207,7 @@ class StatusSnapshot:
     dead_letters: int
     offline_exposure: tuple[ExposureStatus, ...]
     attention: tuple[str, ...]
+    advice_horizon: AdviceHorizonStatus | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -185,6 +219,9 @@ class StatusSnapshot:
             "dead_letters": self.dead_letters,
             "offline_exposure": [e.to_dict() for e in self.offline_exposure],
             "attention": list(self.attention),
+            "advice_horizon": (
+                None if self.advice_horizon is None else self.advice_horizon.to_dict()
+            ),
         }
 
 
@@ -239,9 +276,24 @@ def attention_lines(
     exposure: tuple[ExposureStatus, ...],
     now: datetime,
     money: MoneyStyles = DEFAULT_MONEY_STYLES,
+    advice: AdviceHorizonStatus | None = None,
 ) -> tuple[str, ...]:
     """Plain-English lines for what the clerk must look at; empty when all is well."""
     lines: list[str] = []
+    if advice is not None and advice.near and advice.oldest_age_s is not None:
+        hours = int(advice.oldest_age_s // 3600)
+        horizon = int(advice.horizon_s // 3600)
+        if advice.sales_refused:
+            lines.append(
+                f"No new sales: a printed sale has waited {hours} h for the host, which honours "
+                f"it for {horizon} h. Restore the connection to the host or call support."
+            )
+        else:
+            stop = int(advice.refuse_after_s // 3600)
+            lines.append(
+                f"A printed sale has waited {hours} h for the host (it honours it for "
+                f"{horizon} h): new sales stop at {stop} h. Restore the connection to the host."
+            )
     if not printer.get("can_print"):
         detail = str(printer.get("detail") or "").strip()
         state = str(printer.get("state") or "unknown").replace("_", " ")
@@ -302,6 +354,11 @@ class StatusBoard:
             online=monitor.online, checked_at=monitor.checked_at, circuit=kiosk.forwarder.state
         )
         exposure = offline_exposure(config, kiosk.store.unforwarded_offline_exposure())
+        advice = AdviceHorizonStatus(
+            oldest_age_s=kiosk.sales.oldest_undelivered_confirm_age_s(),
+            horizon_s=config.host.advice_horizon_s,
+            refuse_after_s=config.host.advice_refuse_after_s,
+        )
         return StatusSnapshot(
             terminal=config.terminal.id,
             market=config.terminal.market,
@@ -321,12 +378,15 @@ class StatusBoard:
                 exposure=exposure,
                 now=kiosk.clock.now(),
                 money=config.money,
+                advice=advice,
             ),
+            advice_horizon=advice,
         )
 
 
 __all__ = [
     "EXPOSURE_WARN_SHARE",
+    "AdviceHorizonStatus",
     "ExposureStatus",
     "HostMonitor",
     "HostStatus",

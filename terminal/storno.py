@@ -63,6 +63,11 @@ StornoState = Literal["stornoed", "print_failed"]
 #: What the clerk must do after each outcome, in plain words.
 INSTRUCTIONS: dict[str, str] = {
     "stornoed": "The storno is done: give the customer the storno slip and pay back {refund}.",
+    # A benefit payment went back to the benefit balance: no cash changes hands.
+    "stornoed_benefit": (
+        "The storno is done: give the customer the storno slip. {refund} goes back to the "
+        "benefit balance; pay no cash."
+    ),
     "print_failed": (
         "The storno slip did not print, so the storno is NOT done and the sale stands: do not "
         "pay anything back. Fix the printer (paper, cover), then do the storno again."
@@ -358,8 +363,15 @@ class StornoService:
             updates={"details": {"storno": attempt}},
             outbox=[OutboxMessage(states.STORNO, storno_advice(record, attempt))],
         )
-        self.sales.open_drawer(record)
+        if not self.config.product(record.product).pays_from_benefit:
+            self.sales.open_drawer(record)  # a benefit is credited back: no cash, no drawer
         return self._outcome(record, attempt, "stornoed", printed_at, slip=doc)
+
+    def _instruction_key(self, record: TxnRecord, state: StornoState) -> str:
+        benefit = record.product in self.config.products and (
+            self.config.product(record.product).pays_from_benefit
+        )
+        return "stornoed_benefit" if state == "stornoed" and benefit else state
 
     def print_not_completed(self, record: TxnRecord, reason: str, refund: int) -> None:
         """Best effort: whoever holds half a storno slip must see the sale still stands."""
@@ -401,7 +413,7 @@ class StornoService:
             refund_minor=refund,
             currency=record.currency,
             host_check=str(attempt["host_check"]),
-            instruction=INSTRUCTIONS[state].format(refund=shown),
+            instruction=INSTRUCTIONS[self._instruction_key(record, state)].format(refund=shown),
             storno_printed_at=printed_at,
             error=error,
             slip=slip,

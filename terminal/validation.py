@@ -21,6 +21,7 @@ from stdnum import luhn
 
 from terminal.errors import (
     AmountOutOfRange,
+    CashTooLarge,
     IdCheckRequired,
     InvalidAccount,
     InvalidBenefitType,
@@ -330,13 +331,23 @@ def validate_cash(
     locale: str = "en",
     styles: MoneyStyles = DEFAULT_MONEY_STYLES,
 ) -> int:
-    """The change to give back; refuses cash that does not cover the total."""
+    """The change to give back; refuses cash that does not cover the total, and cash whose
+    change would exceed the currency's ``max_change`` (default: its largest banknote): a
+    slip must never tell the clerk to hand back 99.988,00 € for a typo."""
     if cash_minor < total_minor:
         total = _show(total_minor, currency, locale, styles)
         raise NotEnoughCash(
             f"Customer gave {_show(cash_minor, currency, locale, styles)}, the total is {total}: "
             f"take at least {total}.",
             params={"total_minor": total_minor, "cash_minor": cash_minor, "currency": currency},
+        )
+    most = styles.max_change_minor(currency)
+    if cash_minor - total_minor > most:
+        total = _show(total_minor, currency, locale, styles)
+        highest = _show(total_minor + most, currency, locale, styles)
+        raise CashTooLarge(
+            f"The cash typed is more than the total {total} plus the most change given back "
+            f"({_show(most, currency, locale, styles)}): check the cash; at most {highest}."
         )
     return cash_minor - total_minor
 

@@ -38,7 +38,7 @@ SALES: dict[str, dict[str, Any]] = {
     "benefit-payment": {
         "target": T.BENEFIT_ACCOUNT,
         "amount_minor": 2500,
-        "cash_minor": 2500,
+        "cash_minor": 0,  # paid from the benefit balance: the counter takes no cash
         "benefit_type": "sport",
         "message": "Kuntosali, marraskuu",
     },

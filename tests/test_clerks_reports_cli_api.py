@@ -197,19 +197,26 @@ def test_reports_and_cash_through_the_running_kiosk(si_counter: Counter, api: Ap
     ]
     assert len(counter.printer.slips) == slips + 1
 
-    code, refused = _kiosk(counter, "report", "z", "--clerk", "2", "--json")
+    code, refused = _kiosk(counter, "report", "z", "--clerk", "2", "--pin", "2222", "--json")
     assert code == 1 and refused["error"]["code"] == "supervisor_required"
     assert client.post("/reports/z", {}).status_code == 422  # no clerk: invalid request
+    # a supervisor's number alone closes nothing: the PIN is checked like a sign-in
+    assert client.post("/reports/z", {"clerk": "1"}).status_code == 422  # no PIN
+    wrong = client.post("/reports/z", {"clerk": "1", "pin": "9999"})
+    assert wrong.status_code == 422 and wrong.json()["error"]["code"] == "sign_in_refused"
+    code, wrong_cli = _kiosk(counter, "report", "z", "--clerk", "1", "--pin", "9999", "--json")
+    assert code == 1 and wrong_cli["error"]["code"] == "sign_in_refused"
+    assert client.get("/reports/z").json()["z_number"] == 1  # nothing closed
 
     counter.printer.paper_out()
-    not_printed = client.post("/reports/z", {"clerk": "1"})
+    not_printed = client.post("/reports/z", {"clerk": "1", "pin": "1111"})
     assert not_printed.status_code == 409
     assert not_printed.json()["code"] == "not_printed" and not_printed.json()["z_number"] is None
-    code, _ = _kiosk(counter, "report", "z", "--clerk", "1", "--json")
+    code, _ = _kiosk(counter, "report", "z", "--clerk", "1", "--pin", "1111", "--json")
     assert code == 3  # still no paper: the period stays open
     counter.printer.load_paper()
 
-    code, text = _kiosk(counter, "report", "z", "--clerk", "1")
+    code, text = _kiosk(counter, "report", "z", "--clerk", "1", "--pin", "1111")
     assert code == 0 and "Z POROČILO" in text and "No. 1 printed" in text
     assert client.get("/reports/x").json()["lines"] == []
     assert client.get("/reports/z").json()["z_number"] == 2
@@ -234,7 +241,7 @@ def test_commands_open_the_kiosk_in_process_when_none_runs(si_counter: Counter) 
 
     code, x = _kiosk(counter, "report", "x", "--json")
     assert code == 0 and x["printed"] and x["lines"][0]["total_minor"] == sale.total_minor
-    code, z = _kiosk(counter, "report", "z", "--clerk", "1", "--json")
+    code, z = _kiosk(counter, "report", "z", "--clerk", "1", "--pin", "1111", "--json")
     assert code == 0 and z["z_number"] == 1
     code, cash = _kiosk(counter, "cash")
     assert code == 0 and "EUR" in cash and "0,00" in cash

@@ -54,7 +54,7 @@ def test_preset_loads_with_every_section(tmp_path: Path) -> None:
     assert (f.batch_size, f.lease_s, f.backoff_base_s, f.backoff_cap_s) == (100, 30.0, 1.0, 300.0)
     assert (f.circuit_failures, f.circuit_cooldown_s) == (5, 30.0)
     topup = cfg.product("card-topup")
-    assert (topup.min_minor, topup.max_minor, topup.step_minor) == (500, 100000, 1)
+    assert (topup.min_minor, topup.max_minor, topup.step_minor) == (100, 100000, 1)  # from 1 EUR
     assert topup.tender == ("cash",)
     assert topup.reversal_window == ReversalWindow("duration", 300)
     assert topup.offline.allowed
@@ -148,17 +148,17 @@ def test_key_is_not_shown_in_repr(tmp_path: Path) -> None:
         (('tender = ["cash"]', 'tender = ["cheque"]'), "products.card-topup.tender", "cash"),
         (('step = "0.01"', 'step = "0.001"'), "products.card-topup.step", "decimals"),
         (
-            ('min = "5.00"', 'min = "5.00"\nflavour = "mint"'),
+            ('min = "1.00"', 'min = "1.00"\nflavour = "mint"'),
             "products.card-topup.flavour",
             "no such setting",
         ),
         (
-            ('min = "5.00"', 'min = "5.00"\nphone_prefixes = ["064"]'),
+            ('min = "1.00"', 'min = "1.00"\nphone_prefixes = ["064"]'),
             "products.card-topup.phone_prefixes",
             "mobile top-up",
         ),
         (
-            ('min = "5.00"', 'min = "5.00"\ntarget = "phone"'),
+            ('min = "1.00"', 'min = "1.00"\ntarget = "phone"'),
             "products.card-topup.target",
             "'card'",
         ),

@@ -12,6 +12,7 @@ import pytest
 from hostsim_fixtures import SALES, HostHarness, run_host
 
 from hostsim import testnumbers as tn
+from hostsim.products import ADVICE_HORIZON_S
 from offline_queue.delivery import TransientSendError
 from terminal.errors import KioskError
 from terminal.host_client import (
@@ -121,7 +122,7 @@ def test_refused_request_raises_a_protocol_error(host: HostHarness) -> None:
 def test_send_advices_maps_every_result(host: HostHarness) -> None:
     client = host.client()
     reversed_ = client.provision(request(host))
-    host.advance(121)  # never confirmed in time: the host reverses it
+    host.advance(ADVICE_HORIZON_S + 1)  # never confirmed within the horizon: the host reverses it
     confirmed = client.provision(request(host))
     confirm = Advice(host.message_id(), confirmed.txn, "confirm")
     outcomes = client.send_advices(

@@ -14,7 +14,7 @@ from hostsim.products import HostSettings
 
 @pytest.fixture
 def host(tmp_path: Path) -> Iterator[HostHarness]:
-    with run_host(tmp_path, settings=HostSettings(auto_reverse_after_s=120)) as harness:
+    with run_host(tmp_path, settings=HostSettings(advice_horizon_s=120)) as harness:
         yield harness
 
 
@@ -60,8 +60,27 @@ def test_admin_sweep_reports_what_it_reversed(host: HostHarness) -> None:
 
 
 def test_shorter_configured_time(tmp_path: Path) -> None:
-    with run_host(tmp_path, settings=HostSettings(auto_reverse_after_s=30)) as host:
+    with run_host(tmp_path, settings=HostSettings(advice_horizon_s=30)) as host:
         answer = host.provision("imei-fee")
         assert answer["confirm_by"] == "2026-11-22T12:00:30+00:00"
         host.advance(31)
         assert host.confirm(answer["txn"])["code"] == "already_reversed"
+
+
+def test_default_horizon_honours_a_confirm_30_hours_late(tmp_path: Path) -> None:
+    """The protocol's horizon: a late confirm is honoured, not reversed (issue 14)."""
+    with run_host(tmp_path) as host:
+        answer = host.provision("mobile-topup")
+        assert answer["confirm_by"] == "2026-11-24T12:00:00+00:00"
+        host.advance(30 * 3600)
+        assert host.admin("POST", "/admin/sweep").json() == {"reversed": 0, "storno_lapsed": 0}
+        assert host.confirm(answer["txn"])["result"] == "accepted"
+        assert host.state(answer["txn"]) == "confirmed"
+
+
+def test_default_horizon_still_releases_on_the_terminals_reversal(tmp_path: Path) -> None:
+    with run_host(tmp_path) as host:
+        answer = host.provision("card-sale")
+        result = host.advise(answer["txn"], "reversal")
+        assert result["result"] == "accepted"
+        assert host.state(answer["txn"]) == "reversed"

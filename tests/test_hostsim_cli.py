@@ -43,7 +43,7 @@ def served(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     added = run("terminal", "add", "--db", str(db), TERMINAL_ID, KEY)
     assert added.returncode == 0, added.stderr
     process = subprocess.Popen(
-        [KIOSK_HOST, "serve", "--db", str(db), "--port", "0", "--auto-reverse-after", "2m"],
+        [KIOSK_HOST, "serve", "--db", str(db), "--port", "0", "--advice-horizon", "30h"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -124,5 +124,7 @@ def test_cli_refuses_clearly(tmp_path: Path) -> None:
     assert no_host.returncode == 1 and "cannot reach" in no_host.stderr
     in_use = run("serve", "--db", str(db), "--port", "9", "--host", "192.0.2.1")
     assert in_use.returncode == 1 and "cannot listen" in in_use.stderr
-    bad_duration = run("serve", "--db", str(db), "--auto-reverse-after", "soon")
+    bad_duration = run("serve", "--db", str(db), "--advice-horizon", "soon")
     assert bad_duration.returncode == 2 and "duration" in bad_duration.stderr
+    too_short = run("serve", "--db", str(db), "--advice-horizon", "120s")
+    assert too_short.returncode == 2 and "at least 24h" in too_short.stderr

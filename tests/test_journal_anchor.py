@@ -119,9 +119,10 @@ def test_every_z_slip_prints_the_journal_head(si_counter: Counter) -> None:
     assert kiosk is not None
     kiosk.clerks.add("1", "Ana", "1111", Role.SUPERVISOR)
     assert si_counter.sell("card-sale").state == "confirmed"
-    figures = kiosk.store.period_figures()
-    outcome = kiosk.reports.z_report(clerk="1")
+    outcome = kiosk.reports.z_report(clerk="1", pin="1111")
     assert outcome.printed, outcome.message
+    figures = kiosk.store.last_z()  # the period closes after the supervisor's PIN check
+    assert figures is not None
     digest = kiosk.store.event_hash_at(figures.through_seq)
     assert digest is not None
     z_slip = si_counter.printer.slips[-1].text

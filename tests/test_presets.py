@@ -37,7 +37,11 @@ def test_preset_market_settings(
     assert cfg.terminal.locale == locale
     assert cfg.terminal.timezone == timezone
     assert list(cfg.products) == products
-    assert all(p.tender == ("cash",) for p in cfg.products.values())
+    # benefit payments are paid from the benefit balance (issue 14), all else in cash
+    assert all(
+        p.tender == (("benefit",) if p.id == "benefit-payment" else ("cash",))
+        for p in cfg.products.values()
+    )
 
 
 @pytest.mark.parametrize("market", MARKETS)

@@ -94,7 +94,7 @@ def test_z_closes_the_period_and_numbers_run_from_one(si_counter: Counter) -> No
     first = counter.sell("card-topup")
     counter.clock.advance(30)
 
-    z1 = kiosk.reports.z_report(clerk="1")
+    z1 = kiosk.reports.z_report(clerk="1", signed_in=True)
     assert (z1.kind, z1.printed, z1.code, z1.z_number) == ("Z", True, "printed", 1)
     assert _lines(z1) == [("card-topup", "EUR", 1, first.total_minor)]
     assert "Z POROČILO" in counter.printer.slips[-1].text
@@ -107,7 +107,7 @@ def test_z_closes_the_period_and_numbers_run_from_one(si_counter: Counter) -> No
     assert _cash(after) == [("EUR", 0)]
 
     second = counter.sell("card-sale")
-    z2 = kiosk.reports.z_report(clerk="1")
+    z2 = kiosk.reports.z_report(clerk="1", signed_in=True)
     assert z2.z_number == 2 and _lines(z2) == [("card-sale", "EUR", 1, second.total_minor)]
     assert z2.period_from == z1.period_to
 
@@ -129,41 +129,50 @@ def test_only_an_active_supervisor_may_print_a_z(si_counter: Counter) -> None:
     slips = len(si_counter.printer.slips)
     for who in ("2", "99", "api", ""):
         with pytest.raises(ReportNotAllowed) as refused:
-            kiosk.reports.z_report(clerk=who)
+            kiosk.reports.z_report(clerk=who, signed_in=True)
         assert refused.value.code == "supervisor_required"
     kiosk.clerks.add("3", "Cvetka", "3333", Role.SUPERVISOR)
     kiosk.clerks.deactivate("1")
     with pytest.raises(ReportNotAllowed):
-        kiosk.reports.z_report(clerk="1")
+        kiosk.reports.z_report(clerk="1", signed_in=True)
     assert len(si_counter.printer.slips) == slips and kiosk.store.last_z() is None
-    assert kiosk.reports.z_report(clerk="3").z_number == 1
+    assert kiosk.reports.z_report(clerk="3", signed_in=True).z_number == 1
 
 
-def test_a_z_whose_slip_failed_leaves_the_period_open_and_its_number_unused(
+def test_a_z_whose_slip_failed_prints_the_same_z_again_never_another(
     si_counter: Counter,
 ) -> None:
+    """Slip first (issue 14): the Z's number and figures are kept before its slip prints; a
+    failed print leaves it pending and the next Z prints exactly that slip again."""
     counter = si_counter
     kiosk = _kiosk(counter)
     _staff(kiosk)
     sale = counter.sell("card-topup")
 
     counter.printer.paper_out_after(3)  # half a Z slip, then no paper
-    failed = kiosk.reports.z_report(clerk="1")
+    failed = kiosk.reports.z_report(clerk="1", signed_in=True)
     assert (failed.printed, failed.code, failed.z_number) == (False, "not_printed", None)
-    assert "NOT closed" in failed.message and "number 1 was not used" in failed.message
+    assert "No. 1 did not print" in failed.message and "same Z prints again" in failed.message
     assert failed.error is not None and "paper ran out" in failed.error
     assert failed.to_dict()["error"] == failed.error
     assert _lines(failed) == [("card-topup", "EUR", 1, sale.total_minor)]
     assert kiosk.store.last_z() is None
+    assert kiosk.store.pending_z() is not None
     not_printed = [e.data for e in kiosk.store.journal() if e.event == Z_NOT_PRINTED_EVENT]
     assert [(d["clerk"], d["z_number"]) for d in not_printed] == [("1", 1)]
 
     counter.printer.load_paper()
     counter.clock.advance(60)
-    again = kiosk.reports.z_report(clerk="1")
+    later = counter.sell("card-topup")  # after the Z's figures were fixed: the next period
+    again = kiosk.reports.z_report(clerk="1", signed_in=True)
     assert (again.printed, again.z_number) == (True, 1)
-    assert _lines(again) == _lines(failed)  # the same period, still open until now
-    assert again.period_from == failed.period_from
+    assert again.slip_text == failed.slip_text  # the same slip, not a new one under No. 1
+    assert kiosk.store.pending_z() is None
+    doc = kiosk.reports.z_from_journal(1)
+    assert doc is not None
+    next_period = kiosk.reports.preview("Z")
+    assert next_period.z_number is None or next_period.z_number == 2
+    assert _lines(next_period) == [("card-topup", "EUR", 1, later.total_minor)]
 
 
 def test_a_storno_after_the_z_counts_in_the_next_period(si_counter: Counter) -> None:
@@ -171,7 +180,7 @@ def test_a_storno_after_the_z_counts_in_the_next_period(si_counter: Counter) -> 
     kiosk = _kiosk(counter)
     _staff(kiosk)
     sale = counter.sell("card-topup")
-    assert kiosk.reports.z_report(clerk="1").z_number == 1
+    assert kiosk.reports.z_report(clerk="1", signed_in=True).z_number == 1
     counter.clock.advance(120)  # still inside the 5-minute storno window
     assert kiosk.stornos.storno(sale.txn, reason="wrong_number", clerk="2").ok
 

@@ -133,7 +133,7 @@ def test_a_z_confirmed_for_one_period_is_not_printed_over_another(si: ServedScre
     token = token_of(supervisor.get("/ui/reports/z").text)
     kiosk = si.counter.kiosk
     assert kiosk is not None
-    kiosk.reports.z_report(clerk="1")  # the till closed the period meanwhile: No. 1
+    kiosk.reports.z_report(clerk="1", pin="1111")  # the till closed the period meanwhile: No. 1
     stale = supervisor.post("/ui/reports/z", {"token": token, "z_number": "1"})
     assert stale.status_code == 409
     assert 'data-z-number="2"' in stale.text  # shown again with the number it would get now

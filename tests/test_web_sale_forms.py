@@ -155,9 +155,9 @@ def test_quick_amounts_come_from_the_config_or_the_currency(tmp_path: Path) -> N
     config = write_config(tmp_path, "si", host_url="http://127.0.0.1:1", printer_url="tcp://x:1")
     assert denominations(config)["card-topup"] == (1000, 2000, 5000, 10000, 20000)
     with config.path.open("a", encoding="utf-8") as handle:
-        handle.write('\n[screen.denominations]\nEUR = ["1", "10", "2000"]\ncard-sale = ["25"]\n')
+        handle.write('\n[screen.denominations]\nEUR = ["0.5", "10", "2000"]\ncard-sale = ["25"]\n')
     config = load_config(config.path)
-    # below the product's minimum (5) and above its maximum (1000) are left out
+    # below the product's minimum (1) and above its maximum (1000) are left out
     assert denominations(config) == {"card-topup": (1000,), "card-sale": (2500,)}
     with config.path.open("a", encoding="utf-8") as handle:
         handle.write('RSD = ["ten"]\n')

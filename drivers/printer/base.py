@@ -49,6 +49,9 @@ from drivers.printer.status import (
 )
 from printer_templates.document import SlipDocument
 
+#: DLE DC4 fn=8 (d1..d7 = 1 3 20 1 6 2 8): clear the receive and print buffers, real time.
+CLEAR_BUFFERS = bytes([0x10, 0x14, 0x08, 0x01, 0x03, 0x14, 0x01, 0x06, 0x02, 0x08])
+
 
 class PrintOutcome(enum.Enum):
     """How a print ended when it did not raise."""
@@ -99,6 +102,13 @@ class ReceiptPrinter(abc.ABC):
     @abc.abstractmethod
     def kick_drawer(self, pin: int = 2) -> None:
         """Pulse the cash drawer connector (pin 2 or 5)."""
+
+    def clear_buffer(self) -> bool:
+        """Throw away a job the printer still holds (after a fault); True if it was told to.
+
+        A printer that can answer nothing (file, lp) holds nothing the terminal can reach.
+        """
+        return False
 
     @abc.abstractmethod
     def close(self) -> None:
@@ -305,6 +315,25 @@ class ReadBackPrinter(ReceiptPrinter):
                 return self.identity
             finally:
                 self._done(ok)
+
+    def clear_buffer(self) -> bool:
+        """ESC/POS real-time recovery: ``DLE DC4 8`` clears the receive and print buffers.
+
+        A printer whose paper ran out or whose cover opened mid-job keeps the rest of the job
+        and prints it when the fault clears; the terminal, having given up on that job, would
+        send it again (two failure notices, or a slip for a voided sale). Real-time commands
+        are executed at once, even while the printer is in error, so the held job is gone
+        before anything is sent again.
+        """
+        with self._lock:
+            self._connect()
+            try:
+                self._write(CLEAR_BUFFERS)
+            except LinkBroken:
+                return False
+            finally:
+                self._release()
+        return True
 
     def kick_drawer(self, pin: int = 2) -> None:
         pulse = self.drawer_pulse(pin)

@@ -46,6 +46,9 @@ class VirtualPrinterControl:
     def paper_out_after(self, lines: int) -> None:
         self.call("paper_out_after", lines)
 
+    def hold_jobs(self, on: bool = True) -> None:
+        self.call("hold_jobs", on)
+
     def load_paper(self) -> None:
         self.call("load_paper")
 

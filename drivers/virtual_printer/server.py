@@ -155,6 +155,12 @@ class VirtualPrinter(FaultState):
         self._pty_fds: list[int] = []
         self._pty_wakers: list[int] = []
         self._held = 0  # GS r commands waiting for the printer to be able to print
+        #: hold-and-print-later: a job cut off by a fault waits and prints when it clears
+        self._hold_jobs = False
+        #: bumped by a real-time buffer clear (DLE DC4 8, DLE ENQ 2): a held job is dropped
+        self._clear_gen = 0
+        #: how many held jobs a buffer clear threw away
+        self.cleared_jobs = 0
         self.port = 0
         self.control_port: int | None = None
         #: Slips already in ``out_dir`` from earlier runs: numbering continues after them, so a
@@ -370,6 +376,37 @@ class VirtualPrinter(FaultState):
             reply = self.dle_eot_reply(token.raw[2])
             if reply is not None:
                 conn.reply(reply)
+        elif (token.raw[1] == 0x05 and token.raw[2:3] == b"\x02") or (
+            token.raw[1] == 0x14 and token.raw[2:3] == b"\x08"
+        ):
+            self._clear_buffers()
+
+    def hold_jobs(self, on: bool = True) -> None:
+        """Hold-and-print-later, as real printers do: a job cut off by paper out or an open
+        cover is kept, and printed when the fault clears, unless the host clears the buffer
+        first (real-time ``DLE DC4 8`` or ``DLE ENQ 2``)."""
+        with self._cond:
+            self._hold_jobs = on
+            self._cond.notify_all()
+
+    def _clear_buffers(self) -> None:
+        """Real-time buffer clear: what is queued and the job held at a fault are dropped."""
+        with self._cond:
+            self._clear_gen += 1
+            dropped = 0
+            while True:
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                self._queue.task_done()
+                if item is None:  # the stop marker stays
+                    self._queue.put(None)
+                    break
+                dropped += 1
+            if dropped or self._machine.rows:
+                self.cleared_jobs += 1
+            self._cond.notify_all()
 
     # -- print side ------------------------------------------------------------------------
     def _print_loop(self) -> None:
@@ -485,6 +522,25 @@ class VirtualPrinter(FaultState):
                     self._status_moved()
                 else:
                     self._lines_left -= 1
+            if (self._paper_end or self._cover_open) and self._hold_jobs and not m.torn:
+                # the job waits in the buffer until the fault clears, or is cleared
+                gen = self._clear_gen
+                self._cond.notify_all()
+                self._cond.wait_for(
+                    lambda: (
+                        self._stopping
+                        or gen != self._clear_gen
+                        or not (self._paper_end or self._cover_open)
+                    )
+                )
+                if self._stopping:
+                    return
+                if gen != self._clear_gen:  # cleared: what printed stays a torn remainder
+                    if m.rows:
+                        self.interrupted.append(slip_text(m.rows, self.columns))
+                    m.rows = []
+                    self._cond.notify_all()
+                    return
             if self._paper_end or self._cover_open:
                 if not m.torn:
                     m.torn = True
@@ -595,6 +651,7 @@ class VirtualPrinter(FaultState):
     _CONTROL_OPS = (
         "paper_out",
         "paper_out_after",
+        "hold_jobs",
         "load_paper",
         "paper_near_end",
         "open_cover",

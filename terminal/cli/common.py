@@ -46,11 +46,12 @@ def call_running_kiosk(
             f"A kiosk process (pid {running.pid}) runs this terminal but serves no API yet: "
             "wait a moment and try again, or stop it first."
         )
+    headers = {**kwargs.pop("headers", {}), "Authorization": f"Bearer {running.token}"}
     try:
         return requests.request(
             method,
             running.api_url + path,
-            headers={"Authorization": f"Bearer {running.token}"},
+            headers=headers,
             timeout=(3, 120),
             **kwargs,
         )

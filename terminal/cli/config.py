@@ -126,7 +126,8 @@ def register(main: click.Group) -> None:
     @click.option(
         "--amount",
         required=True,
-        help='Face value as the clerk types it: "150", "150.00", "150,50".',
+        help='Face value as the clerk types it in the terminal\'s locale (sl: "150", "150,50", '
+        '"1.150,00").',
     )
     @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
     @click.pass_context
@@ -136,7 +137,7 @@ def register(main: click.Group) -> None:
             cfg = load_config(_obj(ctx).config_path)
             product = cfg.product(product_id)
             try:
-                amount_minor = Money.parse(amount, product.currency).minor
+                amount_minor = cfg.money.parse(amount, product.currency, cfg.terminal.locale).minor
             except MoneyError as exc:
                 raise InvalidAmount(f"{exc}.") from None
             result = quote(product, amount_minor)

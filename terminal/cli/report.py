@@ -79,16 +79,22 @@ def register(main: click.Group) -> None:
 
     @report.command("z")
     @click.option("--clerk", required=True, help="Number of the supervisor closing the period.")
+    @click.option(
+        "--pin",
+        prompt="Supervisor's PIN",
+        hide_input=True,
+        help="The supervisor's PIN (asked when left out); checked like a sign-in.",
+    )
     @JSON_OPTION
     @click.pass_obj
-    def z_report(obj: CliContext, clerk: str, as_json: bool) -> None:
+    def z_report(obj: CliContext, clerk: str, pin: str, as_json: bool) -> None:
         """Print the Z report and close the period (only once its slip printed)."""
         config = load(obj, as_json)
         _report(
             config,
             as_json,
-            ("POST", "/api/v1/reports/z", {"json": {"clerk": clerk}}),
-            lambda k: k.reports.z_report(clerk=clerk).to_dict(),
+            ("POST", "/api/v1/reports/z", {"json": {"clerk": clerk, "pin": pin}}),
+            lambda k: k.reports.z_report(clerk=clerk, pin=pin).to_dict(),
         )
 
     @main.command("cash")
@@ -126,6 +132,20 @@ def register(main: click.Group) -> None:
                 f"  {move['at']}  {move['kind']:<5} {sign}{amount}  {move['reason']}{note}"
                 f"  clerk {move.get('clerk') or '-'}"
             )
+        for line in summary.get("by_clerk") or []:
+            shown = Money(int(line["cash_minor"]), line["currency"]).format(
+                config.terminal.locale, styles=config.money
+            )
+            click.echo(
+                f"  clerk {line['clerk']}: {shown} ({line['sales_count']} sales, "
+                f"{line['stornos_count']} stornos)"
+            )
+        paid = summary.get("benefit_paid") or {}
+        if paid:
+            click.echo("Paid from benefit (no cash):")
+        for currency, minor in paid.items():
+            shown = Money(minor, currency).format(config.terminal.locale, styles=config.money)
+            click.echo(f"  {currency}  {shown}")
 
 
 __all__ = ["register"]

@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from offline_queue.eventlog import emit
-from terminal.clerks import api_clerk
 from terminal.cli import CliContext
 from terminal.cli.common import call_running_kiosk, through_kiosk
 from terminal.cli.common import fail as _fail
@@ -28,7 +27,7 @@ from terminal.config import KioskConfig
 from terminal.errors import KioskError
 from terminal.kiosk import Kiosk, running_kiosk
 from terminal.logs import LEVELS, configure_logging
-from terminal.money import Money, MoneyError
+from terminal.money import MoneyError
 from terminal.sale import SaleRequest
 from terminal.sd_notify import Notifier, Watchdog, watchdog_interval
 
@@ -43,9 +42,10 @@ log = logging.getLogger(__name__)
 EXIT_NOT_SOLD = 3
 
 
-def _minor(text: str, currency: str, what: str, as_json: bool) -> int:
+def _minor(config: KioskConfig, text: str, currency: str, what: str, as_json: bool) -> int:
+    # As the clerk types it at this terminal's screen: its locale's separators (terminal.money).
     try:
-        return Money.parse(text, currency).minor
+        return config.money.parse(text, currency, config.terminal.locale).minor
     except MoneyError as exc:
         _fail(f"--{what}: {exc}", as_json=as_json, code="invalid_amount")
 
@@ -68,7 +68,8 @@ def register(main: click.Group) -> None:
     @click.option(
         "--amount",
         default=None,
-        help="Face value as typed: 50, 50.00, 50,5. Leave out for an IMEI fee (the host quotes).",
+        help="Face value as the screen takes it in this terminal's locale (sl: 50, 50,5, "
+        "1.000,00). Leave out for an IMEI fee (the host quotes).",
     )
     @click.option("--cash", required=True, help="Cash the customer handed over.")
     @click.option("--benefit-type", default=None, help="Benefit type (benefit payments).")
@@ -76,6 +77,12 @@ def register(main: click.Group) -> None:
     @click.option("--biller", "biller_id", default=None, help="Biller id (bill payments).")
     @click.option("--clerk", default=None, help="Clerk number recorded with the sale.")
     @click.option("--id-checked", is_flag=True, help="The customer's ID document was checked.")
+    @click.option(
+        "--idempotency-key",
+        default=None,
+        help="A unique key (a UUID) for this sale: repeating the command with the same key "
+        "answers the first sale instead of selling again.",
+    )
     @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
     @click.pass_obj
     def sell(
@@ -90,6 +97,7 @@ def register(main: click.Group) -> None:
         biller_id: str | None,
         clerk: str | None,
         id_checked: bool,
+        idempotency_key: str | None,
         as_json: bool,
     ) -> None:
         """Sell PRODUCT: record, ask the host, print the slip, confirm.
@@ -105,8 +113,10 @@ def register(main: click.Group) -> None:
             "product": product,
             "target": target,
             "target2": target2,
-            "amount_minor": None if amount is None else _minor(amount, currency, "amount", as_json),
-            "cash_minor": _minor(cash, currency, "cash", as_json),
+            "amount_minor": (
+                None if amount is None else _minor(config, amount, currency, "amount", as_json)
+            ),
+            "cash_minor": _minor(config, cash, currency, "cash", as_json),
             "benefit_type": benefit_type,
             "message": message,
             "biller_id": biller_id,
@@ -114,7 +124,7 @@ def register(main: click.Group) -> None:
             "id_checked": id_checked,
         }
         try:
-            result = _sell(config, body)
+            result = _sell(config, body, idempotency_key)
         except KioskError as exc:
             _fail(str(exc), as_json=as_json, code=exc.code)
         _print_sale(result, as_json)
@@ -233,15 +243,19 @@ def register(main: click.Group) -> None:
             sys.exit(1)
 
 
-def _sell(config: KioskConfig, body: dict[str, Any]) -> dict[str, Any]:
+def _sell(config: KioskConfig, body: dict[str, Any], key: str | None = None) -> dict[str, Any]:
     # Without --clerk the sale is recorded as clerk "api", in process as through the API.
-    local = {**body, "clerk": api_clerk(body.get("clerk"))}
-    _, answer = through_kiosk(
-        config,
-        ("POST", "/api/v1/sales", {"json": body}),
-        lambda kiosk: kiosk.sales.sell(SaleRequest(**local)).to_dict(),
-        forward=True,
-    )
+    def sell_here(kiosk: Kiosk) -> dict[str, Any]:
+        local = {**body, "clerk": kiosk.clerks.sale_clerk(body.get("clerk"))}
+        if key is None:
+            return kiosk.sales.sell(SaleRequest(**local)).to_dict()
+        # The API's semantics in process too: the same key answers the first sale.
+        return kiosk.idempotency.sell(SaleRequest(**local), key=key, body=body).body
+
+    api_call: dict[str, Any] = {"json": body}
+    if key is not None:
+        api_call["headers"] = {"Idempotency-Key": key}
+    _, answer = through_kiosk(config, ("POST", "/api/v1/sales", api_call), sell_here, forward=True)
     return answer
 
 

@@ -24,7 +24,6 @@ from pydantic import BaseModel, ConfigDict, Field
 from drivers.errors import PrinterError
 from terminal.api import SellBody
 from terminal.catalog import PRODUCT_TARGETS
-from terminal.clerks import api_clerk
 from terminal.devices import MAX_WEDGE_KEYS, DeviceEvent, SwipeExpired
 from terminal.errors import KioskError, WrongTargetKind
 from terminal.event_stream import EventQueue, event_stream_response, sse
@@ -127,7 +126,7 @@ def router(kiosk: Kiosk) -> APIRouter:
             )
         held = devices.vault.take(body.card_swipe_id)
         fields = body.model_dump(exclude={"card_swipe_id", "target"})
-        fields["clerk"] = api_clerk(body.clerk)
+        fields["clerk"] = kiosk.clerks.sale_clerk(body.clerk)
         try:
             result = kiosk.sales.sell(SaleRequest(target=held.pan, **fields))
         except (KioskError, PrinterError):

@@ -2,7 +2,8 @@
 
 * ``POST /reports/x`` -- print the X report (running totals; the period stays open).
 * ``POST /reports/z`` -- print the Z report and close the period; ``clerk`` must be an active
-  supervisor, for the till as for the screen (422 ``supervisor_required`` otherwise).
+  supervisor and ``pin`` that supervisor's PIN, checked as a sign-in (422
+  ``supervisor_required``, ``sign_in_refused`` or ``clerk_locked_out`` otherwise).
 * ``GET /reports/x``, ``GET /reports/z`` -- the figures and slip text without printing.
 * ``GET /cash`` -- what the drawer should hold from this period, per currency.
 
@@ -18,8 +19,10 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from terminal.idempotency import Answer
 from terminal.kiosk import Kiosk
 from terminal.reports import ReportOutcome
+from terminal.routes.idempotency import IdempotencyKey, keyed
 
 #: A clerk number as typed at sign-in (1 to 6 digits).
 CLERK_NUMBER = r"^[0-9]{1,6}$"
@@ -34,29 +37,45 @@ class XReportBody(BaseModel):
 
 
 class ZReportBody(BaseModel):
-    """The supervisor who closes the period."""
+    """The supervisor who closes the period, and the supervisor's PIN (checked as a sign-in)."""
 
     model_config = ConfigDict(extra="forbid")
 
     clerk: str = Field(pattern=CLERK_NUMBER)
+    pin: str = Field(min_length=4, max_length=12, pattern=r"^[0-9]+$")
 
 
-def _answer(outcome: ReportOutcome) -> JSONResponse:
-    return JSONResponse(status_code=200 if outcome.printed else 409, content=outcome.to_dict())
+def _answer(outcome: ReportOutcome) -> Answer:
+    return Answer(200 if outcome.printed else 409, outcome.to_dict())
 
 
 def router(kiosk: Kiosk) -> APIRouter:
     routes = APIRouter()
 
     @routes.post("/reports/x")
-    def x_report(body: XReportBody | None = None) -> JSONResponse:
+    def x_report(
+        body: XReportBody | None = None, idempotency_key: IdempotencyKey = None
+    ) -> JSONResponse:
         """Print the running totals since the last Z; 200 only when the slip printed."""
-        return _answer(kiosk.reports.x_report(clerk=body.clerk if body else None))
+        return keyed(
+            kiosk,
+            idempotency_key,
+            endpoint="POST /api/v1/reports/x",
+            body=body.model_dump() if body else {},
+            action=lambda: _answer(kiosk.reports.x_report(clerk=body.clerk if body else None)),
+        )
 
     @routes.post("/reports/z")
-    def z_report(body: ZReportBody) -> JSONResponse:
+    def z_report(body: ZReportBody, idempotency_key: IdempotencyKey = None) -> JSONResponse:
         """Close the period (slip first); 200 with its number only when the slip printed."""
-        return _answer(kiosk.reports.z_report(clerk=body.clerk))
+        return keyed(
+            kiosk,
+            idempotency_key,
+            endpoint="POST /api/v1/reports/z",
+            # never the PIN: a digest of a 4-digit PIN would give it away
+            body=body.model_dump(exclude={"pin"}),
+            action=lambda: _answer(kiosk.reports.z_report(clerk=body.clerk, pin=body.pin)),
+        )
 
     @routes.get("/reports/x")
     def x_preview() -> dict[str, Any]:

@@ -15,8 +15,10 @@ from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from terminal.idempotency import Answer
 from terminal.kiosk import Kiosk
 from terminal.lookup import DEFAULT_LIMIT, LookupQuery, aware
+from terminal.routes.idempotency import IdempotencyKey, keyed
 
 
 class StornoBody(BaseModel):
@@ -42,15 +44,37 @@ def router(kiosk: Kiosk) -> APIRouter:
     routes = APIRouter()
 
     @routes.post("/stornos")
-    def storno(body: StornoBody) -> JSONResponse:
+    def storno(body: StornoBody, idempotency_key: IdempotencyKey = None) -> JSONResponse:
         """Reverse a sale of this terminal inside its window; 200 only when the slip printed."""
-        outcome = kiosk.stornos.storno(body.txn, reason=body.reason, clerk=body.clerk)
-        return JSONResponse(status_code=200 if outcome.ok else 409, content=outcome.to_dict())
+
+        def run() -> Answer:
+            outcome = kiosk.stornos.storno(body.txn, reason=body.reason, clerk=body.clerk)
+            return Answer(200 if outcome.ok else 409, outcome.to_dict())
+
+        return keyed(
+            kiosk,
+            idempotency_key,
+            endpoint="POST /api/v1/stornos",
+            body=body.model_dump(),
+            action=run,
+            txn=body.txn,
+        )
 
     @routes.post("/reprints")
-    def reprint(body: ReprintBody) -> dict[str, Any]:
+    def reprint(body: ReprintBody, idempotency_key: IdempotencyKey = None) -> JSONResponse:
         """Print a numbered copy of the last slip, or of a transaction's sale or storno slip."""
-        return kiosk.reprints.reprint(body.txn, slip=body.slip).to_dict()
+
+        def run() -> Answer:
+            return Answer(200, kiosk.reprints.reprint(body.txn, slip=body.slip).to_dict())
+
+        return keyed(
+            kiosk,
+            idempotency_key,
+            endpoint="POST /api/v1/reprints",
+            body=body.model_dump(),
+            action=run,
+            txn=body.txn,
+        )
 
     @routes.get("/lookup")
     def lookup(

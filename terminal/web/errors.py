@@ -39,6 +39,10 @@ HEADLINES: dict[str, str] = {
     "invalid_amount": _("Type the amount in digits, such as 50 or 50,00."),
     "amount_out_of_range": _("This amount cannot be sold: stay within the product's limits."),
     "not_enough_cash": _("The cash given does not cover the total: take at least the total."),
+    "cash_too_large": _(
+        "The cash typed is far more than the total: check it. A counter gives back at most "
+        "the largest banknote."
+    ),
     "invalid_message": _("The message cannot go on the slip: use one short line."),
     "invalid_benefit_type": _("Choose one of the benefit types offered."),
     "id_check_required": _("Check the customer's identity document, then tick the ID check."),
@@ -46,6 +50,10 @@ HEADLINES: dict[str, str] = {
     "printer_not_ready": _(
         "The printer is not ready: fix it (paper, cover, power), then sell again. "
         "Nothing was charged."
+    ),
+    "advice_horizon_near": _(
+        "No new sales: a printed sale has waited too long for the host. Restore the "
+        "connection to the host or call support. Nothing was charged."
     ),
     "swipe_expired": _("The card swipe is no longer valid: swipe the card again."),
     "host_unavailable": _("The host is not answering: try again in a moment."),
@@ -95,6 +103,7 @@ class Refusal:
 
 #: Error code -> the detail under the headline, built from the error's ``params``.
 DETAILS: dict[str, str] = {
+    "invalid_amount": _("For example %(plain)s or %(grouped)s."),
     "amount_out_of_range": _("Allowed: %(min)s to %(max)s, in steps of %(step)s."),
     "not_enough_cash": _("The total is %(total)s; the cash given is %(cash)s."),
     "invalid_message": _("The message has %(length)s characters; the slip holds %(max)s."),

@@ -94,12 +94,6 @@ def translations(language: str) -> gettext.GNUTranslations:
     return compile_catalog(read_catalog(language))
 
 
-def plain_amount(minor: int, currency: str) -> str:
-    """An amount as a form field holds it: ``50`` for whole units, else ``50.50``."""
-    text = Money(minor, currency).plain()
-    return text.split(".")[0] if text.endswith((".00", ".0")) else text
-
-
 def pick_language(wanted: str | None, default: str) -> str:
     """``wanted`` if the screen speaks it, else ``default`` (the terminal's language).
 
@@ -153,6 +147,11 @@ class Speaker:
     def money(self, minor: int, currency: str) -> str:
         return Money(minor, currency).format(self.locale, printable=False, styles=self.styles)
 
+    def plain(self, minor: int, currency: str) -> str:
+        """An amount as a form field holds it, in this locale: ``50``, ``50,50``; what the
+        form's parser (``MoneyStyles.parse``) reads back exactly."""
+        return self.styles.typed(Money(minor, currency), self.locale)
+
     def product_name(self, product: ProductConfig) -> str:
         """kiosk.toml's name in this language if it has one, else the screen's own."""
         configured = product.name.get(self.language)
@@ -178,7 +177,7 @@ class Speaker:
             "_": self.gettext,
             "ngettext": self.ngettext,
             "money": self.money,
-            "plain": plain_amount,
+            "plain": self.plain,
         }
 
 

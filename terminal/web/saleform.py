@@ -9,16 +9,15 @@ Nothing here records anything: :meth:`SaleService.sell` checks everything again.
 from __future__ import annotations
 
 import math
-import threading
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from terminal.billers import BillerCatalog
 from terminal.catalog import ProductConfig
 from terminal.config import KioskConfig
 from terminal.errors import ConfigError, InvalidAccount, InvalidAmount, KioskError
-from terminal.host_client import Catalog, HostClient
+from terminal.host_client import HostClient
 from terminal.money import Money, MoneyError
 from terminal.sale import SaleRequest
 from terminal.tariffs import Quote, quote
@@ -45,8 +44,6 @@ BANKNOTES: dict[str, tuple[str, ...]] = {
     "RSD": ("10", "20", "50", "100", "200", "500", "1000", "2000", "5000"),
     "AZN": ("1", "5", "10", "20", "50", "100", "200"),
 }
-#: How long the host's biller list is reused before it is asked again.
-CATALOG_TTL_S = 600.0
 
 
 def denominations(config: KioskConfig) -> dict[str, tuple[int, ...]]:
@@ -97,27 +94,6 @@ def cash_options(total_minor: int, currency: str) -> list[int]:
     return options
 
 
-class BillerCatalog:
-    """The host's biller list, asked once and reused for a while (it rarely changes)."""
-
-    def __init__(self, host: HostClient, ttl_s: float = CATALOG_TTL_S) -> None:
-        self.host = host
-        self.ttl_s = ttl_s
-        self._lock = threading.Lock()
-        self._catalog: Catalog | None = None
-        self._at = 0.0
-
-    def get(self) -> Catalog:
-        """The catalog; a :class:`KioskError` when the host cannot be asked and none is known."""
-        with self._lock:
-            if self._catalog is not None and time.monotonic() - self._at < self.ttl_s:
-                return self._catalog
-        catalog = self.host.catalog()
-        with self._lock:
-            self._catalog, self._at = catalog, time.monotonic()
-        return catalog
-
-
 def fields_of(product: ProductConfig) -> list[str]:
     """The form's fields in fill order (Enter moves along this list)."""
     target = product.target
@@ -134,7 +110,8 @@ def fields_of(product: ProductConfig) -> list[str]:
         names.append("amount")
     if product.id_check_above_minor is not None:
         names.append("id_checked")
-    names.append("cash")
+    if not product.pays_from_benefit:  # the benefit balance pays: no cash field
+        names.append("cash")
     return names
 
 
@@ -150,6 +127,8 @@ class Checked:
     imei_model: str | None = None
     next_focus: str = ""
     biller: Any = None
+    #: paid from the benefit balance: no cash is taken, no change given
+    benefit: bool = False
 
     @property
     def ready(self) -> bool:
@@ -217,7 +196,9 @@ class SaleForm:
             except KioskError as exc:
                 if self._reached("id_checked", form, upto) or upto == "amount":
                     fail("id_checked", exc)
-        if out.quote is not None and self._reached("cash", form, upto):
+        if out.quote is not None and product.pays_from_benefit:
+            out.benefit, out.change_minor = True, 0
+        elif out.quote is not None and self._reached("cash", form, upto):
             self._check_cash(form.get("cash", ""), out)
         out.next_focus = self._next_focus(out, upto)
         return out
@@ -286,9 +267,11 @@ class SaleForm:
             )
             return
         try:
-            minor = Money.parse(text, self.product.currency).minor
+            minor = self.speaker.styles.parse(
+                text, self.product.currency, self.speaker.locale
+            ).minor
         except MoneyError as exc:
-            out.errors["amount"] = refusal(self.speaker, InvalidAmount(str(exc)))
+            out.errors["amount"] = refusal(self.speaker, self._typed_wrong(exc))
             return
         if minor <= 0:
             out.errors["amount"] = refusal(
@@ -315,7 +298,7 @@ class SaleForm:
             )
             return
         try:
-            cash = Money.parse(text, currency).minor
+            cash = self.speaker.styles.parse(text, currency, self.speaker.locale).minor
             out.change_minor = validate_cash(
                 out.quote.total_minor,
                 cash,
@@ -325,9 +308,17 @@ class SaleForm:
             )
             out.cash_minor = cash
         except MoneyError as exc:
-            out.errors["cash"] = refusal(self.speaker, InvalidAmount(str(exc)))
+            out.errors["cash"] = refusal(self.speaker, self._typed_wrong(exc))
         except KioskError as exc:
             out.errors["cash"] = refusal(self.speaker, exc)
+
+    def _typed_wrong(self, exc: MoneyError) -> InvalidAmount:
+        """The parser's refusal with the forms this clerk's locale reads, for the page's own
+        translated sentence (the parser's words are English, for the CLI)."""
+        plain, grouped = self.speaker.styles.example_forms(
+            self.product.currency, self.speaker.locale
+        )
+        return InvalidAmount(str(exc), params={"plain": plain, "grouped": grouped or plain})
 
     def _next_focus(self, out: Checked, upto: str | None) -> str:
         """Where Enter takes the clerk: the first refused field, else the one after ``upto``."""

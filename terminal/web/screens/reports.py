@@ -202,7 +202,7 @@ def router(ctx: WebContext) -> APIRouter:
             try:
                 if kind == "Z":
                     outcome = await asyncio.to_thread(
-                        kiosk.reports.z_report, clerk=session.clerk_number
+                        kiosk.reports.z_report, clerk=session.clerk_number, signed_in=True
                     )
                 else:
                     outcome = await asyncio.to_thread(

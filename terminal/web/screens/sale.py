@@ -107,6 +107,8 @@ class ResultView:
     clerk: str | None
     #: why a stopped sale stopped, as a code (``terminal.web.reasons``); None when it went
     reason_code: str | None = None
+    #: paid from the benefit balance (``details.tender``): no cash, no change
+    benefit: bool = False
 
     @property
     def take_money(self) -> bool:
@@ -157,6 +159,7 @@ def result_view(ctx: WebContext, txn: str, result: SaleResult | None) -> ResultV
         target=str(record.target.get("masked") or record.target.get("display") or ""),
         clerk=record.clerk,
         reason_code=reason_code,
+        benefit=record.details.get("tender") == "benefit",
     )
 
 
@@ -177,7 +180,8 @@ def _reason_code(ctx: WebContext, record: Any, outcome: str) -> str:
 def router(ctx: WebContext) -> APIRouter:
     ui = APIRouter()
     kiosk = ctx.kiosk
-    billers = BillerCatalog(kiosk.host)
+    # the sale service's catalog: one cache of the host's billers for screen, API and CLI
+    billers = kiosk.sales.billers or BillerCatalog(kiosk.host)
     quick = denominations(ctx.config)
 
     def product_of(product_id: str) -> ProductConfig | None:

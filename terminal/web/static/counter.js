@@ -203,7 +203,7 @@
   function stepQuick(input, quick, direction) {
     const values = $$("button[data-value]", quick).map((b) => b.dataset.value);
     const current = parseFloat((input.value || "0").replace(",", ".")) || 0;
-    const numbers = values.map((v) => parseFloat(v));
+    const numbers = values.map((v) => parseFloat(v.replace(",", ".")));  // typed in the locale: 52,30
     let index;
     if (direction > 0) index = numbers.findIndex((n) => n > current);
     else index = numbers.map((n, i) => [n, i]).filter(([n]) => n < current).map(([, i]) => i).pop();
