@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import socket
 import struct
+import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -34,6 +35,13 @@ class _Server(ThreadingHTTPServer):
     allow_reuse_address = True
     app: HostApp
     verbose: bool
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A terminal that hung up before its answer (killed, timed out) is ordinary for a
+        host: the answer is lost, which the protocol allows for. Anything else is printed."""
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
 
 
 class _Handler(BaseHTTPRequestHandler):

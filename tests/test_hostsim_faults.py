@@ -129,3 +129,23 @@ def test_admin_endpoints_are_never_faulted_and_refuse_bad_faults(host: HostHarne
     )
     cleared = host.admin("DELETE", "/admin/faults?kind=down").json()
     assert cleared["cleared"] == ["down"]
+
+
+def test_a_terminal_that_hung_up_prints_no_traceback_but_other_errors_do(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A killed terminal leaves the host an answer to write to a closed socket: ordinary for a
+    host, so the soak's logs carry no BrokenPipe tracebacks; a real fault is still printed."""
+    from hostsim.server import _Server
+
+    server = _Server.__new__(_Server)  # only its error hook is exercised: no socket opened
+    try:
+        raise BrokenPipeError(32, "Broken pipe")
+    except BrokenPipeError:
+        server.handle_error(None, ("127.0.0.1", 1))
+    assert capsys.readouterr().err == ""
+    try:
+        raise ValueError("a bug")
+    except ValueError:
+        server.handle_error(None, ("127.0.0.1", 1))
+    assert "ValueError: a bug" in capsys.readouterr().err
