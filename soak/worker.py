@@ -103,7 +103,7 @@ def _report(kiosk: Kiosk, rng: random.Random) -> None:
         kiosk.reports.x_report(clerk=SUPERVISOR)
         return
     say("at z -")
-    outcome = kiosk.reports.z_report(clerk=SUPERVISOR)
+    outcome = kiosk.reports.z_report(clerk=SUPERVISOR, pin=SUPERVISOR_PIN)
     if outcome.printed:
         say(f"told z {outcome.z_number}")
 

@@ -160,7 +160,7 @@ DEMO_SALES: dict[str, str] = {
     "si": "card-topup --target 4111111111111111 --amount 50 --cash 60",
     "rs": "mobile-topup --target 0641234567 --amount 500 --cash 500",
     "az": "imei-fee --target 356741080000010 --cash 30",
-    "fi": "benefit-payment --target BEN00000001 --amount 20 --cash 20 --benefit-type sport",
+    "fi": "benefit-payment --target BEN00000001 --amount 20 --benefit-type sport",
 }
 
 

@@ -190,3 +190,16 @@ def test_real_kiosk_process_quotes_and_refuses(tmp_path: Path) -> None:
     )
     assert check.returncode == 0, check.stderr
     assert json.loads(check.stdout)["ok"] is True
+
+
+def test_sell_without_cash_is_refused_for_a_cash_product_before_anything_happens(
+    si_config: Path,
+) -> None:
+    """Only a benefit payment takes no cash; a card top-up without --cash says what to give."""
+    code, out, err = _run(
+        "--config", str(si_config), "sell", "card-topup", "--target", "4111111111111111",
+        "--amount", "50",
+    )  # fmt: skip
+    assert code != 0 and out == ""
+    assert "--cash" in err and "Traceback" not in err
+    assert not (si_config.parent / "kiosk.sqlite").exists(), "nothing was recorded"

@@ -169,6 +169,7 @@ def test_a_supervisor_prints_x_and_z_with_the_slip_shown(
     sign_in(page, counter, "1", "1111")
     page.keyboard.press("F7")
     expect(page.locator("#z-report")).to_be_enabled()
+    expect(page.locator("#x-report")).to_be_focused()  # the page is ready for the keyboard
     page.keyboard.press("Enter")  # X first
     expect(page.locator("#report-result")).to_have_attribute("data-code", "printed")
     expect(page.locator("#report-slip-text")).to_contain_text("X POROČILO")

@@ -188,7 +188,9 @@ def test_float_cash_in_out_and_the_drawer_reach_the_journal_the_screen_and_the_x
     assert "to_safe (Sef 2)" in text.stdout and "clerk 1" in text.stdout
 
     # The Z closes the movements with the sales: the next period starts with no float.
-    z = runner.invoke(main, ["--config", config, "report", "z", "--clerk", "1", "--json"])
+    z = runner.invoke(
+        main, ["--config", config, "report", "z", "--clerk", "1", "--pin", "1111", "--json"]
+    )
     assert z.exit_code == 0, z.output
     z_slip = si.counter.printer.slips[-1].text
     assert "Začetni menjalni denar" in z_slip and "2 Bor" in z_slip

@@ -71,7 +71,11 @@ def register(main: click.Group) -> None:
         help="Face value as the screen takes it in this terminal's locale (sl: 50, 50,5, "
         "1.000,00). Leave out for an IMEI fee (the host quotes).",
     )
-    @click.option("--cash", required=True, help="Cash the customer handed over.")
+    @click.option(
+        "--cash",
+        default=None,
+        help="Cash the customer handed over (left out for a benefit payment: it takes no cash).",
+    )
     @click.option("--benefit-type", default=None, help="Benefit type (benefit payments).")
     @click.option("--message", default=None, help="Free text sent with a benefit payment.")
     @click.option("--biller", "biller_id", default=None, help="Biller id (bill payments).")
@@ -91,7 +95,7 @@ def register(main: click.Group) -> None:
         target: str,
         target2: str | None,
         amount: str | None,
-        cash: str,
+        cash: str | None,
         benefit_type: str | None,
         message: str | None,
         biller_id: str | None,
@@ -106,9 +110,16 @@ def register(main: click.Group) -> None:
         """
         config = _config(obj, as_json)
         try:
-            currency = config.product(product).currency
+            sold = config.product(product)
         except KioskError as exc:
             _fail(str(exc), as_json=as_json, code=exc.code)
+        currency = sold.currency
+        if cash is None and not sold.pays_from_benefit:
+            _fail(
+                "--cash: give the cash the customer handed over (a benefit payment takes none)",
+                as_json=as_json,
+                code="invalid_amount",
+            )
         body = {
             "product": product,
             "target": target,
@@ -116,7 +127,7 @@ def register(main: click.Group) -> None:
             "amount_minor": (
                 None if amount is None else _minor(config, amount, currency, "amount", as_json)
             ),
-            "cash_minor": _minor(config, cash, currency, "cash", as_json),
+            "cash_minor": 0 if cash is None else _minor(config, cash, currency, "cash", as_json),
             "benefit_type": benefit_type,
             "message": message,
             "biller_id": biller_id,
