@@ -98,8 +98,8 @@ def report_view(
         headline = speaker.gettext(_("Z report did not print: the period stays open"))
         instruction = speaker.gettext(
             _(
-                "Nothing was closed and number %(n)s was not used. Throw away any half-printed "
-                "slip, fix the printer (paper, cover), then print the Z report again."
+                "Nothing was closed. Throw away any half-printed slip, fix the printer (paper, "
+                "cover), then print the Z report again: it prints the same report, No. %(n)s."
             ),
             n=next_z if next_z is not None else "",
         )
