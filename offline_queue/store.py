@@ -1030,15 +1030,7 @@ class Store:
         )
         with self._lock:
             return [
-                JournalEvent(
-                    seq=row["seq"],
-                    at=from_iso(row["at"]),
-                    txn=row["txn"],
-                    event=row["event"],
-                    data=json.loads(row["data"]),
-                    prev_hash=row["prev_hash"],
-                    hash=row["hash"],
-                )
+                _journal_event(row)
                 for row in self._live().execute(sql, [after_seq, through_seq, *events])
             ]
 
@@ -1305,18 +1297,7 @@ class Store:
             )
             params.append(_limit(limit))
         with self._lock:
-            return [
-                JournalEvent(
-                    seq=row["seq"],
-                    at=from_iso(row["at"]),
-                    txn=row["txn"],
-                    event=row["event"],
-                    data=json.loads(row["data"]),
-                    prev_hash=row["prev_hash"],
-                    hash=row["hash"],
-                )
-                for row in self._live().execute(sql, params)
-            ]
+            return [_journal_event(row) for row in self._live().execute(sql, params)]
 
     def verify_journal(self, *, full: bool = True) -> JournalVerdict:
         """Check the hash chain against the head; see :func:`journal.verify_chain`.
@@ -2294,6 +2275,19 @@ def _clerk_totals(conn: sqlite3.Connection, span: Mapping[str, int]) -> tuple[Cl
         for (clerk, currency), values in sorted(
             found.items(), key=lambda item: (len(item[0][0]), item[0][0], item[0][1])
         )
+    )
+
+
+def _journal_event(row: sqlite3.Row) -> JournalEvent:
+    """One journal row as its event (the readers of the journal share it)."""
+    return JournalEvent(
+        seq=row["seq"],
+        at=from_iso(row["at"]),
+        txn=row["txn"],
+        event=row["event"],
+        data=json.loads(row["data"]),
+        prev_hash=row["prev_hash"],
+        hash=row["hash"],
     )
 
 
