@@ -85,9 +85,11 @@ system-deps:
 demo: $(RUNTIME_STAMP)
 	$(BIN)/kiosk demo
 
+# ruff, and the layering of design.md §1 (pyproject.toml's [tool.importlinter] contracts).
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 typecheck: $(TEST_STAMP)
 	$(BIN)/mypy

@@ -15,7 +15,7 @@ import time
 import uuid
 from pathlib import Path
 
-from offline_queue.clock import ManualClock
+from foundation.clock import ManualClock
 from offline_queue.schema import connect, migrate
 from offline_queue.store import Store, to_iso
 

@@ -15,7 +15,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from offline_queue.clock import ManualClock
+from foundation.clock import ManualClock
 from offline_queue.schema import SCHEMA_VERSION
 from offline_queue.store import OutboxMessage, Store
 

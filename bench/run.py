@@ -162,7 +162,7 @@ def fsync_floor(folder: Path, commits: int, samples: int) -> list[float]:
 
 
 def bench_sale(folder: Path, sales: int) -> dict[str, dict[str, Any]]:
-    from offline_queue.clock import SystemClock
+    from foundation.clock import SystemClock
     from offline_queue.store import Store
     from terminal.sale import SaleRequest, SaleService
 
@@ -225,7 +225,7 @@ def bench_outbox(folder: Path, items: int) -> dict[str, dict[str, Any]]:
     one item at a time, each its own commit (auto_commit, its default)."""
     import persistqueue
 
-    from offline_queue.clock import ManualClock
+    from foundation.clock import ManualClock
     from offline_queue.store import OutboxMessage, Store
 
     clock = ManualClock(start=datetime(2026, 1, 1, tzinfo=UTC))
@@ -397,7 +397,7 @@ def _client(config: Any, url: str, clock: Any) -> Any:
 
 
 def bench_drain(folder: Path, advices: int) -> dict[str, dict[str, Any]]:
-    from offline_queue.clock import SystemClock
+    from foundation.clock import SystemClock
     from offline_queue.forwarder import Forwarder
     from offline_queue.store import Store
 
@@ -480,7 +480,7 @@ def _dummy_render(doc: Any) -> bytes:
 
 
 def _sample_slips(folder: Path) -> dict[str, Any]:
-    from offline_queue.clock import ManualClock
+    from foundation.clock import ManualClock
     from offline_queue.store import Store
     from terminal import slips
     from terminal.sale import _target_dict
@@ -538,7 +538,7 @@ def bench_render(folder: Path, repeats: int) -> dict[str, dict[str, Any]]:
 
 
 def _status_ms(path: Path, repeats: int) -> tuple[float, Mapping[str, Any]]:
-    from offline_queue.clock import ManualClock
+    from foundation.clock import ManualClock
     from offline_queue.store import Store
 
     clock = ManualClock(start=datetime(2027, 1, 1, tzinfo=UTC))

@@ -8,8 +8,10 @@ The sale service catches these by class to decide what happens to the transactio
 
 from __future__ import annotations
 
+from foundation.errors import ClerkFacingError
 
-class DeviceError(Exception):
+
+class DeviceError(ClerkFacingError):
     """Base of every device failure; ``str()`` is the clerk-facing message."""
 
 

@@ -5,7 +5,7 @@ Every advice batch carries the terminal's journal head; the host keeps the newes
 the host: an exported journal must contain the held head at its place, or it was cut or
 rewritten after the host saw it. The host knows the terminal's key, so it also checks the
 keyed chain itself (the chain rule is the terminal's ``offline_queue.journal``; the host reuses
-it as the specification it is, like the signing rule of ``terminal.host_protocol``).
+it as the specification it is, like the signing rule of ``foundation.host_wire``).
 """
 
 from __future__ import annotations

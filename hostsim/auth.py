@@ -10,9 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
-from hostsim.errors import HttpError
-from hostsim.store import HostStore
-from terminal.host_protocol import (
+from foundation.host_wire import (
     HEADER_NONCE,
     HEADER_SIGNATURE,
     HEADER_TERMINAL_ID,
@@ -21,6 +19,8 @@ from terminal.host_protocol import (
     ErrorCode,
     verify_request,
 )
+from hostsim.errors import HttpError
+from hostsim.store import HostStore
 
 
 def authenticate(

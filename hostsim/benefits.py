@@ -13,12 +13,12 @@ import re
 import sqlite3
 from typing import Any
 
+from foundation.host_wire import DeclineCode as D
 from hostsim import testnumbers
 from hostsim.errors import Decline
 from hostsim.messages import format_minor, log_message
 from hostsim.products import Ctx, Product, ProvisionInput, fields_of
 from hostsim.store import HostStore
-from terminal.host_protocol import DeclineCode as D
 
 BENEFIT_TYPES: dict[str, str] = {
     "sport": "Sport and exercise",

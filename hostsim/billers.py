@@ -12,11 +12,11 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from foundation.host_wire import DeclineCode as D
 from hostsim import testnumbers
 from hostsim.errors import Decline
 from hostsim.messages import format_minor
 from hostsim.products import Ctx, Product, ProvisionInput
-from terminal.host_protocol import DeclineCode as D
 
 MIN_BILL_MINOR = 10
 MAX_BILL_MINOR = 500_000

@@ -16,12 +16,12 @@ from typing import Any
 
 from stdnum import luhn
 
+from foundation.host_wire import DeclineCode as D
 from hostsim import testnumbers
 from hostsim.errors import Decline
 from hostsim.messages import format_minor
 from hostsim.products import Ctx, Product, ProvisionInput
 from hostsim.store import HostStore
-from terminal.host_protocol import DeclineCode as D
 
 MIN_TOPUP_MINOR = 100
 MAX_TOPUP_MINOR = 250_000

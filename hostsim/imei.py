@@ -15,10 +15,10 @@ from typing import Any
 
 from stdnum import luhn
 
+from foundation.host_wire import DeclineCode as D
 from hostsim.errors import Decline
 from hostsim.messages import format_minor
 from hostsim.products import Ctx, Product, ProvisionInput, product_data_of
-from terminal.host_protocol import DeclineCode as D
 
 REGISTRY_HELP = "157"
 REGISTRATION_NOTE = (

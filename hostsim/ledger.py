@@ -25,15 +25,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from hostsim.benefits import BenefitPayment
-from hostsim.billers import BillPayment
-from hostsim.cards import CardSale, CardTopup
-from hostsim.errors import Decline, HttpError
-from hostsim.imei import ImeiFee
-from hostsim.messages import list_messages
-from hostsim.products import Ctx, Product, ProvisionInput, fields_of, product_data_of
-from hostsim.subscribers import MobileTopup
-from terminal.host_protocol import (
+from foundation.host_wire import (
     ADVICE_KINDS,
     KIND_PROVISION,
     KIND_STORNO_REQUEST,
@@ -44,7 +36,15 @@ from terminal.host_protocol import (
     ErrorCode,
     dumps,
 )
-from terminal.host_protocol import DeclineCode as D
+from foundation.host_wire import DeclineCode as D
+from hostsim.benefits import BenefitPayment
+from hostsim.billers import BillPayment
+from hostsim.cards import CardSale, CardTopup
+from hostsim.errors import Decline, HttpError
+from hostsim.imei import ImeiFee
+from hostsim.messages import list_messages
+from hostsim.products import Ctx, Product, ProvisionInput, fields_of, product_data_of
+from hostsim.subscribers import MobileTopup
 
 HANDLERS: dict[str, Product] = {
     h.product: h

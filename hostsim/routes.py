@@ -18,6 +18,16 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from foundation.clock import Clock
+from foundation.host_wire import (
+    PROTOCOL_VERSION,
+    TXN_PATTERN,
+    ErrorCode,
+    ProtocolViolation,
+    dumps,
+    error_body,
+    loads,
+)
 from hostsim import imei, subscribers
 from hostsim.auth import authenticate
 from hostsim.benefits import BENEFIT_TYPES
@@ -28,16 +38,6 @@ from hostsim.ledger import HANDLERS, Ledger
 from hostsim.messages import list_messages
 from hostsim.products import Ctx, HostSettings
 from hostsim.store import HostStore
-from offline_queue.clock import Clock
-from terminal.host_protocol import (
-    PROTOCOL_VERSION,
-    TXN_PATTERN,
-    ErrorCode,
-    ProtocolViolation,
-    dumps,
-    error_body,
-    loads,
-)
 
 JSON = "application/json"
 _log = logging.getLogger(__name__)

@@ -15,12 +15,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from foundation.clock import Clock, SystemClock
+from foundation.host_wire import ErrorCode, error_body
 from hostsim.faults import Fault, FaultInjector
 from hostsim.products import HostSettings
 from hostsim.routes import JSON, HostApp, Response
 from hostsim.store import HostStore
-from offline_queue.clock import Clock, SystemClock
-from terminal.host_protocol import ErrorCode, error_body
 
 MAX_BODY_BYTES = 1 << 20
 #: What a ``malformed`` fault sends: the start of a real answer, cut off mid-string.

@@ -15,12 +15,12 @@ from zoneinfo import ZoneInfo
 
 import phonenumbers
 
+from foundation.host_wire import DeclineCode as D
 from hostsim import testnumbers
 from hostsim.errors import Decline
 from hostsim.messages import format_minor, log_message
 from hostsim.products import Ctx, Product, ProvisionInput
 from hostsim.store import HostStore
-from terminal.host_protocol import DeclineCode as D
 
 MIN_TOPUP_MINOR = 5_000
 MAX_TOPUP_MINOR = 2_000_000

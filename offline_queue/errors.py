@@ -1,14 +1,16 @@
 """Named errors of the store, each with a message that says what to do next.
 
-``offline_queue`` never imports ``terminal``, so these derive from :class:`StoreError` rather
-than ``terminal.errors.KioskError``; like it, each carries a snake_case ``code`` so the screen,
-the CLI and scripts can switch on it.
+``offline_queue`` never imports ``terminal``, so these derive from :class:`StoreError`, whose
+root is ``foundation.errors.ClerkFacingError`` like every other area's; each carries a snake_case
+``code`` so the screen, the CLI and scripts can switch on it.
 """
 
 from __future__ import annotations
 
+from foundation.errors import ClerkFacingError
 
-class StoreError(Exception):
+
+class StoreError(ClerkFacingError):
     """Base of everything the store refuses or cannot do."""
 
     code: str = "store_error"

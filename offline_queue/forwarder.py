@@ -27,7 +27,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from offline_queue.clock import Clock
+from foundation.clock import Clock
 from offline_queue.delivery import DeliveryOutcome, TransientSendError
 from offline_queue.errors import StoreError
 from offline_queue.eventlog import emit

@@ -31,6 +31,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
+from foundation.clock import Clock, SystemClock
 from offline_queue.backup import backup_before_migration
 from offline_queue.carddata import (
     CARD_DIGEST_PURPOSE,
@@ -40,7 +41,6 @@ from offline_queue.carddata import (
     needs_scrub,
     scrub,
 )
-from offline_queue.clock import Clock, SystemClock
 from offline_queue.errors import (
     DuplicateClerk,
     DuplicateMessage,

@@ -7,7 +7,7 @@ Templates are Jinja2 (``templates/*.j2``) writing the line markup of
 - every ``{{ value }}`` is escaped (Jinja's ``finalize``), so no text a customer or host
   supplied can become markup, and a ``None`` reaching the paper is an error too;
 - money, dates and times are formatted only through :class:`SlipFormatter` (``fmt`` in
-  templates): ``terminal.money.Money`` for amounts, Babel in the market's time zone for times.
+  templates): ``foundation.money.Money`` for amounts, Babel in the market's time zone for times.
 
 Templates whose names start with ``_`` are shared layout, not slips.
 """
@@ -25,11 +25,11 @@ from zoneinfo import ZoneInfo
 import jinja2
 from babel.dates import format_date, format_time
 
+from foundation.money import DEFAULT_MONEY_STYLES, Money, MoneyStyles
 from printer_templates.context import SlipContext
 from printer_templates.document import SlipDocument
 from printer_templates.i18n import check_language, default_locale, translations
 from printer_templates.markup import escape, parse
-from terminal.money import DEFAULT_MONEY_STYLES, Money, MoneyStyles
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 
@@ -85,7 +85,7 @@ class SlipFormatter:
         self.styles = money or DEFAULT_MONEY_STYLES
 
     def money(self, minor: int, currency: str) -> str:
-        """``153,00 €``, ``500 RSD``, ``12,50 AZN``: always through ``terminal.money``'s
+        """``153,00 €``, ``500 RSD``, ``12,50 AZN``: always through ``foundation.money``'s
         styles (the market's decisions), never Babel's currency data."""
         _defined(minor, currency)
         return Money(minor, currency).format(self.locale, styles=self.styles)

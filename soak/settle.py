@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from drivers.virtual_printer import VirtualPrinter
-from offline_queue.clock import SystemClock
+from foundation.clock import SystemClock
 from soak.figures import Figures
 from soak.invariants import Told, Violation, final_state, slips_agree
 from terminal.config import load_config

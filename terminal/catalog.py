@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from terminal.money import DEFAULT_MONEY_STYLES, MoneyStyles
+from foundation.money import DEFAULT_MONEY_STYLES, MoneyStyles
 from terminal.tariffs import FeeRule
 
 #: Product id -> what identifies the beneficiary. ``none``: a card sale issues a new card.

@@ -30,7 +30,7 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from offline_queue.clock import Clock
+from foundation.clock import Clock
 from offline_queue.errors import DuplicateClerk
 from offline_queue.store import CLERK_ADDED_EVENT, ClerkRecord, Store
 from terminal.errors import InvalidInput, KioskError

@@ -32,6 +32,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel import Locale, UnknownLocaleError
 
+from foundation.money import (
+    CURRENCY_EXPONENTS,
+    DEFAULT_MONEY_STYLES,
+    CurrencyStyle,
+    Money,
+    MoneyError,
+    MoneyStyles,
+    Writing,
+)
 from offline_queue.private import make_private_folder
 from terminal.catalog import (
     DEFAULT_REVERSAL_WINDOWS,
@@ -43,15 +52,6 @@ from terminal.catalog import (
     ReversalWindow,
 )
 from terminal.errors import ConfigError, ConfigExists, InvalidDuration, UnknownProduct
-from terminal.money import (
-    CURRENCY_EXPONENTS,
-    DEFAULT_MONEY_STYLES,
-    CurrencyStyle,
-    Money,
-    MoneyError,
-    MoneyStyles,
-    Writing,
-)
 from terminal.tariffs import Band, BandFee, FeeRule, FlatFee, PerStartedFee
 
 #: Languages slips and screens can be shown in (Babel locale ids of the message catalogs).
@@ -1101,7 +1101,7 @@ _CURRENCY_STYLE_KEYS = ("decimals", "sign", "screen_sign", "max_change")
 def _money(r: _Reader, data: Mapping[str, Any], terminal: TerminalConfig) -> MoneyStyles:
     """``[money]``: how this market writes amounts (its locale's separators and the sign's
     place) and, in ``[money.<CURRENCY>]``, each currency's decimals and sign. Left out, the
-    built-in table of :mod:`terminal.money` applies; never Babel's CLDR currency data.
+    built-in table of :mod:`foundation.money` applies; never Babel's CLDR currency data.
     """
     key = "money"
     currencies = tuple(CURRENCY_EXPONENTS)
@@ -1162,7 +1162,7 @@ def _money(r: _Reader, data: Mapping[str, Any], terminal: TerminalConfig) -> Mon
         for name, value in (("sign", sign), ("screen_sign", screen_sign)):
             if not value.strip() or any(c.isdigit() for c in value) or value != value.strip():
                 raise r.bad(f"{table_key}.{name}", value, sign_allowed)
-        # the most change a sale gives back (default: the largest banknote, terminal.money)
+        # the most change a sale gives back (default: the largest banknote, foundation.money)
         max_change = None
         if "max_change" in table:
             key_name = f"{table_key}.max_change"

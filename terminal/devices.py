@@ -21,7 +21,7 @@ import secrets
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 from drivers.card_reader.events import (
     CardSwiped,
@@ -36,7 +36,7 @@ from drivers.card_reader.wedge import WedgeAssembler
 from drivers.errors import PrinterError
 from drivers.printer.base import ReceiptPrinter
 from drivers.scanner.serial_scanner import SerialScanner
-from offline_queue.clock import Clock, SystemClock
+from foundation.clock import Clock, SystemClock
 from terminal.config import KioskConfig
 from terminal.errors import KioskError
 
@@ -60,6 +60,20 @@ class NotDemo(KioskError):
     """The fake card reader exists only in ``kiosk demo``."""
 
     code = "not_demo"
+
+
+class DemoControls(Protocol):
+    """What ``kiosk demo`` lets a person break on purpose: the demo's reference host and virtual
+    printer (``kiosk_demo.peers.DemoPeers``). The kiosk holds one only under ``kiosk demo``
+    (``Kiosk.demo``) and reaches it through this protocol, never importing the demo."""
+
+    def set_host(self, up: bool) -> dict[str, Any]:
+        """Stop the host's listener (connections refused) or start it again; its state after."""
+        ...
+
+    def printer_fault(self, name: str) -> dict[str, Any]:
+        """Cause or clear a fault of the virtual printer by name; its state after."""
+        ...
 
 
 # -- the drawer, through the printer ---------------------------------------------------------

@@ -1,32 +1,21 @@
 """Named refusals with a message the clerk can act on.
 
 Every refusal the terminal shows comes from one of these classes, so the screen, the CLI and the
-local API can print ``str(error)`` as is and scripts can switch on ``error.code``. Other areas
-(host client, printer, store) derive their own errors from :class:`KioskError`.
+local API can print ``str(error)`` as is and scripts can switch on ``error.code``. The host
+client's errors derive from :class:`KioskError`; the devices' and the store's derive, like it,
+from the one root ``foundation.errors.ClerkFacingError``.
 """
 
 from __future__ import annotations
 
+from foundation.errors import ClerkFacingError
 
-class KioskError(Exception):
-    """Base of every error the terminal expects; ``str()`` tells the clerk what to do next."""
+
+class KioskError(ClerkFacingError):
+    """Base of every refusal of the terminal's own rules (the root is ``foundation.errors``)."""
 
     #: Short machine-readable name of the refusal (snake_case); subclasses set their own.
     code: str = "kiosk_error"
-
-    def __init__(
-        self, message: str, *, code: str | None = None, params: dict[str, object] | None = None
-    ) -> None:
-        super().__init__(message)
-        self.message = message
-        #: the numbers and names in ``message``, for a screen that says it in another language
-        #: (amounts as ``*_minor`` with ``currency``)
-        self.params: dict[str, object] = dict(params or {})
-        if code is not None:
-            self.code = code
-
-    def __str__(self) -> str:
-        return self.message
 
 
 class InvalidInput(KioskError):

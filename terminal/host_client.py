@@ -28,16 +28,16 @@ from urllib.parse import quote, urlsplit
 import requests
 from urllib3.exceptions import NewConnectionError
 
-from offline_queue.clock import Clock, SystemClock
-from offline_queue.delivery import DeliveryOutcome, TransientSendError
-from terminal.errors import KioskError
-from terminal.host_protocol import (
+from foundation.clock import Clock, SystemClock
+from foundation.host_wire import (
     MAX_ADVICES_PER_BATCH,
     ProtocolViolation,
     dumps,
     loads,
     signed_headers,
 )
+from offline_queue.delivery import DeliveryOutcome, TransientSendError
+from terminal.errors import KioskError
 
 ResultStatus = Literal["approved", "declined", "unknown"]
 _TRANSIENT_STATUSES = frozenset({408, 429})

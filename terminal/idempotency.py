@@ -29,8 +29,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from drivers.errors import PrinterError
-from offline_queue.errors import IdempotencyKeyTaken, StoreError
+from foundation.errors import ClerkFacingError
+from offline_queue.errors import IdempotencyKeyTaken
 from offline_queue.idempotency import IdempotencyClaim, IdempotencyEntry
 from offline_queue.store import Store
 from terminal.errors import KioskError
@@ -207,7 +207,7 @@ class Idempotency:
     def _run_claimed(self, claim: IdempotencyClaim, action: Callable[[], Answer]) -> Answer:
         try:
             answer = action()
-        except (KioskError, StoreError, PrinterError):
+        except ClerkFacingError:
             # A named refusal (invalid input, window closed, printer not ready): the services
             # refuse before they print, so a retry is checked again. Anything unexpected keeps
             # the key unanswered (409 in_progress / interrupted): never a second print.

@@ -22,7 +22,7 @@ from typing import IO, TYPE_CHECKING, Any
 from drivers.errors import PrinterError
 from drivers.printer import open_printer, profile_mismatch
 from drivers.printer.base import ReadBackPrinter, ReceiptPrinter
-from offline_queue.clock import Clock, SystemClock
+from foundation.clock import Clock, SystemClock
 from offline_queue.errors import StoreError
 from offline_queue.forwarder import Forwarder
 from offline_queue.private import make_private_folder, open_private
@@ -45,7 +45,7 @@ from terminal.status import HostMonitor, StatusBoard
 from terminal.storno import StornoService
 
 if TYPE_CHECKING:
-    from terminal.demo import DemoPeers
+    from terminal.devices import DemoControls
 
 log = logging.getLogger(__name__)
 
@@ -142,7 +142,7 @@ class Kiosk:
         self._housekeeping_stop = threading.Event()
         #: The demo's host and virtual printer, set by ``kiosk demo`` only: the demo-only
         #: endpoints break and mend them on request; None everywhere else.
-        self.demo: DemoPeers | None = None
+        self.demo: DemoControls | None = None
         self._take_lock()
         try:
             try:

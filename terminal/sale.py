@@ -18,8 +18,9 @@ from typing import Any, Literal, Protocol
 
 from drivers.errors import PrinterError
 from drivers.printer.base import PrintOutcome, ReceiptPrinter
+from foundation.clock import Clock
+from foundation.money import Money
 from offline_queue import states
-from offline_queue.clock import Clock
 from offline_queue.idempotency import IdempotencyClaim
 from offline_queue.store import OutboxMessage, Store, TxnRecord, is_transaction_number
 from printer_templates.document import SlipDocument
@@ -33,7 +34,6 @@ from terminal.host_client import (
     ProvisionRequest,
     ProvisionResult,
 )
-from terminal.money import Money
 from terminal.tariffs import Quote, quote
 from terminal.validation import (
     Target,

@@ -20,12 +20,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from offline_queue.clock import Clock
+from foundation.clock import Clock
+from foundation.money import DEFAULT_MONEY_STYLES, Money, MoneyStyles
 from offline_queue.eventlog import emit
 from offline_queue.store import OfflineExposure
 from terminal.config import KioskConfig
 from terminal.devices import printer_status
-from terminal.money import DEFAULT_MONEY_STYLES, Money, MoneyStyles
 
 if TYPE_CHECKING:
     from terminal.kiosk import Kiosk

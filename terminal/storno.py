@@ -38,6 +38,7 @@ from typing import Any, Literal, Protocol
 from zoneinfo import ZoneInfo
 
 from drivers.errors import PrinterError
+from foundation.money import Money
 from offline_queue import states
 from offline_queue.store import OutboxMessage, TxnRecord
 from printer_templates.document import SlipDocument
@@ -45,7 +46,6 @@ from terminal import slips
 from terminal.errors import InvalidInput, KioskError
 from terminal.host_client import HostProtocolError
 from terminal.host_client import StornoResult as HostStornoAnswer
-from terminal.money import Money
 from terminal.sale import SaleService
 
 log = logging.getLogger(__name__)

@@ -19,6 +19,7 @@ from babel import Locale
 from stdnum import imei as stdnum_imei
 from stdnum import luhn
 
+from foundation.money import DEFAULT_MONEY_STYLES, Money, MoneyStyles
 from terminal.errors import (
     AmountOutOfRange,
     CashTooLarge,
@@ -32,7 +33,6 @@ from terminal.errors import (
     NotEnoughCash,
     WrongTargetKind,
 )
-from terminal.money import DEFAULT_MONEY_STYLES, Money, MoneyStyles
 
 if TYPE_CHECKING:
     from terminal.catalog import ProductConfig

@@ -16,12 +16,12 @@ from typing import Any
 
 import requests
 
+from foundation.clock import ManualClock
+from foundation.host_wire import dumps, signed_headers
 from hostsim import testnumbers as tn
 from hostsim.products import HostSettings
 from hostsim.server import HostServer
-from offline_queue.clock import ManualClock
 from terminal.host_client import HostClient
-from terminal.host_protocol import dumps, signed_headers
 
 TERMINAL_ID = "12345"
 TERMINAL_KEY = "k3y-of-terminal-12345"

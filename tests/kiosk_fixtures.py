@@ -15,10 +15,10 @@ from typing import Any
 import pytest
 
 from drivers.virtual_printer import VirtualPrinter
+from foundation.clock import ManualClock
 from hostsim import testnumbers as T
 from hostsim.server import HostServer
 from hostsim.store import HostStore
-from offline_queue.clock import ManualClock
 from terminal.config import KioskConfig, load_config, write_preset
 from terminal.kiosk import Kiosk
 from terminal.sale import SaleRequest, SaleResult

@@ -3,7 +3,7 @@
 Run by test_money_cldr.py twice: with the locked Babel, and with the newest Babel release put
 ahead on ``sys.path`` (``PYTHONPATH``). Whatever CLDR data the imported Babel carries, what
 this prints must be the same, because slips and screens write money with the market's own
-styles (``terminal.money.MoneyStyles``), never with Babel's currency data.
+styles (``foundation.money.MoneyStyles``), never with Babel's currency data.
 """
 
 from __future__ import annotations

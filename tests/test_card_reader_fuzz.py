@@ -21,7 +21,7 @@ from drivers.card_reader.tracks import RawTrack, swipe_from_tracks
 from drivers.card_reader.wedge import WedgeAssembler
 from drivers.scanner.codes import parse_scan
 from drivers.scanner.serial_scanner import ScanStreamDecoder
-from offline_queue.clock import ManualClock
+from foundation.clock import ManualClock
 
 T = TypeVar("T", bytes, str)
 

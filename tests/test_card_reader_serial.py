@@ -27,7 +27,7 @@ from drivers.card_reader.events import (
 )
 from drivers.card_reader.framing import CardStreamDecoder, FramingName
 from drivers.card_reader.serial_reader import SerialCardReader, SerialInputDevice
-from offline_queue.clock import ManualClock
+from foundation.clock import ManualClock
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 import offline_queue.store as store_module
-from offline_queue.clock import ManualClock
+from foundation.clock import ManualClock
 from offline_queue.schema import MIGRATIONS, SCHEMA_VERSION, migrate
 from offline_queue.store import Store, TxnRecord
 from terminal.clerks import (

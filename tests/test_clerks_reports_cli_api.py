@@ -15,13 +15,13 @@ import requests
 from click.testing import CliRunner
 from kiosk_fixtures import SALES, Counter, si_counter
 
-from offline_queue.clock import ManualClock
+from foundation.clock import ManualClock
+from kiosk_demo.peers import how_to_sell, seed_demo_clerks
 from offline_queue.store import Store
 from terminal.api import ApiServer
 from terminal.clerks import ClerkBook, Role
 from terminal.cli import main
 from terminal.config import load_config, write_preset
-from terminal.demo import how_to_sell, seed_demo_clerks
 from terminal.kiosk import lock_path
 
 __all__ = ["si_counter"]

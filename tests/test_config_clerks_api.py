@@ -13,7 +13,7 @@ import requests
 from click.testing import CliRunner
 from kiosk_fixtures import Counter, si_counter
 
-from offline_queue.clock import ManualClock
+from foundation.clock import ManualClock
 from terminal.api import ApiServer
 from terminal.cli import main
 from terminal.config import load_config, preset_text, write_preset

@@ -19,8 +19,7 @@ from printer_fixtures import connect, numbered_slip
 
 from drivers.printer import PrintOutcome
 from drivers.virtual_printer import VirtualPrinter
-from terminal.api import ApiServer
-from terminal.demo import (
+from kiosk_demo.peers import (
     DEMO_SALES,
     DemoPeers,
     DemoPorts,
@@ -29,6 +28,7 @@ from terminal.demo import (
     prepare_config,
     register_terminal,
 )
+from terminal.api import ApiServer
 
 KIOSK = Path(sys.executable).parent / "kiosk"
 

@@ -17,8 +17,8 @@ from click.testing import CliRunner
 from kiosk_fixtures import write_config
 
 from drivers.virtual_printer import VirtualPrinter
+from foundation.clock import ManualClock
 from hostsim.server import HostServer
-from offline_queue.clock import ManualClock
 from offline_queue.store import Store
 from terminal.cli import main
 from terminal.config import KioskConfig

@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from offline_queue.clock import ManualClock
+from foundation.clock import ManualClock
 from offline_queue.delivery import DeliveryOutcome, TransientSendError
 from offline_queue.forwarder import Forwarder
 from offline_queue.store import OutboxMessage, OutboxRecord, Store

@@ -9,7 +9,7 @@ import pytest
 import requests
 from hostsim_fixtures import OTHER_TERMINAL_KEY, HostHarness, run_host
 
-from terminal.host_protocol import (
+from foundation.host_wire import (
     ErrorCode,
     ProtocolViolation,
     canonical_string,

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from offline_queue.clock import ManualClock
+from foundation.clock import ManualClock
 from offline_queue.journal import GENESIS_HASH, KEYED_EVENT, event_hash
 from offline_queue.store import OutboxMessage, Store
 from terminal.clerks import ClerkBook, Role, hash_pin

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from offline_queue.clock import ManualClock
+from foundation.clock import ManualClock
 from offline_queue.journal import event_hash
 from offline_queue.store import OutboxMessage, Store
 from terminal.cli import main

@@ -20,18 +20,18 @@ from hypothesis import strategies as st
 from kiosk_fixtures import SALES, Counter, si_counter
 from web_fixtures import ServedScreen, serve_screen, stop_screen
 
-from hostsim import testnumbers as T
-from terminal.api import ApiServer
-from terminal.cli import main
-from terminal.config import load_config, write_preset
-from terminal.errors import CashTooLarge
-from terminal.money import (
+from foundation.money import (
     DEFAULT_MONEY_STYLES,
     MAX_WHOLE_DIGITS,
     Money,
     MoneyError,
     exponent,
 )
+from hostsim import testnumbers as T
+from terminal.api import ApiServer
+from terminal.cli import main
+from terminal.config import load_config, write_preset
+from terminal.errors import CashTooLarge
 from terminal.validation import validate_cash
 
 __all__ = ["si_counter"]

@@ -9,18 +9,18 @@ from pathlib import Path
 
 import pytest
 
-from printer_templates.preview import slip_to_text
-from printer_templates.render import render_slip
-from printer_templates.samples import sample_context
-from terminal.config import load_config, write_preset
-from terminal.errors import ConfigError
-from terminal.money import (
+from foundation.money import (
     DEFAULT_MONEY_STYLES,
     CurrencyStyle,
     Money,
     UnknownMoneyWriting,
     Writing,
 )
+from printer_templates.preview import slip_to_text
+from printer_templates.render import render_slip
+from printer_templates.samples import sample_context
+from terminal.config import load_config, write_preset
+from terminal.errors import ConfigError
 from terminal.validation import validate_cash
 from terminal.web.i18n import Speaker
 

@@ -21,9 +21,9 @@ from drivers.printer import open_printer
 from drivers.printer.escpos_output import render_job
 from drivers.printer.pacing import Pace, paper_mm
 from drivers.virtual_printer import VirtualPrinter
+from foundation.clock import ManualClock
 from hostsim.server import HostServer
 from offline_queue import states
-from offline_queue.clock import ManualClock
 from printer_templates.render import render_slip
 from printer_templates.samples import sample_context
 from terminal.sale import SaleRequest

@@ -20,7 +20,7 @@ from drivers.printer import PrinterIdentity, open_printer, profile_mismatch
 from drivers.printer.base import ReadBackPrinter
 from drivers.printer.identity import code_pages
 from drivers.virtual_printer import VirtualPrinter
-from offline_queue.clock import ManualClock
+from foundation.clock import ManualClock
 from printer_templates.render import render_slip
 from terminal.cli import main
 from terminal.cli.printer import printer_test_page

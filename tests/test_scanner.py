@@ -25,7 +25,7 @@ from drivers.card_reader.framing import MAX_FRAME
 from drivers.card_reader.wedge import WedgeAssembler
 from drivers.scanner.codes import parse_scan, slip_qr_payload
 from drivers.scanner.serial_scanner import ScanStreamDecoder, SerialScanner
-from offline_queue.clock import ManualClock
+from foundation.clock import ManualClock
 
 
 @pytest.mark.parametrize(

@@ -16,8 +16,8 @@ import pytest
 import requests
 from kiosk_fixtures import Counter, start_counter, stop_counter
 
+from foundation.clock import ManualClock
 from hostsim.server import HostServer
-from offline_queue.clock import ManualClock
 from terminal.api import ApiServer
 from terminal.config import load_config
 from terminal.errors import ConfigError

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from offline_queue.clock import ManualClock
+from foundation.clock import ManualClock
 from offline_queue.errors import (
     DuplicateMessage,
     InvalidRecord,

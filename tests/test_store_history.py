@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from test_store import confirm_online, record_sale
 
-from offline_queue.clock import ManualClock
+from foundation.clock import ManualClock
 from offline_queue.schema import _V5_HISTORY_COUNTERS, MIGRATIONS, connect
 from offline_queue.store import OutboxMessage, Store
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from foundation.clock import ManualClock
 from offline_queue.backup import BackupError, check_copy, copy_database
-from offline_queue.clock import ManualClock
 from offline_queue.journal import GENESIS_HASH, canonical_json, event_hash
 from offline_queue.schema import MIGRATIONS, SCHEMA_VERSION, connect, migrate, schema_version
 from offline_queue.store import Store

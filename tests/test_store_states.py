@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from offline_queue.clock import ManualClock
+from foundation.clock import ManualClock
 from offline_queue.errors import IllegalTransition
 from offline_queue.states import (
     ALL_STATES,

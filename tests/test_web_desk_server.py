@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from web_fixtures import Screen, ServedScreen, served
 
-from terminal.money import Money
+from foundation.money import Money
 from terminal.web.desk import time_left
 from terminal.web.i18n import HTML_LANG, UI_LANGUAGES
 from terminal.web.screens.lookup import guess_kind

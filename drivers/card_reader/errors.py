@@ -7,23 +7,21 @@ live here, not in ``drivers.errors`` (the printer's), so each device owns its ow
 
 from __future__ import annotations
 
+from foundation.errors import ClerkFacingError
+
 #: What the clerk is told for any swipe that cannot be trusted, whatever went wrong inside.
 SWIPE_AGAIN = "Card could not be read: swipe again, steadily, stripe facing the reader."
 
 
-class CardReaderError(Exception):
+class CardReaderError(ClerkFacingError):
     """Base of every card reader / scanner failure; ``str()`` is the clerk's instruction."""
 
     reason: str = "card_reader_error"
 
     def __init__(self, message: str, *, reason: str | None = None) -> None:
         super().__init__(message)
-        self.message = message
         if reason is not None:
             self.reason = reason
-
-    def __str__(self) -> str:
-        return self.message
 
 
 class SwipeError(CardReaderError):

@@ -22,7 +22,6 @@ from typing import Any, Literal, Protocol
 
 import serial
 
-from drivers.card_reader.clock import MonotonicClock, SystemMonotonic
 from drivers.card_reader.errors import ReaderUnavailable
 from drivers.card_reader.events import (
     EventCallback,
@@ -31,6 +30,7 @@ from drivers.card_reader.events import (
     ReaderEvent,
 )
 from drivers.card_reader.framing import MAX_FRAME, CardStreamDecoder, FramingName
+from foundation.clock import MonotonicClock, SystemClock
 
 log = logging.getLogger(__name__)
 
@@ -98,7 +98,7 @@ class SerialInputDevice:
         }
         self.reopen_interval_s = reopen_interval_s
         self.frame_timeout_s = frame_timeout_s
-        self._clock: MonotonicClock = clock or SystemMonotonic()
+        self._clock: MonotonicClock = clock or SystemClock()
         self._name = name
         self._stop = threading.Event()
         self._lock = threading.Lock()

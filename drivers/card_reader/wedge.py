@@ -17,9 +17,9 @@ from __future__ import annotations
 # Imported as a module, not a name: drivers.scanner builds on this package, so either may be
 # imported first; the attribute is looked up at call time.
 import drivers.scanner.codes as scan_codes
-from drivers.card_reader.clock import MonotonicClock, SystemMonotonic
 from drivers.card_reader.events import ReaderEvent, SwipeFailed
 from drivers.card_reader.framing import MAX_FRAME, MagtekFraming, decode_frame
+from foundation.clock import MonotonicClock, SystemClock
 
 _CARD_START = ("%", ";", "+")
 _OFF_TRACK = "\x7f"  # outside every track's character set: such a track is refused
@@ -51,7 +51,7 @@ class WedgeAssembler:
         inter_key_timeout_s: float = 0.5,
         max_input: int = MAX_FRAME,
     ) -> None:
-        self._clock: MonotonicClock = clock or SystemMonotonic()
+        self._clock: MonotonicClock = clock or SystemClock()
         self.inter_key_timeout_s = inter_key_timeout_s
         self._max = max_input
         self._buf: list[str] = []

@@ -7,11 +7,11 @@ so a fix in either helps both devices.
 
 from __future__ import annotations
 
-from drivers.card_reader.clock import MonotonicClock
 from drivers.card_reader.events import EventCallback, ReaderEvent, UnrecognisedScan
 from drivers.card_reader.framing import MAX_FRAME, OVERFLOW, LineAssembler
 from drivers.card_reader.serial_reader import Parity, SerialInputDevice
 from drivers.scanner.codes import parse_scan
+from foundation.clock import MonotonicClock
 
 
 class ScanStreamDecoder:

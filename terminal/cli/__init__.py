@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import importlib
 import os
+from functools import cache
+from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +30,11 @@ COMMAND_MODULES = (
     "report",
     "ops",
 )
+
+#: Entry-point group through which another package adds top-level commands: ``kiosk demo``
+#: comes from ``kiosk_demo`` (setup.cfg), so the product itself never imports the reference host.
+#: Each entry point names a ``register(main)`` function.
+PLUGIN_GROUP = "kiosk.commands"
 
 #: The distribution whose metadata ``kiosk --version`` reports (setup.cfg's ``name``).
 DISTRIBUTION = "counter-terminal"
@@ -60,10 +67,6 @@ COMMANDS: dict[str, tuple[tuple[str, ...], str]] = {
     "slip": (("slip",), "Slip templates: list them, preview them with sample data."),
     "sell": (("sale",), "Sell PRODUCT: record, ask the host, print the slip, confirm."),
     "serve": (("sale",), "Run the kiosk process (forwarder, drivers, local API) until stopped."),
-    "demo": (
-        ("sale",),
-        "Start the reference host, the virtual printer and the kiosk: no hardware needed.",
-    ),
     "reader": (("reader",), "Card reader and barcode/QR scanner diagnostics."),
     "storno": (
         ("storno",),
@@ -107,6 +110,12 @@ COMMANDS: dict[str, tuple[tuple[str, ...], str]] = {
 }
 
 
+@cache
+def plugin_commands() -> dict[str, EntryPoint]:
+    """The commands other packages add through :data:`PLUGIN_GROUP`, by name (not loaded)."""
+    return {ep.name: ep for ep in entry_points(group=PLUGIN_GROUP) if ep.name not in COMMANDS}
+
+
 class LazyGroup(click.Group):
     """The ``kiosk`` group: imports a command's module when the command is looked up."""
 
@@ -116,6 +125,10 @@ class LazyGroup(click.Group):
 
     def load(self, name: str) -> None:
         """Import and register the modules that add to command ``name`` (once each)."""
+        plugin = plugin_commands().get(name)
+        if plugin is not None and f"plugin:{name}" not in self._loaded:
+            self._loaded.add(f"plugin:{name}")
+            plugin.load()(self)
         for module_name in COMMANDS.get(name, ((), ""))[0]:
             if module_name in self._loaded:
                 continue
@@ -129,11 +142,11 @@ class LazyGroup(click.Group):
             module.register(self)
 
     def load_all(self) -> None:
-        for name in COMMANDS:
+        for name in [*COMMANDS, *plugin_commands()]:
             self.load(name)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(set(COMMANDS) | set(self.commands))
+        return sorted(set(COMMANDS) | set(plugin_commands()) | set(self.commands))
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         self.load(cmd_name)
@@ -147,6 +160,8 @@ class LazyGroup(click.Group):
         limit = formatter.width - 6 - max(len(name) for name in names)
         rows: list[tuple[str, str]] = []
         for name in names:
+            if name in plugin_commands():
+                self.load(name)  # a plugin's module imports click only, until it runs
             command = self.commands.get(name)
             if command is not None:
                 if command.hidden:
@@ -197,4 +212,12 @@ def main(ctx: click.Context, config_path: Path | None, log_level: str | None) ->
     ctx.obj = CliContext(config_path, log_level)
 
 
-__all__ = ["COMMANDS", "DEFAULT_LOG_LEVEL", "CliContext", "LazyGroup", "main"]
+__all__ = [
+    "COMMANDS",
+    "DEFAULT_LOG_LEVEL",
+    "PLUGIN_GROUP",
+    "CliContext",
+    "LazyGroup",
+    "main",
+    "plugin_commands",
+]

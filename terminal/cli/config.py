@@ -11,10 +11,10 @@ from typing import Any, NoReturn
 
 import click
 
+from foundation.money import Money, MoneyError
 from terminal.cli import CliContext
 from terminal.config import MARKETS, KioskConfig, load_config, write_preset
 from terminal.errors import InvalidAmount, KioskError
-from terminal.money import Money, MoneyError
 from terminal.tariffs import Quote, quote
 
 

@@ -25,10 +25,10 @@ from drivers.printer import (
     profile_mismatch,
 )
 from drivers.virtual_printer import VirtualPrinter
-from offline_queue.clock import Clock, SystemClock
+from foundation.clock import Clock, SystemClock
+from foundation.errors import ClerkFacingError
 from printer_templates.context import TestPageSlip
 from terminal.config import KioskConfig, load_config
-from terminal.errors import KioskError
 
 
 def _fail(message: str, payload: dict[str, Any] | None, as_json: bool) -> NoReturn:
@@ -50,7 +50,7 @@ def _printer(obj: Any, as_json: bool) -> tuple[KioskConfig, ReceiptPrinter]:
             print_speed_mm_s=p.print_speed_mm_s,
             job_ceiling_s=p.max_job_time_s,
         )
-    except (KioskError, PrinterError) as exc:
+    except ClerkFacingError as exc:
         _fail(str(exc), {"state": "unknown", "can_print": False, "error": str(exc)}, as_json)
 
 

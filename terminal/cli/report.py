@@ -13,13 +13,13 @@ from typing import Any
 
 import click
 
+from foundation.money import Money
 from terminal.cli import CliContext
 from terminal.cli.common import fail, load, through_kiosk
 from terminal.cli.sale import EXIT_NOT_SOLD
 from terminal.config import KioskConfig
 from terminal.errors import KioskError
 from terminal.kiosk import Kiosk
-from terminal.money import Money
 
 JSON_OPTION = click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 

@@ -12,12 +12,11 @@ import signal
 import sys
 import threading
 from collections.abc import Callable
-from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
+from foundation.money import MoneyError
 from offline_queue.eventlog import emit
 from terminal.cli import CliContext
 from terminal.cli.common import call_running_kiosk, through_kiosk
@@ -27,13 +26,12 @@ from terminal.config import KioskConfig
 from terminal.errors import KioskError
 from terminal.kiosk import Kiosk, running_kiosk
 from terminal.logs import LEVELS, configure_logging
-from terminal.money import MoneyError
 from terminal.sale import SaleRequest
 from terminal.sd_notify import Notifier, Watchdog, watchdog_interval
 
 if TYPE_CHECKING:
     from terminal.api import ApiServer
-    from terminal.demo import DemoPeers
+    from terminal.devices import DemoControls
     from terminal.web.slips import PrintedSlips
 
 log = logging.getLogger(__name__)
@@ -43,7 +41,7 @@ EXIT_NOT_SOLD = 3
 
 
 def _minor(config: KioskConfig, text: str, currency: str, what: str, as_json: bool) -> int:
-    # As the clerk types it at this terminal's screen: its locale's separators (terminal.money).
+    # As the clerk types it at this terminal's screen: its locale's separators (foundation.money).
     try:
         return config.money.parse(text, currency, config.terminal.locale).minor
     except MoneyError as exc:
@@ -160,67 +158,13 @@ def register(main: click.Group) -> None:
         """
         configure_logging(log_level or obj.log_level or "info")
         config = _config(obj, False)
-        _run(
+        run_kiosk(
             config,
             bind=bind,
             port=port,
             banner=lambda url: f"kiosk serving on {url}\ncounter screen: {url}/",
             demo=False,
         )
-
-    @main.command()
-    @click.option(
-        "--market",
-        type=click.Choice(["si", "rs", "az", "fi"]),
-        default="si",
-        show_default=True,
-        help="Which market's preset to demonstrate.",
-    )
-    @click.option(
-        "--dir",
-        "folder",
-        type=click.Path(file_okay=False, path_type=Path),
-        default=None,
-        help="Folder for the demos' files (default var/demo); each market gets <dir>/<market>.",
-    )
-    @click.option("--host-port", default=8700, show_default=True)
-    @click.option("--printer-port", default=9100, show_default=True)
-    @click.option("--api-port", default=8780, show_default=True)
-    def demo(
-        market: str, folder: Path | None, host_port: int, printer_port: int, api_port: int
-    ) -> None:
-        """Start the reference host, the virtual printer and the kiosk: no hardware needed."""
-        from terminal.demo import (
-            DEFAULT_DIR,
-            DemoPeers,
-            DemoPorts,
-            how_to_sell,
-            market_folder,
-            prepare_config,
-            register_terminal,
-            seed_demo_clerks,
-        )
-        from terminal.web.slips import VirtualPrinterSlips
-
-        ports = DemoPorts(host=host_port, printer=printer_port)
-        where = market_folder((folder or DEFAULT_DIR).resolve(), market)
-        config = prepare_config(where, market, ports)
-        register_terminal(where / "host.sqlite", config, datetime.now(UTC).isoformat())
-        seed_demo_clerks(config)
-        peers = DemoPeers(where, ports).start()
-        try:
-            _run(
-                config,
-                bind="127.0.0.1",
-                port=api_port,
-                banner=lambda url: how_to_sell(config, peers, url),
-                demo=True,
-                # the result screen shows the slip the virtual printer really printed
-                printed_slips=VirtualPrinterSlips(peers.printer),
-                demo_peers=peers,
-            )
-        finally:
-            peers.stop()
 
     existing = main.commands.get("queue")
     if isinstance(existing, click.Group):
@@ -291,7 +235,7 @@ def _drain(config: KioskConfig, timeout_s: float) -> dict[str, Any]:
     }
 
 
-def _run(
+def run_kiosk(
     config: KioskConfig,
     *,
     bind: str,
@@ -299,8 +243,10 @@ def _run(
     banner: Callable[[str], str],
     demo: bool,
     printed_slips: PrintedSlips | None = None,
-    demo_peers: DemoPeers | None = None,
+    demo_peers: DemoControls | None = None,
 ) -> None:
+    """Run one kiosk process until SIGINT/SIGTERM (``kiosk serve``, and ``kiosk demo`` with its
+    peers): lock and crash recovery, forwarder, devices, the local API, READY and the watchdog."""
     from terminal.api import ApiServer  # FastAPI loads only for the commands that serve
 
     stop = threading.Event()

@@ -14,6 +14,7 @@ from typing import Any
 
 import click
 
+from foundation.money import Money, MoneyError
 from offline_queue.errors import StoreError
 from offline_queue.states import ALL_STATES
 from offline_queue.store import OUTBOX_STATES, OutboxRecord, Store, TxnRecord
@@ -21,7 +22,6 @@ from terminal.cli import CliContext
 from terminal.cli.common import fail as _fail
 from terminal.config import load_config
 from terminal.errors import KioskError
-from terminal.money import Money, MoneyError
 
 JSON_OPTION = click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 

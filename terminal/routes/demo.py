@@ -17,8 +17,7 @@ from typing import Any, Literal
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict
 
-from terminal.demo import DemoPeers
-from terminal.devices import NotDemo
+from terminal.devices import DemoControls, NotDemo
 from terminal.kiosk import Kiosk
 
 PrinterFault = Literal[
@@ -41,7 +40,7 @@ class PrinterBody(BaseModel):
 def router(kiosk: Kiosk) -> APIRouter:
     api = APIRouter()
 
-    def peers() -> DemoPeers:
+    def peers() -> DemoControls:
         if kiosk.demo is None:
             raise NotDemo(
                 "Only `kiosk demo` can switch its host and printer off and on; this kiosk "

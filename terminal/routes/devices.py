@@ -21,11 +21,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from drivers.errors import PrinterError
+from foundation.errors import ClerkFacingError
 from terminal.api import SellBody
 from terminal.catalog import PRODUCT_TARGETS
 from terminal.devices import MAX_WEDGE_KEYS, DeviceEvent, SwipeExpired
-from terminal.errors import KioskError, WrongTargetKind
+from terminal.errors import WrongTargetKind
 from terminal.event_stream import EventQueue, event_stream_response, sse
 from terminal.kiosk import Kiosk
 from terminal.sale import SaleRequest
@@ -129,7 +129,7 @@ def router(kiosk: Kiosk) -> APIRouter:
         fields["clerk"] = kiosk.clerks.sale_clerk(body.clerk)
         try:
             result = kiosk.sales.sell(SaleRequest(target=held.pan, **fields))
-        except (KioskError, PrinterError):
+        except ClerkFacingError:
             # Refused before anything was recorded (an amount out of range, the printer out of
             # paper): the clerk fixes that and sends the form again without a second swipe.
             devices.vault.give_back(held)

@@ -21,11 +21,11 @@ from pathlib import Path
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po
 
+from foundation.money import DEFAULT_MONEY_STYLES, Money, MoneyStyles
 from printer_templates.i18n import LANGUAGE_LOCALES, compile_catalog
 from printer_templates.i18n import translations as slip_translations
 from printer_templates.pseudo import PSEUDO_LANGUAGE, pseudo_catalog
 from terminal.catalog import DEFAULT_NAMES, ProductConfig
-from terminal.money import DEFAULT_MONEY_STYLES, Money, MoneyStyles
 
 LOCALE_DIR = Path(__file__).parent / "locale"
 TEMPLATE_DIR = Path(__file__).parent / "templates"

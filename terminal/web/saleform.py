@@ -13,12 +13,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from foundation.money import Money, MoneyError
 from terminal.billers import BillerCatalog
 from terminal.catalog import ProductConfig
 from terminal.config import KioskConfig
 from terminal.errors import ConfigError, InvalidAccount, InvalidAmount, KioskError
 from terminal.host_client import HostClient
-from terminal.money import Money, MoneyError
 from terminal.sale import SaleRequest
 from terminal.tariffs import Quote, quote
 from terminal.validation import (

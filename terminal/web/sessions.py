@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from offline_queue.clock import Clock
+from foundation.clock import Clock
 
 #: Name of the session cookie.
 COOKIE = "counter_session"

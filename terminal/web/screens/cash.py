@@ -26,9 +26,9 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from drivers.errors import PrinterError
-from terminal.errors import InvalidAmount, KioskError
-from terminal.money import Money, MoneyError
+from foundation.errors import ClerkFacingError
+from foundation.money import Money, MoneyError
+from terminal.errors import InvalidAmount
 from terminal.shift import DRAWER_REASONS, REASONS
 from terminal.web.context import WebContext
 from terminal.web.desk import local_time, said
@@ -187,7 +187,7 @@ def router(ctx: WebContext) -> APIRouter:
         try:
             await asyncio.to_thread(work)
             recorded = done
-        except (KioskError, PrinterError) as exc:
+        except ClerkFacingError as exc:
             return await cash_page_for(
                 request, session, error=refusal(speaker, exc), status_code=422, form=form
             )

@@ -18,11 +18,9 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from drivers.errors import PrinterError
+from foundation.errors import ClerkFacingError
 from offline_queue import states
-from offline_queue.errors import StoreError
 from offline_queue.store import OutboxRecord
-from terminal.errors import KioskError
 from terminal.lookup import LookupEntry, LookupQuery, LookupReport, aware
 from terminal.web import dates, reasons
 from terminal.web.context import WebContext
@@ -246,7 +244,7 @@ def router(ctx: WebContext) -> APIRouter:
                 )
                 try:
                     report = await asyncio.to_thread(kiosk.lookups.lookup, query)
-                except (KioskError, StoreError, PrinterError) as exc:
+                except ClerkFacingError as exc:
                     error = explain(speaker, exc, screen="lookup")
                 else:
                     views = [found(speaker, report, entry) for entry in report.entries]

@@ -21,9 +21,7 @@ from dataclasses import dataclass
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from drivers.errors import PrinterError
-from offline_queue.errors import StoreError
-from terminal.errors import KioskError
+from foundation.errors import ClerkFacingError
 from terminal.reports import ReportOutcome
 from terminal.web import reasons
 from terminal.web.context import WebContext
@@ -208,7 +206,7 @@ def router(ctx: WebContext) -> APIRouter:
                     outcome = await asyncio.to_thread(
                         kiosk.reports.x_report, clerk=session.clerk_number
                     )
-            except (KioskError, PrinterError, StoreError) as exc:
+            except ClerkFacingError as exc:
                 error = explain(speaker, exc, screen="report")
                 return await report_page(request, session, kind, error=error, status_code=422)
             next_z = None

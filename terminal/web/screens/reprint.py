@@ -14,10 +14,8 @@ from dataclasses import dataclass
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from drivers.errors import PrinterError
-from offline_queue.errors import StoreError
+from foundation.errors import ClerkFacingError
 from printer_templates.preview import slip_to_text
-from terminal.errors import KioskError
 from terminal.reprint import ReprintResult
 from terminal.web.context import WebContext
 from terminal.web.desk import explain, form_value, local_time, product_name, said
@@ -127,7 +125,7 @@ def router(ctx: WebContext) -> APIRouter:
                     typed or None,
                     slip=None if kind == "latest" else kind,
                 )
-            except (KioskError, PrinterError, StoreError) as exc:
+            except ClerkFacingError as exc:
                 error = explain(speaker, exc, screen="reprint")
                 return page(request, session, typed=typed, kind=kind, error=error, status_code=422)
             view = copy_view(session, result)

@@ -19,7 +19,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from drivers.errors import PrinterError
+from foundation.errors import ClerkFacingError
 from offline_queue import states
 from offline_queue.errors import UnknownTransaction
 from offline_queue.store import TxnRecord
@@ -331,7 +331,7 @@ def router(ctx: WebContext) -> APIRouter:
                 )
             try:
                 result = await asyncio.to_thread(_sell, ctx, sale, form.get("card_swipe_id"))
-            except (KioskError, PrinterError) as exc:
+            except ClerkFacingError as exc:
                 return form_page(
                     request,
                     session,
@@ -458,7 +458,7 @@ def _sell(ctx: WebContext, sale: SaleRequest, swipe_id: str | None) -> SaleResul
         sale = replace(sale, target=held.pan)
     try:
         return ctx.kiosk.sales.sell(sale)
-    except (KioskError, PrinterError):
+    except ClerkFacingError:
         if held is not None:
             ctx.kiosk.devices.vault.give_back(held)
         raise

@@ -22,9 +22,9 @@ from dataclasses import dataclass
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from drivers.errors import PrinterError
+from foundation.errors import ClerkFacingError
 from offline_queue import states
-from offline_queue.errors import StoreError, UnknownTransaction
+from offline_queue.errors import UnknownTransaction
 from offline_queue.store import TxnRecord
 from printer_templates.preview import slip_to_text
 from terminal.errors import KioskError
@@ -386,7 +386,7 @@ def router(ctx: WebContext) -> APIRouter:
                 outcome = await asyncio.to_thread(
                     kiosk.stornos.storno, txn, reason=reason, clerk=session.clerk_number
                 )
-            except (KioskError, PrinterError, StoreError) as exc:
+            except ClerkFacingError as exc:
                 error = explain(speaker, exc, screen="storno")
                 by_host = row is not None and host_refused(txn, before)
                 keep(refused_view(speaker, row, txn, error, by_host=by_host))

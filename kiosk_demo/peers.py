@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from drivers.virtual_printer import VirtualPrinter
+from foundation.clock import SystemClock
 from hostsim.server import HostServer
 from hostsim.store import HostStore
-from offline_queue.clock import SystemClock
 from offline_queue.store import Store
 from terminal.clerks import ClerkBook, Role
 from terminal.config import KioskConfig, load_config, write_preset

@@ -24,6 +24,15 @@ class Clock(Protocol):
         ...
 
 
+class MonotonicClock(Protocol):
+    """The part of :class:`Clock` a device's timeouts need (inter-key and frame timeouts,
+    the printer's waits): any :class:`Clock` is one."""
+
+    def monotonic(self) -> float:
+        """Seconds on a clock that never goes back."""
+        ...
+
+
 class SystemClock:
     """The real clocks of the machine."""
 
@@ -68,4 +77,4 @@ class ManualClock:
             self._now = when
 
 
-__all__ = ["Clock", "ManualClock", "SystemClock"]
+__all__ = ["Clock", "ManualClock", "MonotonicClock", "SystemClock"]
