@@ -16,9 +16,7 @@ stornoed | confirmed`` (a storno whose advice never came lapses back); ``decline
 
 from __future__ import annotations
 
-import hashlib
 import json
-import secrets
 import sqlite3
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
@@ -30,7 +28,6 @@ from foundation.host_wire import (
     KIND_PROVISION,
     KIND_STORNO_REQUEST,
     MAX_ADVICES_PER_BATCH,
-    MESSAGE_ID_PATTERN,
     PRODUCTS,
     TXN_PATTERN,
     ErrorCode,
@@ -41,96 +38,25 @@ from hostsim.benefits import BenefitPayment
 from hostsim.billers import BillPayment
 from hostsim.cards import CardSale, CardTopup
 from hostsim.errors import Decline, HttpError
+from hostsim.fields import (
+    auth_code,
+    bad_request,
+    digest,
+    message_id_of,
+    parse_provision,
+    parse_time,
+    txn_of,
+)
 from hostsim.imei import ImeiFee
-from hostsim.messages import list_messages
-from hostsim.products import Ctx, Product, ProvisionInput, fields_of, product_data_of
+from hostsim.products import Ctx, Product, ProvisionInput, product_data_of
 from hostsim.subscribers import MobileTopup
+from hostsim.views import transaction_view
 
 HANDLERS: dict[str, Product] = {
     h.product: h
     for h in (CardTopup(), CardSale(), MobileTopup(), ImeiFee(), BillPayment(), BenefitPayment())
 }
 assert set(HANDLERS) == set(PRODUCTS), "every protocol product needs a simulated issuer"
-
-
-def _bad(message: str) -> HttpError:
-    return HttpError(400, ErrorCode.INVALID_REQUEST, message)
-
-
-def _sha(obj: Any) -> str:
-    return hashlib.sha256(dumps(obj)).hexdigest()
-
-
-def _auth_code() -> str:
-    return "".join(secrets.choice("ABCDEFGHJKLMNPQRSTUVWXYZ23456789") for _ in range(6))
-
-
-def _int_field(body: Mapping[str, Any], name: str, *, minimum: int = 0) -> int:
-    value = body.get(name)
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise _bad(f"{name} must be an integer number of minor units, got {value!r}")
-    if value < minimum:
-        raise _bad(f"{name} must be at least {minimum}, got {value}")
-    return value
-
-
-def _message_id(body: Mapping[str, Any]) -> str:
-    value = body.get("message_id")
-    if not isinstance(value, str) or not MESSAGE_ID_PATTERN.fullmatch(value):
-        raise _bad("message_id must be 1-64 letters, digits or . _ : -")
-    return value
-
-
-def _txn(body: Mapping[str, Any], name: str = "txn") -> str:
-    value = body.get(name)
-    if not isinstance(value, str) or not TXN_PATTERN.fullmatch(value):
-        raise _bad(f"{name} must be the 14-digit transaction number, got {value!r}")
-    return value
-
-
-def _parse_time(text: Any) -> datetime | None:
-    if not isinstance(text, str):
-        return None
-    try:
-        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo is not None else None
-
-
-def parse_provision(body: Mapping[str, Any]) -> tuple[str, ProvisionInput]:
-    """Validate a provision body (shape only; business checks are the issuer's)."""
-    message_id = _message_id(body)
-    txn = _txn(body)
-    product = body.get("product")
-    if product not in PRODUCTS:
-        raise _bad(f"product must be one of {', '.join(PRODUCTS)}, got {product!r}")
-    amount = _int_field(body, "amount_minor", minimum=1)
-    fees = _int_field(body, "fees_minor")
-    total = _int_field(body, "total_minor", minimum=1)
-    if total != amount + fees:
-        raise _bad(f"total_minor {total} is not amount_minor {amount} + fees_minor {fees}")
-    currency = body.get("currency")
-    if not isinstance(currency, str) or len(currency) != 3:
-        raise _bad(f"currency must be an ISO 4217 code such as EUR, got {currency!r}")
-    target = body.get("target", "")
-    if target is None:
-        target = ""
-    if not isinstance(target, str):
-        raise _bad("target must be text (card number, phone number, IMEI or account)")
-    fields = body.get("fields", {})
-    if not isinstance(fields, dict):
-        raise _bad("fields must be an object")
-    return message_id, ProvisionInput(
-        txn=txn,
-        product=str(product),
-        amount_minor=amount,
-        fees_minor=fees,
-        total_minor=total,
-        currency=currency,
-        target=target.strip(),
-        fields=dict(fields),
-    )
 
 
 class Ledger:
@@ -195,7 +121,7 @@ class Ledger:
 
     def provision(self, ctx: Ctx, body: Mapping[str, Any]) -> bytes:
         message_id, req = parse_provision(body)
-        fingerprint = _sha(
+        fingerprint = digest(
             {
                 "product": req.product,
                 "amount_minor": req.amount_minor,
@@ -256,21 +182,21 @@ class Ledger:
                 "reason_code": decline.code,
                 "reason": decline.reason,
             }
-        auth_code = _auth_code()
+        approval = auth_code()
         confirm_by = ctx.now + timedelta(seconds=ctx.settings.advice_horizon_s)
         self._insert_txn(
             ctx,
             req,
             state="provisioned",
-            auth_code=auth_code,
+            auth_code=approval,
             product_data=product_data,
             confirm_by=confirm_by.isoformat(),
         )
-        ctx.store.add_event(req.txn, ctx.now_iso, "provisioned", auth_code)
+        ctx.store.add_event(req.txn, ctx.now_iso, "provisioned", approval)
         return {
             **base,
             "status": "approved",
-            "auth_code": auth_code,
+            "auth_code": approval,
             "amount_minor": req.amount_minor,
             "fees_minor": req.fees_minor,
             "total_minor": req.total_minor,
@@ -323,23 +249,25 @@ class Ledger:
         """One result (canonical JSON bytes) per advice, in the order given."""
         advices = body.get("advices")
         if not isinstance(advices, list) or not advices:
-            raise _bad("advices must be a non-empty list")
+            raise bad_request("advices must be a non-empty list")
         if len(advices) > MAX_ADVICES_PER_BATCH:
-            raise _bad(f"at most {MAX_ADVICES_PER_BATCH} advices per request, got {len(advices)}")
+            raise bad_request(
+                f"at most {MAX_ADVICES_PER_BATCH} advices per request, got {len(advices)}"
+            )
         for item in advices:
             if not isinstance(item, dict):
-                raise _bad("every advice must be an object")
-            _message_id(item)
+                raise bad_request("every advice must be an object")
+            message_id_of(item)
         with ctx.store.transaction():
             return [self._advice(ctx, item) for item in advices]
 
     def advice(self, ctx: Ctx, body: Mapping[str, Any]) -> bytes:
-        _message_id(body)
+        message_id_of(body)
         with ctx.store.transaction():
             return self._advice(ctx, body)
 
     def _advice(self, ctx: Ctx, item: Mapping[str, Any]) -> bytes:
-        message_id = _message_id(item)
+        message_id = message_id_of(item)
         txn = item.get("txn")
         kind = item.get("kind")
         payload = item.get("payload", {})
@@ -370,7 +298,7 @@ class Ledger:
                 message_id=message_id,
                 txn=txn,
                 kind=str(kind),
-                fingerprint=_sha({"txn": txn, "kind": kind}),
+                fingerprint=digest({"txn": txn, "kind": kind}),
                 compute=lambda: self._apply_advice(ctx, head, str(kind), txn, payload),
             )
         except HttpError as exc:
@@ -417,7 +345,7 @@ class Ledger:
             )
         state = str(row["state"])
         if state == "provisioned":
-            self._do_confirm(ctx, row, _parse_time(payload.get("printed_at")), via="confirm")
+            self._do_confirm(ctx, row, parse_time(payload.get("printed_at")), via="confirm")
             return self._result(head, "accepted", "confirmed")
         if state in ("confirmed", "storno_pending", "stornoed"):
             return self._result(head, "duplicate", state)
@@ -443,7 +371,7 @@ class Ledger:
     ) -> None:
         handler = HANDLERS[str(row["product"])]
         extra = handler.apply(ctx, row)
-        provisioned_at = _parse_time(row["provisioned_at"]) or ctx.now
+        provisioned_at = parse_time(row["provisioned_at"]) or ctx.now
         start = printed_at or ctx.now
         start = min(max(start, provisioned_at), ctx.now)
         data = product_data_of(row)
@@ -536,7 +464,7 @@ class Ledger:
         )
         new_row = ctx.store.txn(txn)
         assert new_row is not None
-        self._do_confirm(ctx, new_row, _parse_time(payload.get("printed_at")), via="offline_sale")
+        self._do_confirm(ctx, new_row, parse_time(payload.get("printed_at")), via="offline_sale")
         return self._result(head, "accepted", "confirmed")
 
     def _storno_advice(
@@ -551,7 +479,7 @@ class Ledger:
             return self._complete_storno(ctx, head, row)
         if state == "stornoed":
             return self._result(head, "duplicate", state)
-        stornoed_at = _parse_time(payload.get("stornoed_at"))
+        stornoed_at = parse_time(payload.get("stornoed_at"))
         if state == "confirmed" and stornoed_at is not None:
             # No approved request is pending: the terminal decided this storno itself while the
             # host was unreachable, or the request lapsed before the advice got through. The
@@ -582,15 +510,15 @@ class Ledger:
     # -- storno request ------------------------------------------------------------------
 
     def storno(self, ctx: Ctx, body: Mapping[str, Any]) -> bytes:
-        message_id = _message_id(body)
-        txn = _txn(body)
+        message_id = message_id_of(body)
+        txn = txn_of(body)
         with ctx.store.transaction():
             return self._once(
                 ctx,
                 message_id=message_id,
                 txn=txn,
                 kind=f"{KIND_STORNO_REQUEST}:{message_id}",
-                fingerprint=_sha({"txn": txn, "kind": KIND_STORNO_REQUEST}),
+                fingerprint=digest({"txn": txn, "kind": KIND_STORNO_REQUEST}),
                 compute=lambda: self._storno(ctx, message_id, txn, body),
                 by_business_key=False,
             )
@@ -612,7 +540,7 @@ class Ledger:
                 "reason": decline.reason,
             }
         complete_by = ctx.now + timedelta(seconds=ctx.settings.storno_lapse_s)
-        code = _auth_code()
+        code = auth_code()
         ctx.store.update_txn(
             txn,
             ctx.now_iso,
@@ -656,7 +584,7 @@ class Ledger:
         if state == "provisioned":
             # The storno overtook the confirm still waiting in the terminal's outbox: the
             # terminal only asks for a storno of a sale whose slip printed, so confirm it now.
-            self._do_confirm(ctx, row, _parse_time(body.get("printed_at")), via="storno_request")
+            self._do_confirm(ctx, row, parse_time(body.get("printed_at")), via="storno_request")
             refreshed = ctx.store.txn(txn)
             assert refreshed is not None
             row, state = refreshed, "confirmed"
@@ -673,7 +601,7 @@ class Ledger:
         if state in refusals:
             raise Decline(*refusals[state])
         handler = HANDLERS[str(row["product"])]
-        start = _parse_time(row["window_start"]) or ctx.now
+        start = parse_time(row["window_start"]) or ctx.now
         if handler.storno_window == "none":
             raise Decline(
                 D.STORNO_NOT_ALLOWED,
@@ -737,39 +665,6 @@ class Ledger:
         if row is None:
             return None
         return transaction_view(ctx, row)
-
-
-def transaction_view(ctx: Ctx, row: sqlite3.Row) -> dict[str, Any]:
-    """The host's view of one transaction, as ``GET /v1/transactions/{txn}`` answers it."""
-    txn = str(row["txn"])
-    return {
-        "txn": txn,
-        "terminal_id": row["terminal_id"],
-        "product": row["product"],
-        "state": row["state"],
-        "amount_minor": row["amount_minor"],
-        "fees_minor": row["fees_minor"],
-        "total_minor": row["total_minor"],
-        "currency": row["currency"],
-        "target": row["target"],
-        "fields": fields_of(row),
-        "auth_code": row["auth_code"],
-        "product_data": product_data_of(row),
-        "reason_code": row["reason_code"],
-        "offline": bool(row["offline"]),
-        "provisioned_at": row["provisioned_at"],
-        "confirm_by": row["confirm_by"],
-        "confirmed_at": row["confirmed_at"],
-        "printed_at": row["printed_at"],
-        "window_start": row["window_start"],
-        "storno_requested_at": row["storno_requested_at"],
-        "closed_at": row["closed_at"],
-        "events": [
-            {"at": e["at"], "event": e["event"], "detail": e["detail"]}
-            for e in ctx.store.events(txn)
-        ],
-        "customer_messages": [m.to_json() for m in list_messages(ctx.store, txn=txn)],
-    }
 
 
 __all__ = ["HANDLERS", "Ledger", "parse_provision", "transaction_view"]
