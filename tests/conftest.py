@@ -38,3 +38,11 @@ def rs_counter(tmp_path: Path) -> Iterator[Counter]:
     counter.open()
     yield counter
     stop_counter(counter)
+
+
+@pytest.fixture
+def fi_counter(tmp_path: Path) -> Iterator[Counter]:
+    counter = start_counter(tmp_path, "fi")
+    counter.open()
+    yield counter
+    stop_counter(counter)

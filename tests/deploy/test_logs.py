@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 from helpers.browser import ServedCounter, serve_counter
+from helpers.carddata import grouped
 from helpers.kiosk import register, write_config
 
 from drivers.virtual_printer import VirtualPrinter
@@ -34,7 +35,7 @@ from terminal.cli import main
 from terminal.logs import KeyValueFormatter, add_secret, configure_logging, mask_card_numbers
 
 CARD = T.ONLINE_CARD  # 4000000000000010, Luhn-valid
-CARD_SPACED = " ".join(CARD[i : i + 4] for i in range(0, len(CARD), 4))
+CARD_SPACED = grouped(CARD)
 KIOSK = Path(sys.executable).with_name("kiosk")
 SELL = ("sell", "card-topup", "--target", CARD, "--amount", "50", "--cash", "60", "--json")
 

@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import requests
-from helpers.kiosk import Counter, start_counter, stop_counter
 
+from helpers.kiosk import Counter, start_counter, stop_counter
 from terminal.api import ApiServer
 
 CLERKS = (("1", "Ana", "1111", "supervisor"), ("2", "Bor", "2222", "clerk"))
@@ -76,6 +76,17 @@ def served(tmp_path: Path, market: str) -> Iterator[ServedScreen]:
         stop_screen(screen)
 
 
+def sign_in(page: Any, url: str, number: str, pin: str) -> None:
+    """Sign in on the screen's sign-in page and wait for the home screen."""
+    from playwright.sync_api import expect
+
+    page.goto(url + "/ui/signin")
+    page.fill("#number", number)
+    page.fill("#pin", pin)
+    page.locator("#pin").press("Enter")
+    expect(page.locator("body")).to_have_attribute("data-screen", "home")
+
+
 def fit_screenshot(page: Any, name: str) -> Path:
     """A screenshot with the window as tall as the page, so the status bar (sticky at the
     window's bottom) sits under the content as the clerk sees it, not across it."""
@@ -94,5 +105,6 @@ __all__ = [
     "fit_screenshot",
     "serve_screen",
     "served",
+    "sign_in",
     "stop_screen",
 ]

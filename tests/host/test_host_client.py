@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers.hostsim import SALES, HostHarness, run_host
+from helpers.hostsim import SALES, HostHarness
 
 from hostsim import testnumbers as tn
 from hostsim.products import ADVICE_HORIZON_S
@@ -31,12 +29,6 @@ class Advice:
     kind: str
     payload: dict[str, Any] = field(default_factory=dict)
     attempts: int = 0
-
-
-@pytest.fixture
-def host(tmp_path: Path) -> Iterator[HostHarness]:
-    with run_host(tmp_path) as harness:
-        yield harness
 
 
 def request(host: HostHarness, product: str = "mobile-topup", **kw: Any) -> ProvisionRequest:

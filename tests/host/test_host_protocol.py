@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 import requests
-from helpers.hostsim import OTHER_TERMINAL_KEY, HostHarness, run_host
+from helpers.hostsim import OTHER_TERMINAL_KEY, HostHarness
 
 from terminal.host_protocol import (
     ErrorCode,
@@ -25,12 +22,6 @@ KEY = "secret-key"
 BODY = b'{"txn":"12345000000001"}'
 TS = "1790000000"
 NONCE = "0123456789abcdef0123456789abcdef"
-
-
-@pytest.fixture
-def host(tmp_path: Path) -> Iterator[HostHarness]:
-    with run_host(tmp_path) as harness:
-        yield harness
 
 
 def test_canonical_string_is_method_path_time_nonce_and_body_hash() -> None:

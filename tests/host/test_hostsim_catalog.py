@@ -3,19 +3,10 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from pathlib import Path
 
-import pytest
-from helpers.hostsim import HostHarness, run_host
+from helpers.hostsim import HostHarness
 
 from hostsim import testnumbers as tn
-
-
-@pytest.fixture
-def host(tmp_path: Path) -> Iterator[HostHarness]:
-    with run_host(tmp_path) as harness:
-        yield harness
 
 
 def test_catalog_has_at_least_50_billers_with_usable_account_formats(host: HostHarness) -> None:

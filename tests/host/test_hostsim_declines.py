@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers.hostsim import HostHarness, run_host
+from helpers.hostsim import HostHarness
 
 from hostsim import testnumbers as tn
 
@@ -41,12 +39,6 @@ CASES: list[tuple[str, dict[str, Any], str]] = [
         "benefit_type_not_accepted",
     ),
 ]
-
-
-@pytest.fixture
-def host(tmp_path: Path) -> Iterator[HostHarness]:
-    with run_host(tmp_path) as harness:
-        yield harness
 
 
 @pytest.mark.parametrize(("product", "overrides", "code"), CASES, ids=[c[2] for c in CASES])

@@ -3,22 +3,14 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import requests
-from helpers.hostsim import HostHarness, run_host
+from helpers.hostsim import HostHarness
 
 from hostsim.server import MALFORMED_BODY
 
 TIMEOUT = (2.0, 5.0)
-
-
-@pytest.fixture
-def host(tmp_path: Path) -> Iterator[HostHarness]:
-    with run_host(tmp_path) as harness:
-        yield harness
 
 
 def health(host: HostHarness, timeout: tuple[float, float] = TIMEOUT) -> requests.Response:

@@ -3,20 +3,12 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from helpers.hostsim import OTHER_TERMINAL_ID, OTHER_TERMINAL_KEY, HostHarness, run_host
 
 from hostsim import subscribers
 from hostsim.testnumbers import SUBSCRIBER
-
-
-@pytest.fixture
-def host(tmp_path: Path) -> Iterator[HostHarness]:
-    with run_host(tmp_path) as harness:
-        yield harness
 
 
 def test_same_provision_message_id_gets_the_first_answer_byte_for_byte(host: HostHarness) -> None:

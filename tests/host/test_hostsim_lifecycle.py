@@ -2,22 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
-from helpers.hostsim import SALES, HostHarness, run_host
+from helpers.hostsim import SALES, HostHarness
 
 from hostsim import cards, subscribers
 from hostsim.testnumbers import SUBSCRIBER
 
 PRODUCTS = sorted(SALES)
-
-
-@pytest.fixture
-def host(tmp_path: Path) -> Iterator[HostHarness]:
-    with run_host(tmp_path) as harness:
-        yield harness
 
 
 @pytest.mark.parametrize("product", PRODUCTS)

@@ -2,22 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import pytest
-from helpers.hostsim import OTHER_TERMINAL_ID, OTHER_TERMINAL_KEY, HostHarness, run_host
+from helpers.hostsim import OTHER_TERMINAL_ID, OTHER_TERMINAL_KEY, HostHarness
 
 from hostsim import subscribers
 from hostsim.messages import list_messages
 from hostsim.testnumbers import SUBSCRIBER
-
-
-@pytest.fixture
-def host(tmp_path: Path) -> Iterator[HostHarness]:
-    with run_host(tmp_path) as harness:
-        yield harness
 
 
 def topup(host: HostHarness, amount_minor: int) -> str:

@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 import requests
-from helpers.hostsim import HostHarness, run_host
+from helpers.hostsim import HostHarness
 
 from hostsim import testnumbers as tn
 
@@ -84,12 +82,6 @@ def check(response: requests.Response, method: str, path: str) -> None:
 
 
 CALLED: set[tuple[str, str]] = set()
-
-
-@pytest.fixture
-def host(tmp_path: Path) -> Iterator[HostHarness]:
-    with run_host(tmp_path) as harness:
-        yield harness
 
 
 def test_every_documented_operation_answers_as_documented(host: HostHarness) -> None:

@@ -4,18 +4,9 @@ checks it as a request made when the storno slip printed (``stornoed_at``)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 
-import pytest
-from helpers.hostsim import HostHarness, run_host
-
-
-@pytest.fixture
-def host(tmp_path: Path) -> Iterator[HostHarness]:
-    with run_host(tmp_path) as harness:
-        yield harness
+from helpers.hostsim import HostHarness
 
 
 def _topup(host: HostHarness) -> str:

@@ -30,13 +30,6 @@ from drivers.card_reader.serial_reader import SerialCardReader, SerialInputDevic
 from offline_queue.clock import ManualClock
 
 
-@pytest.fixture
-def peer(tmp_path: Path) -> Iterator[PtyPeer]:
-    device = PtyPeer(tmp_path)
-    yield device
-    device.close()
-
-
 class Running:
     def __init__(self, peer: PtyPeer, framing: FramingName, **kwargs: object) -> None:
         self.events: queue.Queue[ReaderEvent] = queue.Queue()

@@ -9,11 +9,9 @@ import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
-import pytest
 from click.testing import CliRunner
 from helpers import reader_frames as F
 from helpers.pty_peer import TIMEOUT_S, PtyPeer
@@ -94,13 +92,6 @@ def _next_json(lines: queue.Queue[str], timeout: float = TIMEOUT_S) -> dict[str,
         return dict(json.loads(lines.get(timeout=timeout)))
     except queue.Empty:
         raise AssertionError("kiosk reader listen printed nothing in time") from None
-
-
-@pytest.fixture
-def peer(tmp_path: Path) -> Iterator[PtyPeer]:
-    device = PtyPeer(tmp_path)
-    yield device
-    device.close()
 
 
 def _listen(peer: PtyPeer, *args: str) -> subprocess.Popen[str]:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import queue
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from helpers import reader_frames as F
@@ -108,13 +106,6 @@ def test_an_endless_line_is_bounded_and_reported() -> None:
     events += decoder.feed(b"\r" + F.SCAN_TXN_BARE)
     assert [type(e) for e in events] == [UnrecognisedScan, ScannedTransaction]
     assert "Enter/CR" in events[0].message  # type: ignore[attr-defined]
-
-
-@pytest.fixture
-def peer(tmp_path: Path) -> Iterator[PtyPeer]:
-    device = PtyPeer(tmp_path)
-    yield device
-    device.close()
 
 
 def test_serial_scanner_on_a_pty_reads_codes_and_survives_replug(peer: PtyPeer) -> None:

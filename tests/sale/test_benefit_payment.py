@@ -4,11 +4,8 @@ the benefit type that paid; X/Z reports and the drawer count them apart from cas
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
-from helpers.kiosk import Counter, start_counter, stop_counter
+from helpers.kiosk import Counter
 
 from hostsim import benefits
 from hostsim import testnumbers as T
@@ -21,14 +18,6 @@ BENEFIT = {
     "benefit_type": "sport",
     "message": "Kuntosali, marraskuu",
 }
-
-
-@pytest.fixture
-def fi_counter(tmp_path: Path) -> Iterator[Counter]:
-    counter = start_counter(tmp_path, "fi")
-    counter.open()
-    yield counter
-    stop_counter(counter)
 
 
 def _balance(counter: Counter) -> int:

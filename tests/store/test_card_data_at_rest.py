@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from helpers.carddata import grouped, secrets_in, store_files
 from helpers.kiosk import Counter, start_counter, stop_counter
 
 from hostsim import testnumbers as T
@@ -28,31 +29,6 @@ from terminal.cli import main
 from terminal.lookup import LookupQuery
 
 OFFLINE_CARD = T.PREMIUM_CARD
-
-
-def grouped(number: str) -> str:
-    return " ".join(number[i : i + 4] for i in range(0, len(number), 4))
-
-
-def secrets_in(data: bytes, numbers: list[str], codes: list[str]) -> list[str]:
-    """Which card numbers (plain or grouped) or security-code fields appear in ``data``."""
-    found = []
-    for number in numbers:
-        for spelling in (number, grouped(number), number[:-4]):
-            if spelling.encode() in data:
-                found.append(spelling)
-    for code in codes:
-        for spelling in (f'"cvc":"{code}"', f'"security_code":"{code}"', f'"cvc": "{code}"'):
-            if spelling.encode() in data:
-                found.append(spelling)
-    for key in (b'"cvc"', b'"security_code"'):
-        if key in data:
-            found.append(key.decode())
-    return found
-
-
-def store_files(store_path: Path) -> list[Path]:
-    return [p for p in store_path.parent.iterdir() if p.name.startswith(store_path.name)]
 
 
 @pytest.fixture

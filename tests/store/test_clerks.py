@@ -4,12 +4,12 @@ clock, supervisor unlock, refusals that do not reveal which numbers exist, journ
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers.carddata import store_files
 
 import offline_queue.store as store_module
 from offline_queue.clock import ManualClock
@@ -39,17 +39,6 @@ from terminal.clerks import (
 
 #: Digits that appear nowhere else in a store file (no timestamp or number contains them).
 SECRET_PIN = "73519264"
-
-
-@pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock()
-
-
-@pytest.fixture
-def store(tmp_path: Path, clock: ManualClock) -> Iterator[Store]:
-    with Store(tmp_path / "kiosk.sqlite", terminal_id="12345", clock=clock) as s:
-        yield s
 
 
 @pytest.fixture
@@ -89,7 +78,7 @@ def test_pins_are_salted_slow_hashes_never_kept_in_clear(
     assert SECRET_PIN not in repr(first) and "pin" not in ana.to_dict()
 
     store.close()  # every byte on disk: the database, its WAL and shared memory
-    files = [p for p in tmp_path.iterdir() if p.name.startswith("kiosk.sqlite")]
+    files = store_files(tmp_path / "kiosk.sqlite")
     assert files
     for path in files:
         assert SECRET_PIN.encode() not in path.read_bytes(), path.name

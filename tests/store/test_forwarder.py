@@ -9,10 +9,9 @@ from __future__ import annotations
 import random
 import tempfile
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -52,17 +51,6 @@ class CeilingRandom(random.Random):
 
     def uniform(self, a: float, b: float) -> float:
         return b
-
-
-@pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock()
-
-
-@pytest.fixture
-def store(tmp_path: Path, clock: ManualClock) -> Iterator[Store]:
-    with Store(tmp_path / "kiosk.sqlite", terminal_id="12345", clock=clock) as opened:
-        yield opened
 
 
 def confirmed_sale(store: Store, *, storno: bool = False) -> str:

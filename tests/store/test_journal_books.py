@@ -20,16 +20,9 @@ from offline_queue.journal import GENESIS_HASH, KEYED_EVENT, event_hash
 from offline_queue.store import OutboxMessage, Store
 from terminal.clerks import ClerkBook, Role, hash_pin
 from terminal.cli import main
-from terminal.config import load_config, write_preset
+from terminal.config import load_config
 
 KEY = "the terminal's key"
-
-
-@pytest.fixture
-def config_path(tmp_path: Path) -> Path:
-    path = tmp_path / "kiosk.toml"
-    write_preset(path, "rs", terminal_id="12345")
-    return path
 
 
 def fill(path: Path, key: str) -> dict[str, str]:

@@ -18,16 +18,9 @@ from offline_queue.clock import ManualClock
 from offline_queue.journal import event_hash
 from offline_queue.store import OutboxMessage, Store
 from terminal.cli import main
-from terminal.config import load_config, write_preset
+from terminal.config import load_config
 
 Tamper = Callable[[sqlite3.Connection, int], None]
-
-
-@pytest.fixture
-def config_path(tmp_path: Path) -> Path:
-    path = tmp_path / "kiosk.toml"
-    write_preset(path, "rs", terminal_id="12345")
-    return path
 
 
 def fill_store(config_path: Path) -> int:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -28,17 +27,6 @@ from offline_queue.schema import MIGRATIONS, SCHEMA_VERSION, connect, migrate
 from offline_queue.store import OutboxMessage, Store, TxnRecord
 from terminal.cli import main
 from terminal.config import load_config, write_preset
-
-
-@pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock()
-
-
-@pytest.fixture
-def store(tmp_path: Path, clock: ManualClock) -> Iterator[Store]:
-    with Store(tmp_path / "kiosk.sqlite", terminal_id="12345", clock=clock) as opened:
-        yield opened
 
 
 def record_sale(store: Store, *, amount: int = 50_000, **overrides: Any) -> TxnRecord:

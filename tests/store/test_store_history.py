@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from test_store import confirm_online, record_sale
 
 from offline_queue.clock import ManualClock
@@ -14,17 +12,6 @@ from offline_queue.schema import _V5_HISTORY_COUNTERS, MIGRATIONS, connect
 from offline_queue.store import OutboxMessage, Store
 
 DAY = 86400.0
-
-
-@pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock()
-
-
-@pytest.fixture
-def store(tmp_path: Path, clock: ManualClock) -> Iterator[Store]:
-    with Store(tmp_path / "kiosk.sqlite", terminal_id="12345", clock=clock) as opened:
-        yield opened
 
 
 def counted(path: Path) -> dict[str, int]:

@@ -4,15 +4,13 @@ and with the operator's MTS semantics (storno debt collected from later top-ups)
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
 from helpers.invariants import check_invariants
-from helpers.kiosk import Counter, start_counter, stop_counter
+from helpers.kiosk import Counter
 
 from hostsim import testnumbers as T
 from hostsim.faults import Fault
@@ -351,14 +349,6 @@ def test_storno_decided_offline_is_applied_when_its_advice_arrives_late(
     _drain(counter)
     assert _host_state(counter, txn) == "stornoed"
     check_invariants_stornoed(counter)
-
-
-@pytest.fixture
-def fi_counter(tmp_path: Path) -> Iterator[Counter]:
-    counter = start_counter(tmp_path, "fi")
-    counter.open()
-    yield counter
-    stop_counter(counter)
 
 
 def test_benefit_payment_cancels_until_the_end_of_the_local_day(fi_counter: Counter) -> None:

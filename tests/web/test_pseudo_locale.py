@@ -11,13 +11,11 @@ language names): a plain English word fails the test, naming the page it is on.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from html.parser import HTMLParser
-from pathlib import Path
 
 import pytest
 import requests
-from helpers.web import Screen, ServedScreen, served
+from helpers.web import Screen, ServedScreen
 
 from hostsim import testnumbers as T
 from printer_templates.preview import slip_to_text
@@ -112,11 +110,6 @@ class Pages:
 
     def failures(self) -> dict[str, list[str]]:
         return {name: words for name, words in self.seen.items() if words}
-
-
-@pytest.fixture
-def si(tmp_path: Path) -> Iterator[ServedScreen]:
-    yield from served(tmp_path, "si")
 
 
 def test_the_transform_keeps_placeholders_and_marks_every_letter() -> None:

@@ -7,12 +7,10 @@ who is not a supervisor is refused the screen.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers.web import ServedScreen, serve_screen, stop_screen
+from helpers.web import ServedScreen, sign_in
 from playwright.sync_api import Page, expect
 
 from terminal.clerks import (
@@ -24,32 +22,9 @@ from terminal.clerks import (
     SignInRefused,
 )
 
-
-@pytest.fixture
-def si(tmp_path: Path) -> Iterator[ServedScreen]:
-    screen = serve_screen(tmp_path, "si")
-    try:
-        yield screen
-    finally:
-        stop_screen(screen)
-
-
-@pytest.fixture
-def page(browser: Any) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1024, "height": 768})
-    context.set_default_timeout(15_000)
-    try:
-        yield context.new_page()
-    finally:
-        context.close()
-
-
-def sign_in(page: Page, url: str, number: str, pin: str) -> None:
-    page.goto(url + "/ui/signin")
-    page.fill("#number", number)
-    page.fill("#pin", pin)
-    page.locator("#pin").press("Enter")
-    expect(page.locator("body")).to_have_attribute("data-screen", "home")
+#: The clerks screen at a small shop screen's size (the page fixture of web/conftest.py).
+VIEWPORT = {"width": 1024, "height": 768}
+PAGE_TIMEOUT_MS = 15_000
 
 
 def events(si: ServedScreen, name: str) -> list[dict[str, Any]]:

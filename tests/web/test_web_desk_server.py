@@ -9,11 +9,9 @@ the same screens in Chromium.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from helpers.web import Screen, ServedScreen, served
+from helpers.web import Screen, ServedScreen
 
 from terminal.money import Money
 from terminal.web.desk import time_left
@@ -21,11 +19,6 @@ from terminal.web.i18n import HTML_LANG, UI_LANGUAGES
 from terminal.web.screens.lookup import guess_kind
 
 PAGES = ("/ui/storno", "/ui/lookup", "/ui/reprint", "/ui/reports", "/ui/cash")
-
-
-@pytest.fixture
-def si(tmp_path: Path) -> Iterator[ServedScreen]:
-    yield from served(tmp_path, "si")
 
 
 def token_of(html: str) -> str:

@@ -5,21 +5,13 @@ once however often it is sent, and every sale recorded with its clerk."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
-from pathlib import Path
 
-import pytest
 from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse
 from helpers.kiosk import SALES
-from helpers.web import ServedScreen, served
+from helpers.web import ServedScreen
 
 from terminal.web import WebContext
-
-
-@pytest.fixture
-def si(tmp_path: Path) -> Iterator[ServedScreen]:
-    yield from served(tmp_path, "si")
 
 
 def card_topup_form(token: str) -> dict[str, str]:

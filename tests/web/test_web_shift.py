@@ -9,13 +9,11 @@ slips the virtual printer printed (float and cash in/out lines, figures per cler
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from helpers.web import ServedScreen, serve_screen, stop_screen
+from helpers.web import ServedScreen, sign_in
 from playwright.sync_api import Page, expect
 
 from hostsim import testnumbers as T
@@ -24,32 +22,9 @@ from terminal.sale import SaleRequest
 from terminal.shift import CASH_EVENT, DRAWER_EVENT
 from terminal.web.errors import HEADLINES
 
-
-@pytest.fixture
-def si(tmp_path: Path) -> Iterator[ServedScreen]:
-    screen = serve_screen(tmp_path, "si")
-    try:
-        yield screen
-    finally:
-        stop_screen(screen)
-
-
-@pytest.fixture
-def page(browser: Any) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1280, "height": 800})
-    context.set_default_timeout(15_000)
-    try:
-        yield context.new_page()
-    finally:
-        context.close()
-
-
-def sign_in(page: Page, url: str, number: str, pin: str) -> None:
-    page.goto(url + "/ui/signin")
-    page.fill("#number", number)
-    page.fill("#pin", pin)
-    page.locator("#pin").press("Enter")
-    expect(page.locator("body")).to_have_attribute("data-screen", "home")
+#: The page fixture of web/conftest.py opens the cash screens at this size.
+VIEWPORT = {"width": 1280, "height": 800}
+PAGE_TIMEOUT_MS = 15_000
 
 
 def record(page: Page, kind: str, amount: str, reason: str, note: str = "") -> None:
