@@ -24,7 +24,7 @@ from terminal.recovery import RECOVERED_EVENT
 
 WORKER = Path(__file__).with_name("kiosk_crash_worker.py")
 CYCLES = 14
-KILL_AT = ("provision", "print", "forward", "sold")
+KILL_AT = ("at provision", "at print", "at forward", "sold")
 
 
 def _spawn(config: KioskConfig, sales: int) -> subprocess.Popen[str]:
