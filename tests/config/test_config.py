@@ -10,29 +10,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers.config import edited_preset as _write
+from helpers.config import refused as _refused
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from terminal.catalog import ReversalWindow
 from terminal.config import load_config, parse_duration, preset_text, write_preset
 from terminal.errors import ConfigError, ConfigExists, InvalidDuration, UnknownProduct
-
-
-def _write(tmp_path: Path, market: str, *replacements: tuple[str, str]) -> Path:
-    """A preset for ``market`` with lines edited, as an operator would edit the file."""
-    path = write_preset(tmp_path / "kiosk.toml", market, terminal_id="40001", force=True)
-    text = path.read_text("utf-8")
-    for old, new in replacements:
-        assert old in text, f"test edit {old!r} does not match the preset"
-        text = text.replace(old, new, 1)
-    path.write_text(text, "utf-8")
-    return path
-
-
-def _refused(path: Path) -> ConfigError:
-    with pytest.raises(ConfigError) as caught:
-        load_config(path)
-    return caught.value
 
 
 def test_preset_loads_with_every_section(tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from helpers.config import edited_preset as _write
 
 from printer_templates.preview import slip_to_text
 from printer_templates.render import render_slip
@@ -23,16 +24,6 @@ from terminal.money import (
 )
 from terminal.validation import validate_cash
 from terminal.web.i18n import Speaker
-
-
-def _write(tmp_path: Path, market: str, *replacements: tuple[str, str]) -> Path:
-    path = write_preset(tmp_path / "kiosk.toml", market, terminal_id="40001", force=True)
-    text = path.read_text("utf-8")
-    for old, new in replacements:
-        assert old in text, f"test edit {old!r} does not match the preset"
-        text = text.replace(old, new, 1)
-    path.write_text(text, "utf-8")
-    return path
 
 
 def test_built_in_table_writes_each_currency_as_decided() -> None:
