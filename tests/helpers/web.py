@@ -1,6 +1,6 @@
 """The counter screen served in-process over real uvicorn, for tests without a browser.
 
-The kiosk runs on the test's ManualClock (``kiosk_fixtures``), so the screen's inactivity lock
+The kiosk runs on the test's ManualClock (``helpers.kiosk``), so the screen's inactivity lock
 moves only when a test advances the clock; a ``requests.Session`` holds the cookie as a browser
 would, and sends the ``Origin`` header a browser sends with every POST.
 """

@@ -3,7 +3,7 @@ the journal's verification; `kiosk restore` is refused while the kiosk serves, a
 stopped restores only this terminal's sound backups, keeping the replaced store aside. `kiosk
 doctor` asks the running kiosk for the printer instead of opening it.
 
-The kiosk is a real `kiosk serve` process (browser_fixtures.serve_counter) with the in-process
+The kiosk is a real `kiosk serve` process (helpers.browser.serve_counter) with the in-process
 reference host and virtual printer; sales are made through its local API on a thread while the
 backup runs in another process."""
 

@@ -24,7 +24,7 @@ from printer_templates.render import render_slip
 from printer_templates.samples import sample_context, sample_names
 from terminal.web.errors import HEADLINES
 
-#: Words that are data, not text: the clerks' names (web_fixtures.CLERKS), the languages'
+#: Words that are data, not text: the clerks' names (helpers.web.CLERKS), the languages'
 #: own names in the switcher, currency codes, and key names on the key caps.
 DATA_WORDS = {
     "Ana",

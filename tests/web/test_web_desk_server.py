@@ -1,6 +1,6 @@
 """The storno, lookup, reprint, report and cash screens without a browser, on the kiosk's clock.
 
-The kiosk runs in-process on a ManualClock (``web_fixtures``), so a storno window can be
+The kiosk runs in-process on a ManualClock (``helpers.web``), so a storno window can be
 crossed to the second: what the screen offers, and what the server refuses, follow the kiosk's
 clock, never the page's. The browser tests (``test_web_storno.py``, ``test_web_desk.py``) show
 the same screens in Chromium.
