@@ -15,7 +15,7 @@ RUNTIME_STAMP := $(VENV)/.installed-runtime
 TEST_STAMP    := $(VENV)/.installed-test
 BENCH_STAMP   := $(VENV)/.installed-bench
 # The newest Babel release, pinned in its own lock and installed apart from the venv's packages:
-# tests/test_money_cldr.py renders slips with it and with the locked one.
+# tests/slips/test_money_cldr.py renders slips with it and with the locked one.
 BABEL_NEWEST  := $(VENV)/babel-newest
 # make lock's own venv (pip-tools and what it needs, from requirements/tools.txt).
 LOCK_VENV ?= .venv-lock
@@ -99,7 +99,7 @@ unit: $(TEST_STAMP)
 
 # The benchmark suite at its smoke sizes: it runs and reports every figure (not timed).
 bench-smoke: $(BENCH_STAMP)
-	$(BIN)/pytest -q tests/test_bench_smoke.py
+	$(BIN)/pytest -q tests/reliability/test_bench_smoke.py
 
 test: lint typecheck unit bench-smoke
 

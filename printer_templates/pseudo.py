@@ -1,7 +1,7 @@
 """A pseudo-locale: every catalog string accented, lengthened and bracketed.
 
 A page or slip rendered in it shows at once which words did not come from a catalog: they are
-the plain ASCII ones. Tests render every screen and slip in it (tests/test_pseudo_locale.py);
+the plain ASCII ones. Tests render every screen and slip in it (tests/web/test_pseudo_locale.py);
 translators never see it and the language switch does not offer it. Placeholders
 (``%(name)s``) and markup stay as they are, so the transformed catalog formats like the real one.
 """

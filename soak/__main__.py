@@ -1,7 +1,7 @@
 """``python -m soak``: both harnesses, side by side, then one table; exit 1 on any violation.
 
     python -m soak --size full   # make soak: >= 200 power cuts, >= 1,000 kills, <= 30 min
-    python -m soak --size small  # a few cuts and a few dozen kills (tests/test_soak.py)
+    python -m soak --size small  # a few cuts and a few dozen kills (tests/reliability/test_soak.py)
     python -m soak --only storm --seed 7 --out var/soak   # one harness, reproducible
 
 The two harnesses run as two processes at once (they share nothing but the machine), each

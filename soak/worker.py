@@ -42,8 +42,10 @@ def say(line: str) -> None:
     sys.stdout.flush()
 
 
-def _instrument(kiosk: Kiosk) -> None:
-    """Announce each risky step just before it runs; the steps themselves are the real ones."""
+def instrument(kiosk: Kiosk) -> None:
+    """Announce each risky step just before it runs; the steps themselves are the real ones.
+
+    Also the crash test's worker (tests/sale/kiosk_crash_worker.py) kills at these lines."""
     host, printer, forwarder = kiosk.host, kiosk.printer, kiosk.forwarder
     real_provision, real_print, real_send = host.provision, printer.print_slip, forwarder.send
 
@@ -130,7 +132,7 @@ def main(config_path: str, seed: int, operations: int) -> int:
         return 3
     try:
         say(f"ready {len(kiosk.recovery.settled)}")
-        _instrument(kiosk)
+        instrument(kiosk)
         try:
             _ensure_supervisor(kiosk)
             kiosk.sales.print_owed_notices()

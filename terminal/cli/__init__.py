@@ -42,7 +42,7 @@ DISTRIBUTION = "counter-terminal"
 #: Every top-level command: the modules that add to it (in ``COMMAND_MODULES`` order) and its
 #: one-line help. A command's module is imported only when that command runs, so ``kiosk
 #: --help`` and a command that never prints load neither the store nor the printer stack;
-#: tests/test_cli_lazy.py checks this table against what the modules really register.
+#: tests/cli/test_cli_lazy.py checks this table against what the modules really register.
 COMMANDS: dict[str, tuple[tuple[str, ...], str]] = {
     "init": (("config",), "Write a working kiosk.toml for a market, with a fresh signing key."),
     "config": (("config",), "Look at the terminal's configuration (kiosk.toml)."),
