@@ -11,32 +11,16 @@ from pathlib import Path
 import pytest
 import requests
 from click.testing import CliRunner
+from config_edits import edited_preset, refused
 from kiosk_fixtures import Counter, si_counter
 
 from offline_queue.clock import ManualClock
 from terminal.api import ApiServer
 from terminal.cli import main
 from terminal.config import load_config, preset_text, write_preset
-from terminal.errors import ConfigError
 from terminal.kiosk import Kiosk, running_kiosk
 
 __all__ = ["si_counter"]
-
-
-def _edited(tmp_path: Path, *replacements: tuple[str, str]) -> Path:
-    path = write_preset(tmp_path / "kiosk.toml", "si", force=True)
-    text = path.read_text("utf-8")
-    for old, new in replacements:
-        assert old in text, f"test edit {old!r} does not match the preset"
-        text = text.replace(old, new, 1)
-    path.write_text(text, "utf-8")
-    return path
-
-
-def _refused(path: Path) -> ConfigError:
-    with pytest.raises(ConfigError) as caught:
-        load_config(path)
-    return caught.value
 
 
 @pytest.mark.parametrize("market", ["si", "rs", "az", "fi"])
@@ -64,8 +48,9 @@ def test_missing_tables_mean_the_defaults_and_a_per_run_token(tmp_path: Path) ->
 
 
 def test_clerk_settings_are_read(tmp_path: Path) -> None:
-    path = _edited(
+    path = edited_preset(
         tmp_path,
+        "si",
         ("max_failures = 5", "max_failures = 3"),
         ('lockout = "15m"', 'lockout = "1h"'),
         ('auto_lock = "2m"', 'auto_lock = "90s"'),
@@ -88,7 +73,7 @@ def test_clerk_settings_are_read(tmp_path: Path) -> None:
 def test_bad_clerk_and_api_settings_name_the_key(
     tmp_path: Path, old: str, new: str, key: str, hint: str
 ) -> None:
-    error = _refused(_edited(tmp_path, (old, new)))
+    error = refused(edited_preset(tmp_path, "si", (old, new)))
     assert error.key == key
     assert key in str(error) and hint in str(error)
 
@@ -98,7 +83,7 @@ def test_a_bad_token_is_refused_without_showing_it(tmp_path: Path, bad: str) -> 
     path = write_preset(tmp_path / "kiosk.toml", "si")
     text = re.sub(r'token = ".*"', f"token = {bad}", path.read_text("utf-8"))
     path.write_text(text, "utf-8")
-    error = _refused(path)
+    error = refused(path)
     assert error.key == "api.token"
     assert bad.strip('"') not in str(error) and "kiosk init" in str(error)
 
