@@ -147,6 +147,25 @@ def test_key_is_not_shown_in_repr(tmp_path: Path) -> None:
             "'card'",
         ),
         (('path = "kiosk.sqlite"', 'path = ""'), "store.path", "file path"),
+        # each fee rule reads its own table: a flat fee has no `per`, a bands fee only bands
+        (
+            ('rule = "per_started"', 'rule = "flat"'),
+            "products.card-topup.fees[0].per",
+            "no such setting; it knows name, amount, from, to, rule",
+        ),
+        (
+            ('rule = "bands"', 'rule = "bands"\namount = "1.00"'),
+            "products.card-sale.fees[0].amount",
+            "no such setting",
+        ),
+        (('rule = "bands"', 'rule = "flat"'), "products.card-sale.fees[0].amount", "is missing"),
+        (('rule = "per_started"', ""), "products.card-topup.fees[0].rule", "is missing"),
+        (
+            ('bands = [{ upto = "25.00"', "bands = [{ upto = 25.5"),
+            "products.card-sale.fees[0].bands[0].upto",
+            "not a float",
+        ),
+        (('url = "tcp://127.0.0.1:9100"', 'url = "usb://04b8:0202?in_ep=2"'), "printer.url", "IN"),
         (("width = 42", 'width = "wide"'), "printer.width", "whole number"),
     ],
 )

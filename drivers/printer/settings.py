@@ -73,7 +73,10 @@ def parse_printer_url(url: Any) -> PrinterUrl:
     says what is wrong and what to write instead."""
     if not isinstance(url, str):
         raise PrinterSettingRefused("printer url", url, URL_HINT)
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # such as an unclosed [IPv6 address
+        raise _refused(url, URL_HINT) from None
     if parts.scheme not in SCHEMES:
         scheme = parts.scheme or url
         raise _refused(url, f"unknown connection type {scheme!r}; {URL_HINT}")
