@@ -299,7 +299,7 @@ def _union_member(annotation: Any, tag: Any) -> type[BaseModel] | None:
 
 def _walk(model: type[Table], prefix: str, loc: tuple[Any, ...]) -> _Found:
     """Follow pydantic's ``loc`` through the models: the dotted key, its hint, its table."""
-    key, hint = prefix, "see docs/configuration in the README"
+    key, hint = prefix, "see the Configuration section of the README"
     owner: type[BaseModel] = model
     owner_key = prefix
     current: Any = model

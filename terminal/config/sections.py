@@ -17,6 +17,7 @@ from babel import Locale, UnknownLocaleError
 from pydantic import BeforeValidator, field_validator, model_validator
 from pydantic.functional_validators import ModelWrapValidatorHandler
 
+from drivers.card_reader.framing import FramingName
 from drivers.card_reader.settings import (
     FRAMING_HINT,
     ReaderSettings,
@@ -428,7 +429,7 @@ class ScannerTable(Table):
 
 
 class ReaderTable(ScannerTable):
-    framing: Annotated[str, by_driver(check_framing)] = setting("auto", hint=FRAMING_HINT)
+    framing: Annotated[FramingName, by_driver(check_framing)] = setting("auto", hint=FRAMING_HINT)
 
     def build(self) -> ReaderSettings | None:
         if self.url is None:
@@ -439,7 +440,7 @@ class ReaderTable(ScannerTable):
             self.bytesize,
             self.parity,
             self.stopbits,
-            framing=check_framing(self.framing),
+            framing=self.framing,
         )
 
 
