@@ -21,7 +21,7 @@ import secrets
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol, cast
+from typing import Any, Protocol
 
 from drivers.card_reader.events import (
     CardSwiped,
@@ -30,8 +30,7 @@ from drivers.card_reader.events import (
     ScannedCard,
 )
 from drivers.card_reader.fake import FakeCardReader
-from drivers.card_reader.framing import FramingName
-from drivers.card_reader.serial_reader import Parity, SerialCardReader, SerialInputDevice
+from drivers.card_reader.serial_reader import SerialCardReader, SerialInputDevice
 from drivers.card_reader.wedge import WedgeAssembler
 from drivers.errors import PrinterError
 from drivers.printer.base import ReceiptPrinter
@@ -242,9 +241,9 @@ class Devices:
                 on_event=self.hub,
                 baudrate=rc.baudrate,
                 bytesize=rc.bytesize,
-                parity=cast(Parity, rc.parity),
+                parity=rc.parity,
                 stopbits=rc.stopbits,
-                framing=cast(FramingName, rc.framing),
+                framing=rc.framing,
             )
         sc = config.scanner
         if sc is not None:
@@ -253,7 +252,7 @@ class Devices:
                 on_event=self.hub,
                 baudrate=sc.baudrate,
                 bytesize=sc.bytesize,
-                parity=cast(Parity, sc.parity),
+                parity=sc.parity,
                 stopbits=sc.stopbits,
             )
 

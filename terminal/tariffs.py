@@ -1,7 +1,8 @@
 """Fees as data: composable rules read from kiosk.toml, and the quote a customer is shown.
 
 Tariffs change more often than code, so each product lists its fee rules in the configuration
-(``[[products.<id>.fees]]``) and this module only knows the rule shapes:
+(``[[products.<id>.fees]]``) and this module only knows the rule shapes (each shape's table is
+read by its own model in :mod:`terminal.config.fees`):
 
 - ``flat``: a fixed amount, optionally only for face values ``from``..``to`` (both inclusive);
 - ``per_started``: ``amount`` for every started ``per`` of the face value (1 EUR per started

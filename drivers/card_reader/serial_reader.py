@@ -18,7 +18,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol
 
 import serial
 
@@ -30,11 +30,10 @@ from drivers.card_reader.events import (
     ReaderEvent,
 )
 from drivers.card_reader.framing import MAX_FRAME, CardStreamDecoder, FramingName
+from drivers.settings import Parity
 from foundation.clock import MonotonicClock, SystemClock
 
 log = logging.getLogger(__name__)
-
-Parity = Literal["N", "E", "O", "M", "S"]
 
 
 class StreamDecoder(Protocol):

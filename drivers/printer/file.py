@@ -13,7 +13,7 @@ from escpos.exceptions import DeviceNotFoundError
 from escpos.printer import File
 
 from drivers.errors import PrinterUnreachable, PrintNotConfirmed
-from drivers.printer.base import PrintOutcome, ReceiptPrinter
+from drivers.printer.boundary import PrintOutcome, ReceiptPrinter
 from drivers.printer.status import PrinterStatus, unknown_status
 from printer_templates.document import SlipDocument
 

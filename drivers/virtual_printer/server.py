@@ -16,7 +16,6 @@ import socket
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -25,6 +24,8 @@ from PIL import Image
 
 from drivers.virtual_printer.faults import FaultState
 from drivers.virtual_printer.glyphs import read_user_characters
+from drivers.virtual_printer.link import Link
+from drivers.virtual_printer.machine import Machine
 from drivers.virtual_printer.parser import Token, Tokenizer, decode_text
 from drivers.virtual_printer.render import (
     DEFAULT_FONT_PATH,
@@ -34,69 +35,6 @@ from drivers.virtual_printer.render import (
     slip_png,
     slip_text,
 )
-
-
-class _Conn:
-    """One client link (TCP socket or pty); replies from two threads go through one lock."""
-
-    def __init__(self, sock: socket.socket | None = None, fd: int | None = None) -> None:
-        self.sock = sock
-        self.fd = fd
-        self._lock = threading.Lock()
-        self.closed = False
-
-    def reply(self, value: int) -> None:
-        self.send(bytes([value]))
-
-    def send(self, data: bytes) -> None:
-        with self._lock:
-            if self.closed or not data:
-                return
-            try:
-                if self.sock is not None:
-                    self.sock.sendall(data)
-                elif self.fd is not None:
-                    os.write(self.fd, data)
-            except OSError:
-                self.closed = True
-
-    def close(self) -> None:
-        with self._lock:
-            self.closed = True
-            if self.sock is not None:
-                with contextlib.suppress(OSError):
-                    self.sock.shutdown(socket.SHUT_RDWR)
-                with contextlib.suppress(OSError):
-                    self.sock.close()
-
-
-@dataclass
-class _Machine:
-    """Print-mode state of the mechanism (what ESC @ resets) and the slip being printed."""
-
-    code_page: int = 0
-    bold: bool = False
-    underline: bool = False
-    wscale: int = 1
-    hscale: int = 1
-    align: str = "left"
-    line: str = ""
-    line_started: bool = False
-    line_style: tuple[bool, bool, int, int] = (False, False, 1, 1)
-    rows: list[Row] = field(default_factory=list)
-    torn: bool = False
-    drawer_kicked: bool = False
-    qr_data: str = ""
-    qr_module: int = 3
-    #: user-defined characters (ESC &): code -> the character its bitmap shows
-    udc: dict[int, str] = field(default_factory=dict)
-    udc_on: bool = False
-
-    def reset_modes(self) -> None:
-        self.udc_on = False
-        self.code_page, self.bold, self.underline = 0, False, False
-        self.wscale, self.hscale, self.align = 1, 1, "left"
-
 
 _ALIGN = {0: "left", 1: "center", 2: "right", 48: "left", 49: "center", 50: "right"}
 
@@ -145,12 +83,12 @@ class VirtualPrinter(FaultState):
         self.received = bytearray()
         #: print connections accepted so far (a sale should need one)
         self.connections = 0
-        self._queue: queue.Queue[tuple[_Conn, Token] | None] = queue.Queue()
+        self._queue: queue.Queue[tuple[Link, Token] | None] = queue.Queue()
         self._listener: socket.socket | None = None
         self._control: socket.socket | None = None
-        self._conns: set[_Conn] = set()
+        self._conns: set[Link] = set()
         self._threads: list[threading.Thread] = []
-        self._machine = _Machine()
+        self._machine = Machine()
         self._slow_wait = threading.Event()
         self._pty_fds: list[int] = []
         self._pty_wakers: list[int] = []
@@ -281,7 +219,7 @@ class VirtualPrinter(FaultState):
     def _serve(self, sock: socket.socket) -> None:
         with contextlib.suppress(OSError):
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self._serve_link(_Conn(sock=sock), lambda: sock.recv(self._recv_size()))
+        self._serve_link(Link(sock=sock), lambda: sock.recv(self._recv_size()))
 
     def _recv_size(self) -> int:
         """Small reads in baud-rate mode, so the pace is smooth and a UART-sized buffer fills."""
@@ -314,14 +252,14 @@ class VirtualPrinter(FaultState):
             except OSError:
                 return b""
 
-        self._spawn(self._serve_link, _Conn(fd=master), recv, name="vp-pty")
+        self._spawn(self._serve_link, Link(fd=master), recv, name="vp-pty")
         return os.ttyname(slave)
 
     def _broadcast(self, data: bytes) -> None:
         for conn in list(self._conns):
             conn.send(data)
 
-    def _serve_link(self, conn: _Conn, recv: Callable[[], bytes]) -> None:
+    def _serve_link(self, conn: Link, recv: Callable[[], bytes]) -> None:
         with self._cond:
             self._conns.add(conn)
             if self._asb:  # a printer with ASB on reports its status to a new host at once
@@ -371,7 +309,7 @@ class VirtualPrinter(FaultState):
         if rate:
             self._slow_wait.wait(nbytes * 10 / rate)
 
-    def _realtime(self, conn: _Conn, token: Token) -> None:
+    def _realtime(self, conn: Link, token: Token) -> None:
         if token.raw[1] == 0x04:
             reply = self.dle_eot_reply(token.raw[2])
             if reply is not None:
@@ -426,7 +364,7 @@ class VirtualPrinter(FaultState):
                 with self._cond:
                     self._cond.notify_all()
 
-    def _execute(self, conn: _Conn, token: Token) -> None:
+    def _execute(self, conn: Link, token: Token) -> None:
         m = self._machine
         raw = token.raw
         name = token.name
@@ -617,7 +555,7 @@ class VirtualPrinter(FaultState):
             self.slips.append(slip)
             self._cond.notify_all()
 
-    def _identify(self, conn: _Conn, n: int) -> None:
+    def _identify(self, conn: Link, n: int) -> None:
         """GS I: in order like GS r; 65-67 answer a ``_text NUL`` block, 1-3 one byte."""
         if not self._hold_until_printable():
             return
@@ -631,7 +569,7 @@ class VirtualPrinter(FaultState):
         elif n in (3, 51):
             conn.reply(0x01)  # ROM version id
 
-    def _answer_in_order(self, conn: _Conn, n: int) -> None:
+    def _answer_in_order(self, conn: Link, n: int) -> None:
         """GS r: processed only now, after everything before it; held while it cannot print."""
         if self._hold_until_printable():
             conn.reply(self.gs_r_reply(n))

@@ -10,8 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers.config import edited_preset as _write
-from helpers.config import refused as _refused
+from helpers.config import edited_preset, refused
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -148,13 +147,32 @@ def test_key_is_not_shown_in_repr(tmp_path: Path) -> None:
             "'card'",
         ),
         (('path = "kiosk.sqlite"', 'path = ""'), "store.path", "file path"),
+        # each fee rule reads its own table: a flat fee has no `per`, a bands fee only bands
+        (
+            ('rule = "per_started"', 'rule = "flat"'),
+            "products.card-topup.fees[0].per",
+            "no such setting; it knows name, amount, from, to, rule",
+        ),
+        (
+            ('rule = "bands"', 'rule = "bands"\namount = "1.00"'),
+            "products.card-sale.fees[0].amount",
+            "no such setting",
+        ),
+        (('rule = "bands"', 'rule = "flat"'), "products.card-sale.fees[0].amount", "is missing"),
+        (('rule = "per_started"', ""), "products.card-topup.fees[0].rule", "is missing"),
+        (
+            ('bands = [{ upto = "25.00"', "bands = [{ upto = 25.5"),
+            "products.card-sale.fees[0].bands[0].upto",
+            "not a float",
+        ),
+        (('url = "tcp://127.0.0.1:9100"', 'url = "usb://04b8:0202?in_ep=2"'), "printer.url", "IN"),
         (("width = 42", 'width = "wide"'), "printer.width", "whole number"),
     ],
 )
 def test_bad_value_is_refused_naming_key_value_and_what_is_allowed(
     tmp_path: Path, edit: tuple[str, str], key: str, mentions: str
 ) -> None:
-    error = _refused(_write(tmp_path, "si", edit))
+    error = refused(edited_preset(tmp_path, "si", edit))
     assert error.key == key
     assert f"{key} " in str(error)
     assert mentions in str(error)
@@ -162,7 +180,7 @@ def test_bad_value_is_refused_naming_key_value_and_what_is_allowed(
 
 
 def test_float_amount_message_says_to_write_a_string(tmp_path: Path) -> None:
-    error = _refused(_write(tmp_path, "si", ('amount = "1.00"', "amount = 1.0")))
+    error = refused(edited_preset(tmp_path, "si", ('amount = "1.00"', "amount = 1.0")))
     assert str(error).endswith(
         "products.card-topup.fees[0].amount = 1.0 is not allowed: write the amount as a string "
         'such as "1.00", not a float (a float cannot hold every cent).'
@@ -174,14 +192,14 @@ def test_bad_key_is_refused_without_showing_it(tmp_path: Path) -> None:
     text = path.read_text("utf-8")
     secret = load_config(path).terminal.key
     path.write_text(text.replace(secret, secret[:20] + "zz"), "utf-8")
-    error = _refused(path)
+    error = refused(path)
     assert error.key == "terminal.key"
     assert secret[:20] not in str(error)
     assert "kiosk init" in str(error)
 
 
 def test_missing_file_tells_how_to_create_one(tmp_path: Path) -> None:
-    error = _refused(tmp_path / "nowhere.toml")
+    error = refused(tmp_path / "nowhere.toml")
     assert error.code == "config_missing"
     assert "kiosk init --market" in str(error)
 
@@ -189,15 +207,15 @@ def test_missing_file_tells_how_to_create_one(tmp_path: Path) -> None:
 def test_broken_toml_is_a_config_error(tmp_path: Path) -> None:
     path = tmp_path / "kiosk.toml"
     path.write_text("[terminal\nid = 1\n", "utf-8")
-    assert "not valid TOML" in str(_refused(path))
+    assert "not valid TOML" in str(refused(path))
 
 
-def test_missing_products_are_refused(tmp_path: Path) -> None:
+def test_missing_products_arerefused(tmp_path: Path) -> None:
     text = preset_text("rs").split("# Top-up of a Serbian")[0]
     path = tmp_path / "kiosk.toml"
     key = "ab" * 32
     path.write_text(text.replace("@TERMINAL_ID@", "12345").replace("@TERMINAL_KEY@", key))
-    error = _refused(path)
+    error = refused(path)
     assert error.key == "products"
 
 
@@ -205,23 +223,27 @@ def test_relative_store_path_is_relative_to_the_config_folder(tmp_path: Path) ->
     folder = tmp_path / "etc"
     cfg = load_config(write_preset(folder / "kiosk.toml", "az"))
     assert cfg.store.path == folder.resolve() / "kiosk.sqlite"
-    path = _write(tmp_path, "az", ('path = "kiosk.sqlite"', f'path = "{tmp_path}/data/k.db"'))
+    path = edited_preset(
+        tmp_path, "az", ('path = "kiosk.sqlite"', f'path = "{tmp_path}/data/k.db"')
+    )
     assert load_config(path).store.path == tmp_path / "data" / "k.db"
 
 
 def test_other_printer_urls_are_accepted(tmp_path: Path) -> None:
     for url in ("usb://04b8:0202", "serial:///dev/ttyUSB0?baudrate=19200", "file:///dev/usb/lp0"):
-        path = _write(tmp_path, "si", ('url = "tcp://127.0.0.1:9100"', f'url = "{url}"'))
+        path = edited_preset(tmp_path, "si", ('url = "tcp://127.0.0.1:9100"', f'url = "{url}"'))
         assert load_config(path).printer.url == url
 
 
 def test_unknown_top_level_tables_are_kept_for_their_owner(tmp_path: Path) -> None:
-    path = _write(tmp_path, "si", ("[store]", '[ui]\ntheme = "dark"\n\n[store]'))
+    path = edited_preset(tmp_path, "si", ("[store]", '[ui]\ntheme = "dark"\n\n[store]'))
     assert load_config(path).sections["ui"] == {"theme": "dark"}
 
 
 def test_terminal_wide_id_check_is_inherited_unless_the_product_says_none(tmp_path: Path) -> None:
-    path = _write(tmp_path, "si", ('step = "1.00"', 'step = "1.00"\nid_check_above = "none"'))
+    path = edited_preset(
+        tmp_path, "si", ('step = "1.00"', 'step = "1.00"\nid_check_above = "none"')
+    )
     cfg = load_config(path)
     assert cfg.product("card-topup").id_check_above_minor == 25000
     assert cfg.product("card-sale").id_check_above_minor is None
