@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 import usb.core
-from printer_fixtures import kiosk_config, numbered_slip, vprinter
+from helpers.printer import kiosk_config, numbered_slip
 from pytest_mock import MockerFixture
 
 from drivers.card_reader.settings import ReaderSettings
@@ -24,8 +24,6 @@ from drivers.settings import SerialLine, SettingRefused
 from drivers.virtual_printer import VirtualPrinter
 from terminal.config import MARKETS, load_config, write_preset
 from terminal.errors import ConfigError
-
-__all__ = ["vprinter"]
 
 
 def _with(tmp_path: Path, tables: str) -> Path:
