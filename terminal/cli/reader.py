@@ -33,6 +33,7 @@ from drivers.card_reader.framing import FRAMINGS, CardStreamDecoder, FramingName
 from drivers.card_reader.serial_reader import Parity, SerialCardReader, SerialInputDevice
 from drivers.card_reader.wedge import WedgeAssembler
 from drivers.scanner.serial_scanner import ScanStreamDecoder, SerialScanner
+from terminal.cli.options import JSON_OPTION
 
 Kind = Literal["card", "scanner"]
 
@@ -138,7 +139,7 @@ def register(main: click.Group) -> None:
     @click.option("--stopbits", type=click.Choice(["1", "1.5", "2"]), default=None)
     @click.option("--reopen-interval", type=float, default=1.0, show_default=True, help="Seconds.")
     @click.option("--count", type=int, default=None, help="Stop after this many swipes/scans.")
-    @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+    @JSON_OPTION
     @click.pass_obj
     def listen(
         obj: Any,
@@ -153,7 +154,8 @@ def register(main: click.Group) -> None:
         count: int | None,
         as_json: bool,
     ) -> None:
-        """Print what the device reports until Ctrl-C (survives unplugging)."""
+        """Print what the device reports until Ctrl-C (survives unplugging); one JSON object a
+        line with --json."""
         line = line_settings(
             obj.config_path if obj is not None else "kiosk.toml",
             kind,
@@ -212,9 +214,10 @@ def register(main: click.Group) -> None:
         "--framing", type=_FRAMING, default="auto", show_default=True, help="Card reader framing."
     )
     @click.option("--hex", "as_hex", is_flag=True, help="stdin is hex (e.g. '1b 73 1b 31 ...').")
-    @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+    @JSON_OPTION
     def parse(kind: str, framing: FramingName, as_hex: bool, as_json: bool) -> None:
-        """Decode a capture from stdin exactly as the live driver would."""
+        """Decode a capture from stdin exactly as the live driver would (one JSON object a line
+        with --json)."""
         data = sys.stdin.buffer.read()
         if as_hex:
             try:
