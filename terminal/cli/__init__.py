@@ -30,6 +30,7 @@ COMMAND_MODULES: dict[str, str] = {
     "clerk": "terminal.cli.clerk",
     "report": "terminal.cli.report",
     "ops": "terminal.cli.ops",
+    "export": "terminal.cli.export",
 }
 
 #: The distribution whose metadata ``kiosk --version`` reports (setup.cfg's ``name``).
@@ -54,6 +55,11 @@ COMMANDS: dict[str, tuple[tuple[str, ...], str]] = {
     "txn": (
         ("store",),
         "Look up transactions: what was sold, in what state, and whether the host has it.",
+    ),
+    "export": (
+        ("export",),
+        "Export TABLE (transactions, journal; default both) as CSV, JSON or NDJSON, card "
+        "numbers masked.",
     ),
     "printer": (("printer",), "The receipt printer: status and test page."),
     "printer-emulator": (

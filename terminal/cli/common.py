@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
@@ -45,6 +46,24 @@ def load(obj: CliContext, as_json: bool) -> KioskConfig:
     return config
 
 
+def moment(text: str | None, config: KioskConfig, what: str, as_json: bool) -> datetime | None:
+    """``--since``/``--until`` as typed: ISO date or date-time, the terminal's local time when
+    it has no offset; anything else fails the command naming the option."""
+    from terminal.lookup import aware  # the lookup's own reading, loaded only when asked
+
+    if text is None:
+        return None
+    try:
+        typed = datetime.fromisoformat(text)
+    except ValueError:
+        fail(
+            f"--{what}: {text!r} is not a date/time; write it like 2026-11-22T13:00",
+            as_json=as_json,
+            code="invalid_time",
+        )
+    return aware(typed, config.terminal.timezone)
+
+
 def act(config: KioskConfig, as_json: bool, action: Callable[[KioskClient], T]) -> T:
     """``action`` on the terminal: through the running kiosk when one owns it, else on a kiosk
     opened here for the action (:func:`terminal.client.kiosk_client`); a refusal fails the
@@ -68,4 +87,4 @@ def call_running_kiosk(
     return RemoteKioskClient(running).request(method, path, **kwargs)
 
 
-__all__ = ["act", "call_running_kiosk", "fail", "load"]
+__all__ = ["act", "call_running_kiosk", "fail", "load", "moment"]

@@ -26,6 +26,12 @@ TXN_FILTER_OPTION = click.option(
     "--txn", default=None, metavar="TXN", help="Only what concerns this transaction."
 )
 
+#: ``--since``/``--until``: a time range, as :func:`terminal.cli.common.moment` reads it.
+SINCE_OPTION = click.option(
+    "--since", default=None, help="From (ISO date/time; the terminal's local time if no offset)."
+)
+UNTIL_OPTION = click.option("--until", default=None, help="Until, exclusive (ISO date/time).")
+
 
 def limit_option(default: int) -> Callable[[F], F]:
     """``--limit N``: at most N rows (each command says which come first)."""
@@ -50,4 +56,11 @@ def subgroup(main: click.Group, name: str) -> click.Group:
     return group
 
 
-__all__ = ["JSON_OPTION", "TXN_FILTER_OPTION", "limit_option", "subgroup"]
+__all__ = [
+    "JSON_OPTION",
+    "SINCE_OPTION",
+    "TXN_FILTER_OPTION",
+    "UNTIL_OPTION",
+    "limit_option",
+    "subgroup",
+]

@@ -17,13 +17,10 @@ from typing import Any
 import click
 
 from terminal.cli import CliContext
-from terminal.cli.common import act
-from terminal.cli.common import fail as _fail
+from terminal.cli.common import act, moment
 from terminal.cli.common import load as _config
-from terminal.cli.options import JSON_OPTION
+from terminal.cli.options import JSON_OPTION, SINCE_OPTION, UNTIL_OPTION
 from terminal.cli.sale import EXIT_NOT_SOLD
-from terminal.config import KioskConfig
-from terminal.lookup import aware
 from terminal.storno import REASONS
 
 
@@ -32,19 +29,8 @@ def _default_clerk() -> str:
     return os.environ.get("KIOSK_CLERK") or getpass.getuser()
 
 
-def _time(text: str | None, config: KioskConfig, what: str, as_json: bool) -> str | None:
-    if text is None:
-        return None
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        _fail(
-            f"--{what}: {text!r} is not a date/time; write it like 2026-11-22T13:00",
-            as_json=as_json,
-            code="invalid_time",
-        )
-    local = aware(moment, config.terminal.timezone)
-    return None if local is None else local.isoformat()
+def _iso(when: datetime | None) -> str | None:
+    return None if when is None else when.isoformat()
 
 
 def register(main: click.Group) -> None:
@@ -102,8 +88,8 @@ def register(main: click.Group) -> None:
     @click.option("--phone", default=None, help="Phone number topped up.")
     @click.option("--card-last4", default=None, help="Last 4 digits of the card.")
     @click.option("--imei", default=None, help="IMEI (15 digits).")
-    @click.option("--since", default=None, help="From (ISO date/time; local if no offset).")
-    @click.option("--until", default=None, help="Until, exclusive (ISO date/time).")
+    @SINCE_OPTION
+    @UNTIL_OPTION
     @JSON_OPTION
     @click.pass_obj
     def lookup(
@@ -123,8 +109,8 @@ def register(main: click.Group) -> None:
             "phone": phone,
             "card_last4": card_last4,
             "imei": imei,
-            "since": _time(since, config, "since", as_json),
-            "until": _time(until, config, "until", as_json),
+            "since": _iso(moment(since, config, "since", as_json)),
+            "until": _iso(moment(until, config, "until", as_json)),
         }
         given = {k: v for k, v in params.items() if v is not None}
         report = act(config, as_json, lambda c: c.lookup(given))
