@@ -133,10 +133,30 @@ def register(main: click.Group) -> None:
     @click.option(
         "--framing", type=_FRAMING, default=None, help="Card reader framing (default: auto)."
     )
-    @click.option("--baudrate", type=click.IntRange(50, 4_000_000), default=None)
-    @click.option("--bytesize", type=click.Choice(["5", "6", "7", "8"]), default=None)
-    @click.option("--parity", type=click.Choice(["N", "E", "O", "M", "S"]), default=None)
-    @click.option("--stopbits", type=click.Choice(["1", "1.5", "2"]), default=None)
+    @click.option(
+        "--baudrate",
+        type=click.IntRange(50, 4_000_000),
+        default=None,
+        help="Line speed (default: kiosk.toml's, else 9600).",
+    )
+    @click.option(
+        "--bytesize",
+        type=click.Choice(["5", "6", "7", "8"]),
+        default=None,
+        help="Data bits (default: kiosk.toml's, else 8).",
+    )
+    @click.option(
+        "--parity",
+        type=click.Choice(["N", "E", "O", "M", "S"]),
+        default=None,
+        help="None, even, odd, mark or space (default: kiosk.toml's, else N).",
+    )
+    @click.option(
+        "--stopbits",
+        type=click.Choice(["1", "1.5", "2"]),
+        default=None,
+        help="Stop bits (default: kiosk.toml's, else 1).",
+    )
     @click.option("--reopen-interval", type=float, default=1.0, show_default=True, help="Seconds.")
     @click.option("--count", type=int, default=None, help="Stop after this many swipes/scans.")
     @JSON_OPTION
