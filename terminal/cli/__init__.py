@@ -56,11 +56,7 @@ COMMANDS: dict[str, tuple[tuple[str, ...], str]] = {
         ("store",),
         "Look up transactions: what was sold, in what state, and whether the host has it.",
     ),
-    "export": (
-        ("export",),
-        "Export TABLE (transactions, journal; default both) as CSV, JSON or NDJSON, card "
-        "numbers masked.",
-    ),
+    "export": (("export",), "Export sales and the journal (CSV, JSON), cards masked."),
     "printer": (("printer",), "The receipt printer: status and test page."),
     "printer-emulator": (
         ("printer",),

@@ -79,12 +79,12 @@ def register(main: click.Group) -> None:
         until: str | None,
         store_path: Path | None,
     ) -> None:
-        """Export TABLE (transactions, journal; default both) as CSV, JSON or NDJSON, card
-        numbers masked.
+        """Export sales and the journal (CSV, JSON), cards masked.
 
-        Rows from --since to --until (a sale's creation, an event's time), oldest first. The
-        store is opened read-only: safe while the kiosk sells. For the host's check of the
-        journal use `kiosk journal export` (rows exactly as stored).
+        TABLE is transactions or journal (default both), written as CSV, JSON or NDJSON, card
+        numbers masked as everywhere else. Rows from --since to --until (a sale's creation, an
+        event's time), oldest first. The store is opened read-only: safe while the kiosk sells.
+        For the host's check of the journal use `kiosk journal export` (rows exactly as stored).
         """
         config = load(obj, False)
         chosen = tuple(dict.fromkeys(tables)) or TABLES
