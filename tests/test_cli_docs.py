@@ -10,7 +10,12 @@ import click
 
 from terminal.cli import COMMANDS, main
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+#: The repository's README, wherever in tests/ this file sits.
+README = next(
+    folder / "README.md"
+    for folder in Path(__file__).resolve().parents
+    if (folder / "README.md").is_file() and (folder / "terminal").is_dir()
+)
 
 
 def _command_table() -> list[str]:
