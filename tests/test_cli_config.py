@@ -159,6 +159,21 @@ def _every_command(
             yield from _every_command(command, (*path, name))
 
 
+def _check_help(
+    group: click.Group, prog: str, walked: list[tuple[tuple[str, ...], click.Command]]
+) -> None:
+    for words, command in walked:
+        shown = " ".join(words)
+        assert (command.help or "").strip(), f"{prog} {shown} has no help text"
+        for option in command.params:
+            if isinstance(option, click.Option) and not option.hidden:
+                assert (option.help or "").strip(), f"{prog} {shown} {option.opts[0]}: no help"
+        result = CliRunner().invoke(group, [*words, "--help"], prog_name=prog)
+        assert result.exit_code == 0, (shown, result.stderr)
+        assert result.stdout.startswith(f"Usage: {prog} {shown} "), (shown, result.stdout)
+        assert command.get_short_help_str(1000) in " ".join(result.stdout.split()), shown
+
+
 def test_every_command_has_help() -> None:
     walked = list(_every_command(main))
     names = {words for words, _ in walked}
@@ -167,17 +182,15 @@ def test_every_command_has_help() -> None:
     for nested in (("queue", "drain"), ("journal", "export"), ("clerk", "add"), ("export",)):
         assert nested in names
     assert len(walked) > len(COMMANDS) + 20
-    for words, command in walked:
-        shown = " ".join(words)
-        assert (command.help or "").strip(), f"kiosk {shown} has no help text"
-        for option in command.params:
-            if isinstance(option, click.Option) and not option.hidden:
-                assert (option.help or "").strip(), f"kiosk {shown} {option.opts[0]}: no help"
-        result = CliRunner().invoke(main, [*words, "--help"], prog_name="kiosk")
-        code, out, err = result.exit_code, result.stdout, result.stderr
-        assert code == 0, (shown, err)
-        assert out.startswith(f"Usage: kiosk {shown} "), (shown, out)
-        assert command.get_short_help_str(1000) in " ".join(out.split()), shown
+    _check_help(main, "kiosk", walked)
+
+
+def test_every_kiosk_host_command_has_help() -> None:
+    from hostsim.cli import main as host_main
+
+    walked = list(_every_command(host_main))
+    assert {("serve",), ("terminal", "verify"), ("fault", "set")} <= {w for w, _ in walked}
+    _check_help(host_main, "kiosk-host", walked)
 
 
 def test_real_kiosk_process_quotes_and_refuses(tmp_path: Path) -> None:
