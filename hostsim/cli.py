@@ -25,6 +25,27 @@ from hostsim.products import MIN_ADVICE_HORIZON_S, Ctx, HostSettings
 from hostsim.server import HostServer
 from hostsim.store import HostStore, HostStoreError
 
+#: ``--db FILE``: the host's SQLite file, which must exist (the commands that read it).
+DB_OPTION = click.option(
+    "--db",
+    "db",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False),
+    help="The host's SQLite file.",
+)
+#: ``--db FILE`` for the commands that may create it (``serve``, ``terminal add``).
+NEW_DB_OPTION = click.option(
+    "--db",
+    "db",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="The host's SQLite file (created if missing).",
+)
+#: ``--url URL``: the running host, for the commands that change it through its admin endpoint.
+URL_OPTION = click.option("--url", required=True, help="Base URL of the running host.")
+#: ``--json``: what a script reads instead of the text for people.
+JSON_OPTION = click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+
 _DURATION = re.compile(r"^\s*(\d+)\s*(s|m|h)?\s*$")
 ADMIN_TIMEOUT_S = (3.0, 10.0)
 
@@ -73,7 +94,7 @@ def main() -> None:
 
 
 @main.command()
-@click.option("--db", "db", required=True, type=click.Path(dir_okay=False), help="SQLite file.")
+@NEW_DB_OPTION
 @click.option("--port", default=8700, show_default=True, help="TCP port (0: any free port).")
 @click.option("--host", "bind", default="127.0.0.1", show_default=True, help="Address to bind.")
 @click.option(
@@ -149,7 +170,7 @@ def terminal() -> None:
 
 
 @terminal.command("add")
-@click.option("--db", "db", required=True, type=click.Path(dir_okay=False))
+@NEW_DB_OPTION
 @click.argument("terminal_id")
 @click.argument("key")
 def terminal_add(db: str, terminal_id: str, key: str) -> None:
@@ -166,10 +187,10 @@ def terminal_add(db: str, terminal_id: str, key: str) -> None:
 
 
 @terminal.command("verify")
-@click.option("--db", "db", required=True, type=click.Path(exists=True, dir_okay=False))
+@DB_OPTION
 @click.argument("terminal_id")
 @click.argument("export", type=click.File("r", encoding="utf-8"))
-@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+@JSON_OPTION
 def terminal_verify(db: str, terminal_id: str, export: Any, as_json: bool) -> None:
     """Check EXPORT (`kiosk journal export`, - for stdin) of TERMINAL_ID: its keyed chain, and
     that it holds the journal head the host kept from the terminal's advice batches."""
@@ -196,9 +217,9 @@ def txn() -> None:
 
 
 @txn.command("show")
-@click.option("--db", "db", required=True, type=click.Path(exists=True, dir_okay=False))
+@DB_OPTION
 @click.argument("number")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+@JSON_OPTION
 def txn_show(db: str, number: str, as_json: bool) -> None:
     """Show the host's view of transaction NUMBER (state, amounts, events, messages)."""
     store = HostStore(db)
@@ -231,7 +252,7 @@ def fault() -> None:
 @click.argument(
     "kind", type=click.Choice(["down", "latency", "error_rate", "timeout", "reset", "malformed"])
 )
-@click.option("--url", required=True, help="Base URL of the running host.")
+@URL_OPTION
 @click.option("--count", type=int, help="Only the next N matching requests.")
 @click.option("--path", "path_prefix", help="Only requests whose path starts with this.")
 @click.option(
@@ -255,7 +276,7 @@ def fault_set(kind: str, url: str, **options: Any) -> None:
 
 @fault.command("clear")
 @click.argument("kind", required=False)
-@click.option("--url", required=True, help="Base URL of the running host.")
+@URL_OPTION
 def fault_clear(kind: str | None, url: str) -> None:
     """Clear fault KIND, or every fault."""
     path = "/admin/faults" + (f"?kind={quote(kind)}" if kind else "")
@@ -264,17 +285,17 @@ def fault_clear(kind: str | None, url: str) -> None:
 
 
 @fault.command("list")
-@click.option("--url", required=True, help="Base URL of the running host.")
+@URL_OPTION
 def fault_list(url: str) -> None:
     """Print the active faults as JSON."""
     click.echo(json.dumps(_admin("GET", url, "/admin/faults")["faults"], indent=2))
 
 
 @main.command("customer-messages")
-@click.option("--db", "db", required=True, type=click.Path(exists=True, dir_okay=False))
+@DB_OPTION
 @click.option("--target", help="Only messages to this phone number / account.")
 @click.option("--txn", "txn_number", help="Only messages about this transaction.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+@JSON_OPTION
 def customer_messages(db: str, target: str | None, txn_number: str | None, as_json: bool) -> None:
     """Show what operators and issuers told customers (SMS / e-mail log)."""
     store = HostStore(db)
@@ -295,7 +316,7 @@ def subscriber() -> None:
 
 
 @subscriber.command("spend")
-@click.option("--url", required=True, help="Base URL of the running host.")
+@URL_OPTION
 @click.argument("msisdn")
 @click.argument("amount_minor", type=int)
 def subscriber_spend(url: str, msisdn: str, amount_minor: int) -> None:

@@ -30,9 +30,16 @@ MARKETS = ("si", "rs", "az", "fi")
     default=None,
     help="Folder for the demos' files (default var/demo); each market gets <dir>/<market>.",
 )
-@click.option("--host-port", default=8700, show_default=True)
-@click.option("--printer-port", default=9100, show_default=True)
-@click.option("--api-port", default=8780, show_default=True)
+@click.option("--host-port", default=8700, show_default=True, help="Port of the reference host.")
+@click.option(
+    "--printer-port", default=9100, show_default=True, help="ESC/POS port of the virtual printer."
+)
+@click.option(
+    "--api-port",
+    default=8780,
+    show_default=True,
+    help="Port of the kiosk's API and counter screen.",
+)
 def demo(
     market: str, folder: Path | None, host_port: int, printer_port: int, api_port: int
 ) -> None:

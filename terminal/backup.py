@@ -132,9 +132,9 @@ def backup_store(config: KioskConfig, dest: Path) -> BackupResult:
         raise BackupRefused(f"There is no folder {dest.parent}: create it or choose another.")
     running = running_kiosk(config)
     if running is not None:
-        from terminal.cli.common import call_running_kiosk
+        from terminal.client.remote import RemoteKioskClient
 
-        response = call_running_kiosk(running, "POST", "/api/v1/store/backup", stream=True)
+        response = RemoteKioskClient(running).request("POST", "/api/v1/store/backup", stream=True)
         with response:
             if response.status_code != 200:
                 try:

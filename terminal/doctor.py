@@ -199,9 +199,9 @@ def check_permissions(config: KioskConfig, report: DoctorReport) -> None:
 def _printer_state(config: KioskConfig, running: RunningKiosk | None) -> dict[str, Any]:
     """DLE EOT status, asked of the running kiosk (it owns the printer) or of the printer."""
     if running is not None:
-        from terminal.cli.common import call_running_kiosk
+        from terminal.client.remote import RemoteKioskClient
 
-        response = call_running_kiosk(running, "GET", "/api/v1/devices")
+        response = RemoteKioskClient(running).request("GET", "/api/v1/devices")
         try:
             data: dict[str, Any] = response.json()
         except ValueError:

@@ -14,25 +14,8 @@ import click
 
 from terminal.clerks import Role
 from terminal.cli import CliContext
-from terminal.cli.common import fail, load, through_kiosk
-from terminal.config import KioskConfig
-from terminal.errors import KioskError
-from terminal.kiosk import Kiosk
-
-JSON_OPTION = click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-
-
-def _call(
-    config: KioskConfig,
-    as_json: bool,
-    api_call: tuple[str, str, dict[str, Any]],
-    local: Any,
-) -> dict[str, Any]:
-    try:
-        _, answer = through_kiosk(config, api_call, local)
-    except KioskError as exc:
-        fail(str(exc), as_json=as_json, code=exc.code)
-    return answer
+from terminal.cli.common import act, load
+from terminal.cli.options import JSON_OPTION, subgroup
 
 
 def _show(clerk: dict[str, Any]) -> str:
@@ -51,11 +34,6 @@ def _print(answer: dict[str, Any], as_json: bool, done: str) -> None:
     click.echo(done)
 
 
-def _one(kiosk: Kiosk, number: str) -> dict[str, Any]:
-    clerk = kiosk.clerks.get(number)
-    return {"clerk": None if clerk is None else clerk.to_dict()}
-
-
 PIN_OPTION = click.option(
     "--pin",
     prompt="PIN (4-8 digits)",
@@ -66,12 +44,7 @@ PIN_OPTION = click.option(
 
 
 def register(main: click.Group) -> None:
-    existing = main.commands.get("clerk")
-    if isinstance(existing, click.Group):
-        clerk = existing
-    else:
-        clerk = click.Group("clerk", help="Clerks who sign in at the counter: add, list, unlock.")
-        main.add_command(clerk)
+    clerk = subgroup(main, "clerk")
 
     @clerk.command("add")
     @click.argument("number")
@@ -89,13 +62,7 @@ def register(main: click.Group) -> None:
     def add(obj: CliContext, number: str, name: str, role: str, pin: str, as_json: bool) -> None:
         """Add clerk NUMBER (1-6 digits; never reused once given)."""
         config = load(obj, as_json)
-        body = {"number": number, "name": name, "pin": pin, "role": role}
-        answer = _call(
-            config,
-            as_json,
-            ("POST", "/api/v1/clerks", {"json": body}),
-            lambda k: {"clerk": k.clerks.add(number, name, pin, role).to_dict()},
-        )
+        answer = act(config, as_json, lambda c: c.add_clerk(number, name=name, pin=pin, role=role))
         _print(answer, as_json, f"Clerk {number} added: sign in with the number and the PIN.")
 
     @clerk.command("list")
@@ -104,12 +71,7 @@ def register(main: click.Group) -> None:
     def list_(obj: CliContext, as_json: bool) -> None:
         """Every clerk of this terminal, deactivated ones too."""
         config = load(obj, as_json)
-        answer = _call(
-            config,
-            as_json,
-            ("GET", "/api/v1/clerks", {}),
-            lambda k: {"clerks": [c.to_dict() for c in k.clerks.list()]},
-        )
+        answer = act(config, as_json, lambda c: c.clerks())
         if as_json:
             click.echo(json.dumps(answer, ensure_ascii=False))
             return
@@ -128,14 +90,7 @@ def register(main: click.Group) -> None:
     def unlock(obj: CliContext, number: str, as_json: bool) -> None:
         """End clerk NUMBER's lockout after too many wrong PINs now."""
         config = load(obj, as_json)
-
-        def local(kiosk: Kiosk) -> dict[str, Any]:
-            kiosk.clerks.unlock(number)
-            return _one(kiosk, number)
-
-        answer = _call(
-            config, as_json, ("POST", f"/api/v1/clerks/{number}/unlock", {"json": {}}), local
-        )
+        answer = act(config, as_json, lambda c: c.unlock_clerk(number))
         _print(answer, as_json, f"Clerk {number} may sign in again.")
 
     @clerk.command("pin")
@@ -146,17 +101,7 @@ def register(main: click.Group) -> None:
     def pin(obj: CliContext, number: str, pin: str, as_json: bool) -> None:
         """Give clerk NUMBER a new PIN (it also ends a lockout)."""
         config = load(obj, as_json)
-
-        def local(kiosk: Kiosk) -> dict[str, Any]:
-            kiosk.clerks.set_pin(number, pin)
-            return _one(kiosk, number)
-
-        answer = _call(
-            config,
-            as_json,
-            ("POST", f"/api/v1/clerks/{number}/pin", {"json": {"pin": pin}}),
-            local,
-        )
+        answer = act(config, as_json, lambda c: c.set_clerk_pin(number, pin))
         _print(answer, as_json, f"Clerk {number} has a new PIN.")
 
     @clerk.command("deactivate")
@@ -166,14 +111,7 @@ def register(main: click.Group) -> None:
     def deactivate(obj: CliContext, number: str, as_json: bool) -> None:
         """Clerk NUMBER may no longer sign in (the number stays on past sales)."""
         config = load(obj, as_json)
-
-        def local(kiosk: Kiosk) -> dict[str, Any]:
-            kiosk.clerks.deactivate(number)
-            return _one(kiosk, number)
-
-        answer = _call(
-            config, as_json, ("POST", f"/api/v1/clerks/{number}/deactivate", {"json": {}}), local
-        )
+        answer = act(config, as_json, lambda c: c.deactivate_clerk(number))
         _print(answer, as_json, f"Clerk {number} is deactivated.")
 
 

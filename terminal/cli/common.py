@@ -1,21 +1,26 @@
-"""What several ``kiosk`` commands share: failing cleanly, loading the config, and reaching the
-kiosk process that owns the terminal (its local API) or opening one here when none runs."""
+"""What the ``kiosk`` commands that use the configuration share: failing cleanly, loading it,
+and acting on the terminal through one :class:`~terminal.client.KioskClient` (the options
+every command shares are in :mod:`terminal.cli.options`)."""
 
 from __future__ import annotations
 
 import json
 import sys
 from collections.abc import Callable
-from typing import Any, NoReturn
+from datetime import datetime
+from typing import TYPE_CHECKING, NoReturn, TypeVar
 
 import click
-import requests
 
 from terminal.cli import CliContext
 from terminal.config import KioskConfig, load_config
 from terminal.errors import KioskError
-from terminal.kiosk import Kiosk, RunningKiosk, running_kiosk
 from terminal.logs import add_secret
+
+if TYPE_CHECKING:
+    from terminal.client import KioskClient
+
+T = TypeVar("T")
 
 
 def fail(message: str, *, as_json: bool, code: str = "error", exit_code: int = 1) -> NoReturn:
@@ -27,6 +32,7 @@ def fail(message: str, *, as_json: bool, code: str = "error", exit_code: int = 1
 
 
 def load(obj: CliContext, as_json: bool) -> KioskConfig:
+    """The terminal's configuration from ``--config``; a bad file fails the command."""
     try:
         config = load_config(obj.config_path)
     except KioskError as exc:
@@ -37,57 +43,35 @@ def load(obj: CliContext, as_json: bool) -> KioskConfig:
     return config
 
 
-def call_running_kiosk(
-    running: RunningKiosk, method: str, path: str, **kwargs: Any
-) -> requests.Response:
-    """One authenticated call to the local API of the kiosk process that owns the terminal."""
-    if not running.api_url or not running.token:
-        raise KioskError(
-            f"A kiosk process (pid {running.pid}) runs this terminal but serves no API yet: "
-            "wait a moment and try again, or stop it first."
-        )
-    headers = {**kwargs.pop("headers", {}), "Authorization": f"Bearer {running.token}"}
+def moment(text: str | None, config: KioskConfig, what: str, as_json: bool) -> datetime | None:
+    """``--since``/``--until`` as typed: ISO date or date-time, the terminal's local time when
+    it has no offset; anything else fails the command naming the option."""
+    from terminal.lookup import aware  # the lookup's own reading, loaded only when asked
+
+    if text is None:
+        return None
     try:
-        return requests.request(
-            method,
-            running.api_url + path,
-            headers=headers,
-            timeout=(3, 120),
-            **kwargs,
+        typed = datetime.fromisoformat(text)
+    except ValueError:
+        fail(
+            f"--{what}: {text!r} is not a date/time; write it like 2026-11-22T13:00",
+            as_json=as_json,
+            code="invalid_time",
         )
-    except requests.RequestException as exc:
-        raise KioskError(
-            f"The running kiosk process does not answer ({exc}): check it, then try again."
-        ) from None
+    return aware(typed, config.terminal.timezone)
 
 
-def through_kiosk(
-    config: KioskConfig,
-    api_call: tuple[str, str, dict[str, Any]],
-    local: Callable[[Kiosk], dict[str, Any]],
-    *,
-    forward: bool = False,
-) -> tuple[int, dict[str, Any]]:
-    """(HTTP-like status, answer) from the running kiosk's API, or from a kiosk opened here.
+def act(config: KioskConfig, as_json: bool, action: Callable[[KioskClient], T]) -> T:
+    """``action`` on the terminal: through the running kiosk when one owns it, else on a kiosk
+    opened here for the action (:func:`terminal.client.kiosk_client`); a refusal fails the
+    command with its message and code."""
+    from terminal.client import kiosk_client
 
-    Two processes must never drive the same printer or settle the same sales, so a command
-    opens the terminal itself only when no kiosk process owns it.
-    """
-    running = running_kiosk(config)
-    if running is not None:
-        method, path, kwargs = api_call
-        response = call_running_kiosk(running, method, path, **kwargs)
-        data: dict[str, Any] = response.json()
-        error = data.get("error")
-        if isinstance(error, dict):  # a refusal; an outcome's "error" is a plain text
-            raise KioskError(str(error.get("message")), code=str(error.get("code")))
-        return response.status_code, data
-    with Kiosk(config) as kiosk:
-        answer = local(kiosk)
-        if forward:
-            # Nobody else will forward it: hand the advice to the host right away, briefly.
-            kiosk.forwarder.drain(timeout_s=5.0)
-        return 200, answer
+    try:
+        with kiosk_client(config) as client:
+            return action(client)
+    except KioskError as exc:
+        fail(str(exc), as_json=as_json, code=exc.code)
 
 
-__all__ = ["call_running_kiosk", "fail", "load", "through_kiosk"]
+__all__ = ["act", "fail", "load", "moment"]

@@ -13,6 +13,7 @@ import click
 
 from foundation.money import Money, MoneyError
 from terminal.cli import CliContext
+from terminal.cli.options import JSON_OPTION
 from terminal.config import MARKETS, KioskConfig, load_config, write_preset
 from terminal.errors import InvalidAmount, KioskError
 from terminal.tariffs import Quote, quote
@@ -108,7 +109,7 @@ def register(main: click.Group) -> None:
         """Look at the terminal's configuration (kiosk.toml)."""
 
     @config_group.command("check")
-    @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+    @JSON_OPTION
     @click.pass_context
     def check_command(ctx: click.Context, as_json: bool) -> None:
         """Load and check kiosk.toml; exit 1 and say what to fix if it is wrong."""
@@ -129,7 +130,7 @@ def register(main: click.Group) -> None:
         help='Face value as the clerk types it in the terminal\'s locale (sl: "150", "150,50", '
         '"1.150,00").',
     )
-    @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+    @JSON_OPTION
     @click.pass_context
     def quote_command(ctx: click.Context, product_id: str, amount: str, as_json: bool) -> None:
         """Show the fees and the total the customer pays for PRODUCT at an amount."""

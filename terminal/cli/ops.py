@@ -5,19 +5,20 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from terminal.cli import CliContext
-from terminal.cli.common import call_running_kiosk
 from terminal.cli.common import fail as _fail
 from terminal.cli.common import load as _config
+from terminal.cli.options import JSON_OPTION
 from terminal.errors import KioskError
-from terminal.kiosk import running_kiosk
 
-JSON_OPTION = click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+if TYPE_CHECKING:
+    from terminal.client.remote import RemoteKioskClient
 
 
 def _echo(data: dict[str, Any], as_json: bool, text: str) -> None:
@@ -104,24 +105,24 @@ def register(main: click.Group) -> None:
             f"({result.check.transactions} transactions).{aside}",
         )
 
-    def _demo_call(obj: CliContext, path: str, body: dict[str, Any], as_json: bool) -> Any:
+    def _demo_call(
+        obj: CliContext, as_json: bool, action: Callable[[RemoteKioskClient], dict[str, Any]]
+    ) -> dict[str, Any]:
+        """Only a running ``kiosk demo`` has a reference host and a virtual printer to break."""
+        from terminal.client import running_client
+
         config = _config(obj, as_json)
-        running = running_kiosk(config)
-        if running is None:
+        client = running_client(config)
+        if client is None:
             _fail(
                 f"No kiosk demo runs with {obj.config_path}: start it with `kiosk demo`.",
                 as_json=as_json,
                 code="not_demo",
             )
         try:
-            response = call_running_kiosk(running, "POST", path, json=body)
+            return action(client)
         except KioskError as exc:
             _fail(str(exc), as_json=as_json, code=exc.code)
-        data = response.json()
-        error = data.get("error") if isinstance(data, dict) else None
-        if isinstance(error, dict):
-            _fail(str(error.get("message")), as_json=as_json, code=str(error.get("code")))
-        return data
 
     @main.command("demo-host")
     @click.argument("state", type=click.Choice(["down", "up"]))
@@ -129,7 +130,7 @@ def register(main: click.Group) -> None:
     @click.pass_obj
     def demo_host(obj: CliContext, state: str, as_json: bool) -> None:
         """Take the demo's reference host down (connections refused) or bring it back up."""
-        data = _demo_call(obj, "/api/v1/demo/host", {"up": state == "up"}, as_json)
+        data = _demo_call(obj, as_json, lambda c: c.demo_host(state == "up"))
         host = data["host"]
         _echo(
             data,
@@ -157,7 +158,7 @@ def register(main: click.Group) -> None:
     @click.pass_obj
     def demo_printer(obj: CliContext, fault: str, as_json: bool) -> None:
         """Make the demo's virtual printer run out of paper (or open its cover...), or mend it."""
-        data = _demo_call(obj, "/api/v1/demo/printer", {"fault": fault}, as_json)
+        data = _demo_call(obj, as_json, lambda c: c.demo_printer(fault))
         printer = data["printer"]
         shown = ", ".join(
             name

@@ -28,6 +28,7 @@ from drivers.virtual_printer import VirtualPrinter
 from foundation.clock import Clock, SystemClock
 from foundation.errors import ClerkFacingError
 from printer_templates.context import TestPageSlip
+from terminal.cli.options import JSON_OPTION
 from terminal.config import KioskConfig, load_config
 
 
@@ -60,7 +61,7 @@ def printer_group() -> None:
 
 
 @printer_group.command("status")
-@click.option("--json", "as_json", is_flag=True, help="Print the status as one JSON object.")
+@JSON_OPTION
 @click.pass_obj
 def status_command(obj: Any, as_json: bool) -> None:
     """Ask the printer how it is (DLE EOT) and who it is (GS I); exit 1 unless it can print.
@@ -119,7 +120,7 @@ def printer_test_page(
 
 
 @printer_group.command("test")
-@click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object.")
+@JSON_OPTION
 @click.pass_obj
 def test_command(obj: Any, as_json: bool) -> None:
     """Print the test page and report whether the printer proved it printed."""

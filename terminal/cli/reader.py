@@ -33,6 +33,7 @@ from drivers.card_reader.framing import FRAMINGS, CardStreamDecoder, FramingName
 from drivers.card_reader.serial_reader import Parity, SerialCardReader, SerialInputDevice
 from drivers.card_reader.wedge import WedgeAssembler
 from drivers.scanner.serial_scanner import ScanStreamDecoder, SerialScanner
+from terminal.cli.options import JSON_OPTION
 
 Kind = Literal["card", "scanner"]
 
@@ -132,13 +133,33 @@ def register(main: click.Group) -> None:
     @click.option(
         "--framing", type=_FRAMING, default=None, help="Card reader framing (default: auto)."
     )
-    @click.option("--baudrate", type=click.IntRange(50, 4_000_000), default=None)
-    @click.option("--bytesize", type=click.Choice(["5", "6", "7", "8"]), default=None)
-    @click.option("--parity", type=click.Choice(["N", "E", "O", "M", "S"]), default=None)
-    @click.option("--stopbits", type=click.Choice(["1", "1.5", "2"]), default=None)
+    @click.option(
+        "--baudrate",
+        type=click.IntRange(50, 4_000_000),
+        default=None,
+        help="Line speed (default: kiosk.toml's, else 9600).",
+    )
+    @click.option(
+        "--bytesize",
+        type=click.Choice(["5", "6", "7", "8"]),
+        default=None,
+        help="Data bits (default: kiosk.toml's, else 8).",
+    )
+    @click.option(
+        "--parity",
+        type=click.Choice(["N", "E", "O", "M", "S"]),
+        default=None,
+        help="None, even, odd, mark or space (default: kiosk.toml's, else N).",
+    )
+    @click.option(
+        "--stopbits",
+        type=click.Choice(["1", "1.5", "2"]),
+        default=None,
+        help="Stop bits (default: kiosk.toml's, else 1).",
+    )
     @click.option("--reopen-interval", type=float, default=1.0, show_default=True, help="Seconds.")
     @click.option("--count", type=int, default=None, help="Stop after this many swipes/scans.")
-    @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+    @JSON_OPTION
     @click.pass_obj
     def listen(
         obj: Any,
@@ -153,7 +174,8 @@ def register(main: click.Group) -> None:
         count: int | None,
         as_json: bool,
     ) -> None:
-        """Print what the device reports until Ctrl-C (survives unplugging)."""
+        """Print what the device reports until Ctrl-C (survives unplugging); one JSON object a
+        line with --json."""
         line = line_settings(
             obj.config_path if obj is not None else "kiosk.toml",
             kind,
@@ -212,9 +234,10 @@ def register(main: click.Group) -> None:
         "--framing", type=_FRAMING, default="auto", show_default=True, help="Card reader framing."
     )
     @click.option("--hex", "as_hex", is_flag=True, help="stdin is hex (e.g. '1b 73 1b 31 ...').")
-    @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+    @JSON_OPTION
     def parse(kind: str, framing: FramingName, as_hex: bool, as_json: bool) -> None:
-        """Decode a capture from stdin exactly as the live driver would."""
+        """Decode a capture from stdin exactly as the live driver would (one JSON object a line
+        with --json)."""
         data = sys.stdin.buffer.read()
         if as_hex:
             try:

@@ -9,31 +9,24 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from typing import Any
 
 import click
 
 from foundation.money import Money
 from terminal.cli import CliContext
-from terminal.cli.common import fail, load, through_kiosk
+from terminal.cli.common import act, load
+from terminal.cli.options import JSON_OPTION, subgroup
 from terminal.cli.sale import EXIT_NOT_SOLD
+from terminal.client import KioskClient
 from terminal.config import KioskConfig
-from terminal.errors import KioskError
-from terminal.kiosk import Kiosk
-
-JSON_OPTION = click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 
 
 def _report(
-    config: KioskConfig,
-    as_json: bool,
-    api_call: tuple[str, str, dict[str, Any]],
-    local: Any,
+    config: KioskConfig, as_json: bool, action: Callable[[KioskClient], dict[str, Any]]
 ) -> None:
-    try:
-        _, outcome = through_kiosk(config, api_call, local)
-    except KioskError as exc:
-        fail(str(exc), as_json=as_json, code=exc.code)
+    outcome = act(config, as_json, action)
     if as_json:
         click.echo(json.dumps(outcome, ensure_ascii=False))
     else:
@@ -46,12 +39,7 @@ def _report(
 
 
 def register(main: click.Group) -> None:
-    existing = main.commands.get("report")
-    if isinstance(existing, click.Group):
-        report = existing
-    else:
-        report = click.Group("report", help="X (running totals) and Z (closing) reports.")
-        main.add_command(report)
+    report = subgroup(main, "report")
 
     @report.command("x")
     @click.option("--clerk", default=None, help="Clerk number asking for it (journalled).")
@@ -62,20 +50,9 @@ def register(main: click.Group) -> None:
         """Print the running totals since the last Z report; the period stays open."""
         config = load(obj, as_json)
         if preview:
-            _report(
-                config,
-                as_json,
-                ("GET", "/api/v1/reports/x", {}),
-                lambda k: k.reports.preview("X").to_dict(),
-            )
-            return
-        body = {"clerk": clerk} if clerk else {}
-        _report(
-            config,
-            as_json,
-            ("POST", "/api/v1/reports/x", {"json": body}),
-            lambda k: k.reports.x_report(clerk=clerk).to_dict(),
-        )
+            _report(config, as_json, lambda c: c.report_preview("X"))
+        else:
+            _report(config, as_json, lambda c: c.x_report(clerk=clerk))
 
     @report.command("z")
     @click.option("--clerk", required=True, help="Number of the supervisor closing the period.")
@@ -90,12 +67,7 @@ def register(main: click.Group) -> None:
     def z_report(obj: CliContext, clerk: str, pin: str, as_json: bool) -> None:
         """Print the Z report and close the period (only once its slip printed)."""
         config = load(obj, as_json)
-        _report(
-            config,
-            as_json,
-            ("POST", "/api/v1/reports/z", {"json": {"clerk": clerk, "pin": pin}}),
-            lambda k: k.reports.z_report(clerk=clerk, pin=pin).to_dict(),
-        )
+        _report(config, as_json, lambda c: c.z_report(clerk=clerk, pin=pin))
 
     @main.command("cash")
     @JSON_OPTION
@@ -104,14 +76,7 @@ def register(main: click.Group) -> None:
         """Cash the drawer should hold from this period: the float, sales kept, cash in, less
         stornos paid back and cash out; then each float and cash in / out with its reason."""
         config = load(obj, as_json)
-
-        def local(kiosk: Kiosk) -> dict[str, Any]:
-            return kiosk.reports.cash_summary()
-
-        try:
-            _, summary = through_kiosk(config, ("GET", "/api/v1/cash", {}), local)
-        except KioskError as exc:
-            fail(str(exc), as_json=as_json, code=exc.code)
+        summary = act(config, as_json, lambda c: c.cash_summary())
         if as_json:
             click.echo(json.dumps(summary, ensure_ascii=False))
             return

@@ -1,7 +1,8 @@
 """``kiosk sell``, ``kiosk serve``, ``kiosk demo`` and ``kiosk queue drain``.
 
 When a kiosk process already runs this terminal, ``sell`` and ``queue drain`` go through its
-local API: two processes must never drive the same printer or settle the same sales.
+local API (:class:`terminal.client.KioskClient`): two processes must never drive the same
+printer or settle the same sales.
 """
 
 from __future__ import annotations
@@ -19,14 +20,15 @@ import click
 from foundation.money import MoneyError
 from offline_queue.eventlog import emit
 from terminal.cli import CliContext
-from terminal.cli.common import call_running_kiosk, through_kiosk
+from terminal.cli.common import act
 from terminal.cli.common import fail as _fail
 from terminal.cli.common import load as _config
+from terminal.cli.options import JSON_OPTION, subgroup
+from terminal.client import KioskClient
 from terminal.config import KioskConfig
 from terminal.errors import KioskError
-from terminal.kiosk import Kiosk, running_kiosk
+from terminal.kiosk import Kiosk
 from terminal.logs import LEVELS, configure_logging
-from terminal.sale import SaleRequest
 from terminal.sd_notify import Notifier, Watchdog, watchdog_interval
 
 if TYPE_CHECKING:
@@ -85,7 +87,7 @@ def register(main: click.Group) -> None:
         help="A unique key (a UUID) for this sale: repeating the command with the same key "
         "answers the first sale instead of selling again.",
     )
-    @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+    @JSON_OPTION
     @click.pass_obj
     def sell(
         obj: CliContext,
@@ -132,10 +134,7 @@ def register(main: click.Group) -> None:
             "clerk": clerk,
             "id_checked": id_checked,
         }
-        try:
-            result = _sell(config, body, idempotency_key)
-        except KioskError as exc:
-            _fail(str(exc), as_json=as_json, code=exc.code)
+        result = act(config, as_json, lambda c: c.sell(body, idempotency_key=idempotency_key))
         _print_sale(result, as_json)
         if result.get("state") not in ("confirmed", "offline_confirmed"):
             sys.exit(EXIT_NOT_SOLD)
@@ -166,12 +165,7 @@ def register(main: click.Group) -> None:
             demo=False,
         )
 
-    existing = main.commands.get("queue")
-    if isinstance(existing, click.Group):
-        queue = existing
-    else:
-        queue = click.Group("queue", help="The outbox: advices waiting for the host.")
-        main.add_command(queue)
+    queue = subgroup(main, "queue")
 
     @queue.command("drain")
     @click.option(
@@ -181,15 +175,12 @@ def register(main: click.Group) -> None:
         show_default=True,
         help="Give up after this many seconds.",
     )
-    @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+    @JSON_OPTION
     @click.pass_obj
     def drain(obj: CliContext, timeout_s: float, as_json: bool) -> None:
         """Forward what is due to the host now, then exit (for scripts and cron)."""
         config = _config(obj, as_json)
-        try:
-            report = _drain(config, timeout_s)
-        except KioskError as exc:
-            _fail(str(exc), as_json=as_json, code=exc.code)
+        report = act(config, as_json, lambda c: _drain(c, timeout_s))
         if as_json:
             click.echo(json.dumps(report))
         else:
@@ -198,34 +189,10 @@ def register(main: click.Group) -> None:
             sys.exit(1)
 
 
-def _sell(config: KioskConfig, body: dict[str, Any], key: str | None = None) -> dict[str, Any]:
-    # Without --clerk the sale is recorded as clerk "api", in process as through the API.
-    def sell_here(kiosk: Kiosk) -> dict[str, Any]:
-        local = {**body, "clerk": kiosk.clerks.sale_clerk(body.get("clerk"))}
-        if key is None:
-            return kiosk.sales.sell(SaleRequest(**local)).to_dict()
-        # The API's semantics in process too: the same key answers the first sale.
-        return kiosk.idempotency.sell(SaleRequest(**local), key=key, body=body).body
-
-    api_call: dict[str, Any] = {"json": body}
-    if key is not None:
-        api_call["headers"] = {"Idempotency-Key": key}
-    _, answer = through_kiosk(config, ("POST", "/api/v1/sales", api_call), sell_here, forward=True)
-    return answer
-
-
-def _drain(config: KioskConfig, timeout_s: float) -> dict[str, Any]:
-    running = running_kiosk(config)
-    if running is not None:
-        response = call_running_kiosk(
-            running, "POST", "/api/v1/queue/drain", params={"timeout_s": timeout_s}
-        )
-        report: dict[str, Any] = response.json()
-        status = call_running_kiosk(running, "GET", "/api/v1/status").json()["outbox"]
-    else:
-        with Kiosk(config) as kiosk:
-            report = kiosk.forwarder.drain(timeout_s).to_dict()
-            status = kiosk.store.outbox_status()
+def _drain(client: KioskClient, timeout_s: float) -> dict[str, Any]:
+    """The forwarder's report, and what is still waiting (so a script can tell it is done)."""
+    report = client.drain(timeout_s)
+    status = client.outbox_status()
     counts = status.get("counts", status)
     return {
         **report,

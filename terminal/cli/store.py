@@ -20,19 +20,14 @@ from offline_queue.states import ALL_STATES
 from offline_queue.store import OUTBOX_STATES, OutboxRecord, Store, TxnRecord
 from terminal.cli import CliContext
 from terminal.cli.common import fail as _fail
-from terminal.config import load_config
-from terminal.errors import KioskError
-
-JSON_OPTION = click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+from terminal.cli.common import load
+from terminal.cli.options import JSON_OPTION, TXN_FILTER_OPTION, limit_option, subgroup
 
 
 @contextmanager
 def _open_store(obj: CliContext, as_json: bool) -> Iterator[Store]:
     """The store of the configured terminal; refuses to create one where none exists."""
-    try:
-        config = load_config(obj.config_path)
-    except KioskError as exc:
-        _fail(str(exc), as_json=as_json, code=exc.code)
+    config = load(obj, as_json)
     path = config.store.path
     if not path.exists():
         _fail(
@@ -123,10 +118,7 @@ def _txn_text(record: TxnRecord, outbox: list[OutboxRecord]) -> str:
 
 def register(main: click.Group) -> None:
     """Add the store's commands to the ``kiosk`` group."""
-    queue = main.commands.get("queue")
-    if not isinstance(queue, click.Group):
-        queue = click.Group("queue", help="The outbox: advices waiting for the host.")
-        main.add_command(queue)
+    queue = subgroup(main, "queue")
 
     @queue.command("status")
     @JSON_OPTION
@@ -163,8 +155,8 @@ def register(main: click.Group) -> None:
         type=click.Choice(OUTBOX_STATES),
         help="Only messages in this state (repeat for several).",
     )
-    @click.option("--txn", default=None, metavar="TXN", help="Only this transaction's messages.")
-    @click.option("--limit", default=100, show_default=True, type=click.IntRange(min=1))
+    @TXN_FILTER_OPTION
+    @limit_option(100)
     @JSON_OPTION
     @click.pass_obj
     def queue_list(
@@ -181,9 +173,7 @@ def register(main: click.Group) -> None:
         if not messages:
             click.echo("no messages")
 
-    @main.group("journal")
-    def journal_group() -> None:
-        """The append-only, hash-chained journal of everything the terminal did."""
+    journal_group = subgroup(main, "journal")
 
     @journal_group.command("verify")
     @click.option(
@@ -229,8 +219,8 @@ def register(main: click.Group) -> None:
                 output.write(json.dumps(row, ensure_ascii=False) + "\n")
 
     @journal_group.command("show")
-    @click.option("--txn", default=None, metavar="TXN", help="Only this transaction's events.")
-    @click.option("--limit", default=50, show_default=True, type=click.IntRange(min=1))
+    @TXN_FILTER_OPTION
+    @limit_option(50)
     @JSON_OPTION
     @click.pass_obj
     def journal_show(obj: CliContext, txn: str | None, limit: int, as_json: bool) -> None:
@@ -246,9 +236,7 @@ def register(main: click.Group) -> None:
                 f"{event.seq:>7} {event.at.isoformat()} {event.txn or '-':<14} {event.event} {data}"
             )
 
-    @main.group("txn")
-    def txn_group() -> None:
-        """Look up transactions: what was sold, in what state, and whether the host has it."""
+    txn_group = subgroup(main, "txn")
 
     @txn_group.command("show")
     @click.argument("txn")
@@ -273,7 +261,7 @@ def register(main: click.Group) -> None:
         help="Only transactions in this state (repeat for several).",
     )
     @click.option("--product", default=None, help="Only this product.")
-    @click.option("--limit", default=20, show_default=True, type=click.IntRange(min=1))
+    @limit_option(20)
     @JSON_OPTION
     @click.pass_obj
     def txn_list(
@@ -287,7 +275,7 @@ def register(main: click.Group) -> None:
     @txn_group.command("find")
     @click.option("--target", "target_value", default=None, help="Phone, card number or IMEI.")
     @click.option("--last4", default=None, metavar="NNNN", help="Last 4 digits of the target.")
-    @click.option("--limit", default=20, show_default=True, type=click.IntRange(min=1))
+    @limit_option(20)
     @JSON_OPTION
     @click.pass_obj
     def txn_find(

@@ -2,7 +2,7 @@
 
 Like ``kiosk sell`` they go through the running kiosk process's local API when one owns this
 terminal (two processes must never drive one printer and drawer), else they open the kiosk in
-this process. The API plumbing is ``terminal.cli.sale``'s, reused, not copied.
+this process: each is written once against :class:`terminal.client.KioskClient`.
 """
 
 from __future__ import annotations
@@ -17,17 +17,11 @@ from typing import Any
 import click
 
 from terminal.cli import CliContext
-from terminal.cli.common import fail as _fail
+from terminal.cli.common import act, moment
 from terminal.cli.common import load as _config
-from terminal.cli.common import through_kiosk as _through_kiosk
+from terminal.cli.options import JSON_OPTION, SINCE_OPTION, UNTIL_OPTION
 from terminal.cli.sale import EXIT_NOT_SOLD
-from terminal.config import KioskConfig
-from terminal.errors import KioskError
-from terminal.kiosk import Kiosk
-from terminal.lookup import LookupQuery, aware
 from terminal.storno import REASONS
-
-JSON_OPTION = click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 
 
 def _default_clerk() -> str:
@@ -35,19 +29,8 @@ def _default_clerk() -> str:
     return os.environ.get("KIOSK_CLERK") or getpass.getuser()
 
 
-def _time(text: str | None, config: KioskConfig, what: str, as_json: bool) -> str | None:
-    if text is None:
-        return None
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        _fail(
-            f"--{what}: {text!r} is not a date/time; write it like 2026-11-22T13:00",
-            as_json=as_json,
-            code="invalid_time",
-        )
-    local = aware(moment, config.terminal.timezone)
-    return None if local is None else local.isoformat()
+def _iso(when: datetime | None) -> str | None:
+    return None if when is None else when.isoformat()
 
 
 def register(main: click.Group) -> None:
@@ -66,16 +49,8 @@ def register(main: click.Group) -> None:
         did not print (the sale stands); 1 when refused.
         """
         config = _config(obj, as_json)
-        body = {"txn": txn, "reason": reason, "clerk": clerk or _default_clerk()}
-        try:
-            _, result = _through_kiosk(
-                config,
-                ("POST", "/api/v1/stornos", {"json": body}),
-                lambda k: k.stornos.storno(txn, reason=reason, clerk=body["clerk"]).to_dict(),
-                forward=True,
-            )
-        except KioskError as exc:
-            _fail(str(exc), as_json=as_json, code=exc.code)
+        who = clerk or _default_clerk()
+        result = act(config, as_json, lambda c: c.storno(txn, reason=reason, clerk=who))
         if as_json:
             click.echo(json.dumps(result, ensure_ascii=False))
         else:
@@ -99,14 +74,7 @@ def register(main: click.Group) -> None:
     def reprint(obj: CliContext, txn: str | None, slip: str | None, as_json: bool) -> None:
         """Print a numbered copy of slip TXN, or of the last slip printed here."""
         config = _config(obj, as_json)
-        try:
-            _, result = _through_kiosk(
-                config,
-                ("POST", "/api/v1/reprints", {"json": {"txn": txn, "slip": slip}}),
-                lambda k: k.reprints.reprint(txn, slip=slip).to_dict(),
-            )
-        except KioskError as exc:
-            _fail(str(exc), as_json=as_json, code=exc.code)
+        result = act(config, as_json, lambda c: c.reprint(txn, slip=slip))
         if as_json:
             click.echo(json.dumps(result, ensure_ascii=False))
         else:
@@ -120,8 +88,8 @@ def register(main: click.Group) -> None:
     @click.option("--phone", default=None, help="Phone number topped up.")
     @click.option("--card-last4", default=None, help="Last 4 digits of the card.")
     @click.option("--imei", default=None, help="IMEI (15 digits).")
-    @click.option("--since", default=None, help="From (ISO date/time; local if no offset).")
-    @click.option("--until", default=None, help="Until, exclusive (ISO date/time).")
+    @SINCE_OPTION
+    @UNTIL_OPTION
     @JSON_OPTION
     @click.pass_obj
     def lookup(
@@ -141,26 +109,11 @@ def register(main: click.Group) -> None:
             "phone": phone,
             "card_last4": card_last4,
             "imei": imei,
-            "since": _time(since, config, "since", as_json),
-            "until": _time(until, config, "until", as_json),
+            "since": _iso(moment(since, config, "since", as_json)),
+            "until": _iso(moment(until, config, "until", as_json)),
         }
         given = {k: v for k, v in params.items() if v is not None}
-
-        def local(kiosk: Kiosk) -> dict[str, Any]:
-            query = LookupQuery(
-                txn=txn,
-                phone=phone,
-                card_last4=card_last4,
-                imei=imei,
-                since=datetime.fromisoformat(given["since"]) if "since" in given else None,
-                until=datetime.fromisoformat(given["until"]) if "until" in given else None,
-            )
-            return kiosk.lookups.lookup(query).to_dict()
-
-        try:
-            _, report = _through_kiosk(config, ("GET", "/api/v1/lookup", {"params": given}), local)
-        except KioskError as exc:
-            _fail(str(exc), as_json=as_json, code=exc.code)
+        report = act(config, as_json, lambda c: c.lookup(given))
         if as_json:
             click.echo(json.dumps(report, ensure_ascii=False))
             return

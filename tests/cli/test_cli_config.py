@@ -6,12 +6,14 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
+import click
 import pytest
 from click.testing import CliRunner
 
-from terminal.cli import main
+from terminal.cli import COMMANDS, main
 from terminal.config import load_config
 
 KIOSK = Path(sys.executable).parent / "kiosk"
@@ -144,11 +146,51 @@ def test_refused_quote_exits_1_with_reason_on_stderr(
     assert "Traceback" not in err
 
 
+def _every_command(
+    group: click.Group, path: tuple[str, ...] = ()
+) -> Iterator[tuple[tuple[str, ...], click.Command]]:
+    """Every command and subcommand under ``group``, nested groups too, with its words."""
+    context = click.Context(group)
+    for name in group.list_commands(context):
+        command = group.get_command(context, name)
+        assert command is not None, f"kiosk {' '.join((*path, name))} is listed but not found"
+        yield (*path, name), command
+        if isinstance(command, click.Group):
+            yield from _every_command(command, (*path, name))
+
+
+def _check_help(
+    group: click.Group, prog: str, walked: list[tuple[tuple[str, ...], click.Command]]
+) -> None:
+    for words, command in walked:
+        shown = " ".join(words)
+        assert (command.help or "").strip(), f"{prog} {shown} has no help text"
+        for option in command.params:
+            if isinstance(option, click.Option) and not option.hidden:
+                assert (option.help or "").strip(), f"{prog} {shown} {option.opts[0]}: no help"
+        result = CliRunner().invoke(group, [*words, "--help"], prog_name=prog)
+        assert result.exit_code == 0, (shown, result.stderr)
+        assert result.stdout.startswith(f"Usage: {prog} {shown} "), (shown, result.stdout)
+        assert command.get_short_help_str(1000) in " ".join(result.stdout.split()), shown
+
+
 def test_every_command_has_help() -> None:
-    for args in (["init"], ["config"], ["config", "check"], ["quote"]):
-        code, out, _ = _run(*args, "--help")
-        assert code == 0
-        assert "Usage:" in out
+    walked = list(_every_command(main))
+    names = {words for words, _ in walked}
+    # the walk reaches every top-level command and into the nested groups
+    assert {(name,) for name in COMMANDS} <= names
+    for nested in (("queue", "drain"), ("journal", "export"), ("clerk", "add"), ("export",)):
+        assert nested in names
+    assert len(walked) > len(COMMANDS) + 20
+    _check_help(main, "kiosk", walked)
+
+
+def test_every_kiosk_host_command_has_help() -> None:
+    from hostsim.cli import main as host_main
+
+    walked = list(_every_command(host_main))
+    assert {("serve",), ("terminal", "verify"), ("fault", "set")} <= {w for w, _ in walked}
+    _check_help(host_main, "kiosk-host", walked)
 
 
 def test_real_kiosk_process_quotes_and_refuses(tmp_path: Path) -> None:

@@ -8,15 +8,17 @@ import subprocess
 import sys
 
 import click
+import pytest
+from click.testing import CliRunner
 
-from terminal.cli import COMMAND_MODULES, COMMANDS
+from terminal.cli import COMMAND_MODULES, COMMANDS, LazyGroup
 
 
 def test_the_command_table_matches_what_the_modules_register() -> None:
     found: dict[str, tuple[tuple[str, ...], str]] = {}
-    for name in COMMAND_MODULES:
+    for name, dotted in COMMAND_MODULES.items():
         group = click.Group("probe")
-        importlib.import_module(f"terminal.cli.{name}").register(group)
+        importlib.import_module(dotted).register(group)
         for command_name, command in group.commands.items():
             modules, first = found.get(command_name, ((), ""))
             found[command_name] = (
@@ -52,10 +54,27 @@ def test_help_loads_neither_the_store_nor_the_printer_stack() -> None:
 
 
 def test_a_command_is_loaded_when_it_runs() -> None:
-    from click.testing import CliRunner
-
     from terminal.cli import main
 
     result = CliRunner().invoke(main, ["queue", "--help"])
     assert result.exit_code == 0, result.output
     assert "drain" in result.output and "status" in result.output
+
+
+def test_every_module_the_table_names_is_mapped_and_importable() -> None:
+    named = {module for modules, _ in COMMANDS.values() for module in modules}
+    assert named == set(COMMAND_MODULES)
+    for dotted in COMMAND_MODULES.values():
+        assert callable(importlib.import_module(dotted).register), dotted
+
+
+def test_a_missing_command_module_is_an_error_not_a_missing_command(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(COMMAND_MODULES, "slip", "terminal.cli.no_such_module")
+    group = LazyGroup("kiosk")
+    result = CliRunner().invoke(group, ["slip", "list"])
+    assert result.exit_code == 1
+    assert "`kiosk slip` needs the module terminal.cli.no_such_module" in result.output
+    assert "reinstall counter-terminal" in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
