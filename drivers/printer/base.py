@@ -17,7 +17,6 @@ from __future__ import annotations
 import abc
 import contextlib
 import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -43,6 +42,7 @@ from drivers.printer.status import (
     decode_status,
     unknown_status,
 )
+from foundation.clock import MonotonicClock, SystemClock
 from printer_templates.document import SlipDocument
 
 #: DLE DC4 fn=8 (d1..d7 = 1 3 20 1 6 2 8): clear the receive and print buffers, real time.
@@ -73,9 +73,13 @@ class ReadBackPrinter(ReceiptPrinter):
         *,
         print_speed_mm_s: float = 40.0,
         job_ceiling_s: float = 120.0,
+        clock: MonotonicClock | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        #: what every wait of this printer measures its deadline on (the one clock of
+        #: ``foundation.clock``; tests give a clock they move)
+        self.clock: MonotonicClock = clock or SystemClock()
         if print_speed_mm_s <= 0 or job_ceiling_s <= 0:
             raise ValueError("print speed and job ceiling must be positive")
         #: slowest mechanism speed a job's deadline allows for (mm per second)
@@ -263,7 +267,7 @@ class ReadBackPrinter(ReceiptPrinter):
             self._open()
             ok = False
             try:
-                started = time.monotonic()
+                started = self.clock.monotonic()
                 try:
                     # ASB may be on (DIP switch, an earlier program): its frames are parsed as
                     # such anyway, but a printer that volunteers nothing is easier to prove
@@ -282,9 +286,10 @@ class ReadBackPrinter(ReceiptPrinter):
                     raise PrintNotConfirmed(f"the connection dropped while sending: {exc}") from exc
                 # the latest the slowest mechanism we plan for is done with the job
                 printed_by = min(
-                    time.monotonic() + self.pace().print_s(job), started + self.pace().ceiling_s
+                    self.clock.monotonic() + self.pace().print_s(job),
+                    started + self.pace().ceiling_s,
                 )
-                outcome = self._barrier(deadline, time.monotonic() - started, printed_by)
+                outcome = self._barrier(deadline, self.clock.monotonic() - started, printed_by)
                 ok = True
                 return outcome
             finally:
@@ -301,7 +306,7 @@ class ReadBackPrinter(ReceiptPrinter):
         sent, spent = 0, 0.0
         for at in range(0, len(job), self.chunk_size):
             chunk = job[at : at + self.chunk_size]
-            now = time.monotonic()
+            now = self.clock.monotonic()
             left = deadline - now
             if left <= 0:
                 raise PrintNotConfirmed(
@@ -309,7 +314,7 @@ class ReadBackPrinter(ReceiptPrinter):
                     f"{pace.job_s(job):.1f} s; {sent} bytes went out"
                 )
             self._write(chunk, min(left, pace.chunk_s(len(chunk))))
-            took = time.monotonic() - now
+            took = self.clock.monotonic() - now
             sent, spent = sent + len(chunk), spent + took
         if spent > 0 and sent >= 4 * self.chunk_size:
             # only a job big enough to fill the buffers says how fast the link really is
@@ -323,8 +328,8 @@ class ReadBackPrinter(ReceiptPrinter):
             self._discard_input()
             for request in (GS_I_MAKER, GS_I_MODEL, GS_I_FIRMWARE):
                 self._write(request)
-                deadline = time.monotonic() + self.status_timeout_s
-                while (left := deadline - time.monotonic()) > 0:
+                deadline = self.clock.monotonic() + self.status_timeout_s
+                while (left := deadline - self.clock.monotonic()) > 0:
                     msg = reader.read(left)
                     if msg is None:
                         break
@@ -371,10 +376,10 @@ class ReadBackPrinter(ReceiptPrinter):
         ASB frames and late in-order replies from an earlier job (released when paper was
         loaded) can arrive first; they are parsed as what they are and skipped.
         """
-        deadline = time.monotonic() + self.status_timeout_s
+        deadline = self.clock.monotonic() + self.status_timeout_s
         odd: int | None = None
         reader = self._reader()
-        while (left := deadline - time.monotonic()) > 0:
+        while (left := deadline - self.clock.monotonic()) > 0:
             msg = reader.read(left)
             if msg is None:
                 break
@@ -392,10 +397,10 @@ class ReadBackPrinter(ReceiptPrinter):
         released and are on their way; taken now, they cannot pass for this job's proof.
         If they do not come within the status timeout they were lost (printer reset): forget.
         """
-        deadline = time.monotonic() + self.status_timeout_s
+        deadline = self.clock.monotonic() + self.status_timeout_s
         reader = self._reader()
         while (self._stale_replies or self._stale_blocks) and (
-            left := deadline - time.monotonic()
+            left := deadline - self.clock.monotonic()
         ) > 0:
             msg = reader.read(left)
             if msg is None:
@@ -473,13 +478,13 @@ class ReadBackPrinter(ReceiptPrinter):
         outstanding, a reply of the wrong kind, a frame or a byte that fits no layout all fail
         the proof. The caller's ``_owe`` keeps count of what is still to come.
         """
-        allowed = elapsed + max(0.0, deadline - time.monotonic())
+        allowed = elapsed + max(0.0, deadline - self.clock.monotonic())
         reader = self._reader()
         got = 0
         polls = 0
-        next_poll = time.monotonic()
+        next_poll = self.clock.monotonic()
         while got < len(expected):
-            now = time.monotonic()
+            now = self.clock.monotonic()
             if now >= deadline:
                 raise PrintNotConfirmed(f"the printer did not confirm within {allowed:.1f} s")
             if now >= next_poll:
@@ -538,9 +543,9 @@ class ReadBackPrinter(ReceiptPrinter):
         singles = 0
         reader = self._reader()
         statuses: list[int] = []
-        deadline = time.monotonic() + self.status_timeout_s
+        deadline = self.clock.monotonic() + self.status_timeout_s
         while polls or not singles:
-            left = deadline - time.monotonic()
+            left = deadline - self.clock.monotonic()
             msg = reader.read(left) if left > 0 else None
             if msg is None:
                 raise PrintNotConfirmed(
@@ -579,11 +584,11 @@ class ReadBackPrinter(ReceiptPrinter):
         """
         reader = self._reader()
         polls = 0
-        next_poll = time.monotonic()
+        next_poll = self.clock.monotonic()
         last_answer_by = printed_by + self.status_timeout_s
         final_sent = False  # the poll sent at or after printed_by: its answer ends the watch
         while True:
-            now = time.monotonic()
+            now = self.clock.monotonic()
             if final_sent and not polls:
                 return
             if now >= last_answer_by:

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import time
 from collections import deque
 from typing import Any
 
@@ -218,9 +217,9 @@ class UsbPrinter(ReadBackPrinter):
     def _read_byte(self, timeout_s: float) -> int | None:
         if self._pending:
             return self._pending.popleft()
-        deadline = time.monotonic() + timeout_s
+        deadline = self.clock.monotonic() + timeout_s
         while True:
-            left = deadline - time.monotonic()
+            left = deadline - self.clock.monotonic()
             data = self._read_chunk(max(0.001, left))
             if data:
                 self._pending.extend(data)
