@@ -18,8 +18,13 @@ from offline_queue.errors import (
 from offline_queue.eventlog import emit
 from offline_queue.replay import pin_digest
 from offline_queue.store_fields import (
+    Field,
+    FieldCodec,
+    count,
+    flag,
     from_iso,
     json_object,
+    moment_or_none,
     opt_from_iso,
     to_iso,
 )
@@ -32,8 +37,26 @@ CLERK_EVENT_PREFIX = "clerk_"
 CLERK_ADDED_EVENT = "clerk_added"
 
 CLERK_ROLES = ("clerk", "supervisor")
+
+
 #: The clerk columns ``update_clerk(changes=...)`` may change.
-CLERK_UPDATABLE = frozenset({"pin_hash", "active", "failures", "locked_until"})
+def _pin_hash(_name: str, value: Any) -> tuple[Any, Any]:
+    """The hash in the row; the journal says only that the PIN changed (a PIN could be guessed
+    from its hash)."""
+    _check_pin_hash(value)
+    return value, "changed"
+
+
+CLERK_FIELDS = FieldCodec(
+    {
+        "pin_hash": Field(_pin_hash, shown_as="pin"),
+        "active": Field(flag),
+        "failures": Field(count),
+        "locked_until": Field(moment_or_none),
+    },
+    refusal="cannot change {unknown} of a clerk; changeable are {allowed}",
+)
+CLERK_UPDATABLE = CLERK_FIELDS.names
 _CLERK_NUMBER = re.compile(r"\A[0-9]{1,6}\Z")
 
 
@@ -122,7 +145,7 @@ class ClerkArea(JournalArea):
         if not isinstance(event, str) or not event.startswith(CLERK_EVENT_PREFIX):
             raise InvalidRecord(f"clerk events start with {CLERK_EVENT_PREFIX!r}, not {event!r}")
         extra = json_object("data", data)
-        columns, journal_changes = _clerk_changes(changes or {})
+        columns, journal_changes = CLERK_FIELDS.encode(changes or {})
         if "pin_hash" in columns:
             journal_changes.update(self._pin_digest(columns["pin_hash"]))
         with self._write() as conn:
@@ -183,38 +206,6 @@ def _check_pin_hash(pin_hash: object) -> None:
         or len(pin_hash) < 32
     ):
         raise InvalidRecord("pin_hash must be an encoded slow hash (scheme$...), never the PIN")
-
-
-def _clerk_changes(changes: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Column values for the clerks row, and the same changes for the journal (no hash)."""
-    unknown = set(changes) - CLERK_UPDATABLE
-    if unknown:
-        raise InvalidRecord(
-            f"cannot change {', '.join(sorted(unknown))} of a clerk; "
-            f"changeable are {', '.join(sorted(CLERK_UPDATABLE))}"
-        )
-    columns: dict[str, Any] = {}
-    journal: dict[str, Any] = {}
-    if "pin_hash" in changes:
-        _check_pin_hash(changes["pin_hash"])
-        columns["pin_hash"] = changes["pin_hash"]
-        journal["pin"] = "changed"
-    if "active" in changes:
-        if not isinstance(changes["active"], bool):
-            raise InvalidRecord(f"active must be True or False, not {changes['active']!r}")
-        columns["active"] = int(changes["active"])
-        journal["active"] = changes["active"]
-    if "failures" in changes:
-        failures = changes["failures"]
-        if isinstance(failures, bool) or not isinstance(failures, int) or failures < 0:
-            raise InvalidRecord(f"failures must be a count, not {failures!r}")
-        columns["failures"] = journal["failures"] = failures
-    if "locked_until" in changes:
-        until = changes["locked_until"]
-        if until is not None and not isinstance(until, datetime):
-            raise InvalidRecord(f"locked_until must be an aware datetime or None, not {until!r}")
-        columns["locked_until"] = journal["locked_until"] = None if until is None else to_iso(until)
-    return columns, journal
 
 
 def _clerk_from_row(row: sqlite3.Row) -> ClerkRecord:

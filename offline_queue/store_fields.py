@@ -1,13 +1,16 @@
-"""The store's field codecs: one text form of a time, money checks, JSON objects, limits.
+"""The store's field codec: one text form of a time, money checks, JSON objects, limits,
+and :class:`FieldCodec`, the one reader of "change these columns" requests.
 
 Every area of the store reads and writes its columns through these, so a time is stored one
-way and an amount refused with one message wherever it enters.
+way and a bad value refused with one message wherever it enters. A sale's ``updates`` and a
+clerk's ``changes`` were two hand-written codecs; both are now a :class:`FieldCodec` table.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -73,3 +76,77 @@ def scrub_json(text: str | None) -> str | None:
     if text is None:
         return None
     return canonical_json(scrub(json.loads(text), None))
+
+
+#: Checks one value and gives (what the row stores, what the journal shows).
+Encoder = Callable[[str, Any], tuple[Any, Any]]
+
+
+def text_or_none(name: str, value: Any) -> tuple[Any, Any]:
+    if value is not None and not isinstance(value, str):
+        raise InvalidRecord(f"{name} must be text or None, not {value!r}")
+    return value, value
+
+
+def moment_or_none(name: str, value: Any) -> tuple[Any, Any]:
+    """An aware datetime, stored and journaled in the store's one text form."""
+    if value is not None and not isinstance(value, datetime):
+        raise InvalidRecord(f"{name} must be an aware datetime or None, not {value!r}")
+    text = None if value is None else to_iso(value)
+    return text, text
+
+
+def flag(name: str, value: Any) -> tuple[Any, Any]:
+    """A bool: 0/1 in the row (SQLite has no bool), True/False in the journal."""
+    if not isinstance(value, bool):
+        raise InvalidRecord(f"{name} must be True or False, not {value!r}")
+    return int(value), value
+
+
+def count(name: str, value: Any) -> tuple[Any, Any]:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise InvalidRecord(f"{name} must be a count, not {value!r}")
+    return value, value
+
+
+def mapping(name: str, value: Any) -> tuple[Any, Any]:
+    """A JSON object (the area scrubs card data from it with its key)."""
+    obj = json_object(name, value)
+    return obj, obj
+
+
+@dataclass(frozen=True)
+class Field:
+    """One changeable column: its encoder, and the journal key when it is not the name."""
+
+    encode: Encoder
+    shown_as: str | None = None
+
+
+class FieldCodec:
+    """Which columns a caller may change and how each is checked, stored and journaled.
+
+    ``refusal`` names the area in the message for a column that may not be changed; it is
+    formatted with ``unknown`` and ``allowed`` (comma-separated, sorted).
+    """
+
+    def __init__(self, fields: Mapping[str, Field], *, refusal: str) -> None:
+        self.fields = dict(fields)
+        self.names = frozenset(self.fields)
+        self.refusal = refusal
+
+    def encode(self, changes: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Column values for the row, and the same changes as the journal shows them."""
+        unknown = set(changes) - self.names
+        if unknown:
+            raise InvalidRecord(
+                self.refusal.format(
+                    unknown=", ".join(sorted(unknown)), allowed=", ".join(sorted(self.names))
+                )
+            )
+        columns: dict[str, Any] = {}
+        journal: dict[str, Any] = {}
+        for name, spec in self.fields.items():
+            if name in changes:
+                columns[name], journal[spec.shown_as or name] = spec.encode(name, changes[name])
+        return columns, journal

@@ -43,11 +43,17 @@ from offline_queue.states import (
     allowed_targets,
 )
 from offline_queue.store_fields import (
+    Field,
+    FieldCodec,
     checked_limit,
+    flag,
     from_iso,
     json_object,
+    mapping,
+    moment_or_none,
     opt_from_iso,
     require_money,
+    text_or_none,
     to_iso,
 )
 from offline_queue.store_journal import RECORDED_EVENT, state_event
@@ -60,7 +66,17 @@ from offline_queue.store_periods import PeriodArea
 log = logging.getLogger(__name__)
 
 #: The columns ``transition(updates=...)`` may change besides the state.
-UPDATABLE_FIELDS = frozenset({"auth_code", "reason", "printed_at", "offline", "details"})
+TRANSITION_FIELDS = FieldCodec(
+    {
+        "auth_code": Field(text_or_none),
+        "reason": Field(text_or_none),
+        "printed_at": Field(moment_or_none),
+        "offline": Field(flag),
+        "details": Field(mapping),
+    },
+    refusal="cannot update {unknown}; updatable fields are {allowed}",
+)
+UPDATABLE_FIELDS = TRANSITION_FIELDS.names
 
 
 REPRINT_EVENT = "reprint"
@@ -341,7 +357,11 @@ class TransactionArea(OutboxArea, PeriodArea):
         """
         allowed_targets(to_state)  # unknown target state -> ValueError before any write
         data_obj = scrub(json_object("data", data), self._card_key)
-        columns, journal_updates = self._validate_updates(updates or {})
+        columns, journal_updates = TRANSITION_FIELDS.encode(updates or {})
+        if "details" in columns:
+            columns["details"] = journal_updates["details"] = scrub(
+                columns["details"], self._card_key
+            )
         if to_state == OFFLINE_ACCEPTED:
             columns["offline"] = 1
             journal_updates.setdefault("offline", True)
@@ -399,42 +419,6 @@ class TransactionArea(OutboxArea, PeriodArea):
         }
         emit(log, transition_event(from_state, to_state), **fields)
         return moved
-
-    def _validate_updates(
-        self, updates: Mapping[str, Any]
-    ) -> tuple[dict[str, Any], dict[str, Any]]:
-        """Column values for the row, and the same updates as JSON for the journal."""
-        unknown = set(updates) - UPDATABLE_FIELDS
-        if unknown:
-            raise InvalidRecord(
-                f"cannot update {', '.join(sorted(unknown))}; "
-                f"updatable fields are {', '.join(sorted(UPDATABLE_FIELDS))}"
-            )
-        columns: dict[str, Any] = {}
-        journal: dict[str, Any] = {}
-        for name in ("auth_code", "reason"):
-            if name in updates:
-                value = updates[name]
-                if value is not None and not isinstance(value, str):
-                    raise InvalidRecord(f"{name} must be text or None, not {value!r}")
-                columns[name] = journal[name] = value
-        if "printed_at" in updates:
-            printed = updates["printed_at"]
-            if printed is not None and not isinstance(printed, datetime):
-                raise InvalidRecord(f"printed_at must be an aware datetime, not {printed!r}")
-            columns["printed_at"] = journal["printed_at"] = (
-                None if printed is None else to_iso(printed)
-            )
-        if "offline" in updates:
-            if not isinstance(updates["offline"], bool):
-                raise InvalidRecord(f"offline must be True or False, not {updates['offline']!r}")
-            columns["offline"] = int(updates["offline"])
-            journal["offline"] = updates["offline"]
-        if "details" in updates:
-            columns["details"] = journal["details"] = scrub(
-                json_object("details", updates["details"]), self._card_key
-            )
-        return columns, journal
 
     def increment_copies(self, txn: str) -> int:
         """Count one more printed copy (a reprint) and journal it; returns the new count."""
