@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -19,19 +19,24 @@ from offline_queue.eventlog import emit
 from offline_queue.journal import (
     canonical_json,
 )
-from offline_queue.states import (
-    CONFIRMED,
-    FAILED,
-    PRINTING,
-    STORNOED,
-    VOIDED,
+from offline_queue.period_totals import (
+    CLERK_SALE,
+    CLERK_STORNO,
+    FAILED_LINE,
+    SALE,
+    STORNO_BENEFIT,
+    STORNO_CASH,
+    VOIDED_LINE,
+    Line,
+    read_lines,
+    refill,
 )
 from offline_queue.store_fields import (
     checked_limit,
     from_iso,
     to_iso,
 )
-from offline_queue.store_journal import JournalArea, state_event
+from offline_queue.store_journal import JournalArea
 
 log = logging.getLogger(__name__)
 
@@ -80,12 +85,14 @@ class ClerkTotal:
 
 @dataclass(frozen=True)
 class PeriodFigures:
-    """What happened since the last Z report, read from the journal in one snapshot.
+    """What happened since the last Z report, read in one snapshot.
 
     The period is the journal events ``(after_seq, through_seq]``: the journal is the one
     total order of everything the terminal did, so a sale belongs to exactly one period even
     when two events share a timestamp. ``z_number`` is the number the Z closing this period
-    gets if its slip prints.
+    gets if its slip prints. The figures are the period's running totals
+    (:mod:`offline_queue.period_totals`), kept move by move; :meth:`from_totals` is the one
+    place that turns them into the lines a report shows.
     """
 
     z_number: int
@@ -101,6 +108,56 @@ class PeriodFigures:
     benefit_stornos: tuple[CurrencyTotal, ...] = ()
     #: per clerk and currency (X, Z and ``kiosk cash`` break the figures down by clerk)
     by_clerk: tuple[ClerkTotal, ...] = ()
+
+    @classmethod
+    def from_totals(
+        cls,
+        lines: Iterable[Line],
+        *,
+        z_number: int,
+        after_seq: int,
+        through_seq: int,
+        period_from: datetime,
+        period_to: datetime,
+    ) -> PeriodFigures:
+        """The figures of the running-total ``lines`` of one period, in report order."""
+        sales: list[SalesLine] = []
+        stornos: dict[str, list[CurrencyTotal]] = {STORNO_CASH: [], STORNO_BENEFIT: []}
+        clerks: dict[tuple[str, str], list[int]] = {}
+        counts = {FAILED_LINE: 0, VOIDED_LINE: 0}
+        for line in lines:
+            if line.line == SALE:
+                sales.append(SalesLine(line.key, line.currency, line.count, line.amount_minor))
+            elif line.line in stornos:
+                stornos[line.line].append(
+                    CurrencyTotal(line.currency, line.count, line.amount_minor)
+                )
+            elif line.line in (CLERK_SALE, CLERK_STORNO):
+                entry = clerks.setdefault((line.key, line.currency), [0, 0, 0, 0, 0])
+                first = 0 if line.line == CLERK_SALE else 2
+                entry[first] += line.count
+                entry[first + 1] += line.amount_minor
+                entry[4] += line.cash_minor if line.line == CLERK_SALE else -line.cash_minor
+            elif line.line in counts:
+                counts[line.line] += line.count
+        return cls(
+            z_number=z_number,
+            after_seq=after_seq,
+            through_seq=through_seq,
+            period_from=period_from,
+            period_to=period_to,
+            sales=tuple(sorted(sales, key=lambda s: (s.product, s.currency))),
+            stornos=tuple(sorted(stornos[STORNO_CASH], key=lambda c: c.currency)),
+            failed_count=counts[FAILED_LINE],
+            voided_count=counts[VOIDED_LINE],
+            benefit_stornos=tuple(sorted(stornos[STORNO_BENEFIT], key=lambda c: c.currency)),
+            by_clerk=tuple(
+                ClerkTotal(clerk, currency, *values)
+                for (clerk, currency), values in sorted(
+                    clerks.items(), key=lambda item: (len(item[0][0]), item[0][0], item[0][1])
+                )
+            ),
+        )
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> PeriodFigures:
@@ -179,6 +236,9 @@ class PeriodArea(JournalArea):
         ``confirmed`` (its slip printed then), whatever happened to it later; a storno counts
         where its ``stornoed`` event is, with the amount paid back. So a sale in one period
         and its storno in the next each show once, where the money moved.
+
+        Read from the open period's running totals, never from its journal events: an X
+        report costs the same after ten sales or ten thousand.
         """
         with self._read() as conn:
             last = conn.execute(
@@ -195,60 +255,17 @@ class PeriodArea(JournalArea):
             now = self.clock.now()
             if last is not None:
                 after, start, z_number = int(last[1]), from_iso(last[2]), int(last[0]) + 1
-            else:
+            else:  # before the first Z: the period starts with the store's first event
                 first = conn.execute("SELECT at FROM journal ORDER BY seq LIMIT 1").fetchone()
                 after, start, z_number = 0, from_iso(first[0]) if first else now, 1
-            span = {"after": after, "through": through}
-            sales = tuple(
-                SalesLine(row[0], row[1], int(row[2]), int(row[3]))
-                for row in conn.execute(
-                    """
-                    SELECT t.product, t.currency, COUNT(*), SUM(t.total_minor)
-                    FROM journal AS j JOIN transactions AS t ON t.txn = j.txn
-                    WHERE j.seq > :after AND j.seq <= :through AND j.event = :event
-                      AND json_extract(j.data, '$.from') = :printing
-                    GROUP BY t.product, t.currency ORDER BY t.product, t.currency
-                    """,
-                    {**span, "event": state_event(CONFIRMED), "printing": PRINTING},
-                )
-            )
-            # Stornos per tender: cash paid back from the drawer, or a benefit credited back.
-            by_tender: dict[str, list[CurrencyTotal]] = {"cash": [], "benefit": []}
-            for row in conn.execute(
-                """
-                SELECT COALESCE(json_extract(t.details, '$.tender'), 'cash'), t.currency,
-                       COUNT(*), SUM(COALESCE(json_extract(t.details, '$.storno.refund_minor'),
-                                              t.total_minor))
-                FROM journal AS j JOIN transactions AS t ON t.txn = j.txn
-                WHERE j.seq > :after AND j.seq <= :through AND j.event = :event
-                GROUP BY 1, t.currency ORDER BY 1, t.currency
-                """,
-                {**span, "event": state_event(STORNOED)},
-            ):
-                tender = "benefit" if row[0] == "benefit" else "cash"
-                by_tender[tender].append(CurrencyTotal(row[1], int(row[2]), int(row[3])))
-            stornos = tuple(by_tender["cash"])
-            by_clerk = _clerk_totals(conn, span)
-            counts = {
-                row[0]: int(row[1])
-                for row in conn.execute(
-                    "SELECT event, COUNT(*) FROM journal WHERE seq > :after AND seq <= :through "
-                    "AND event IN (:failed, :voided) GROUP BY event",
-                    {**span, "failed": state_event(FAILED), "voided": state_event(VOIDED)},
-                )
-            }
-        return PeriodFigures(
+            lines = read_lines(conn)
+        return PeriodFigures.from_totals(
+            lines,
             z_number=z_number,
             after_seq=after,
             through_seq=through,
             period_from=start,
             period_to=max(now, start),
-            sales=sales,
-            stornos=stornos,
-            failed_count=counts.get(state_event(FAILED), 0),
-            voided_count=counts.get(state_event(VOIDED), 0),
-            benefit_stornos=tuple(by_tender["benefit"]),
-            by_clerk=by_clerk,
         )
 
     def begin_z(self, figures: PeriodFigures, *, clerk: str, printed_at: datetime) -> None:
@@ -278,6 +295,8 @@ class PeriodArea(JournalArea):
                 " VALUES (1, ?, ?, ?, ?)",
                 (figures.z_number, clerk, to_iso(printed_at), canonical_json(body)),
             )
+            # the events up to through_seq are this Z's; the open period is what came after
+            refill(conn, figures.through_seq)
             self._append_journal(
                 conn,
                 None,
@@ -300,9 +319,10 @@ class PeriodArea(JournalArea):
         """A Z as its ``z_report_started`` journal event fixed it (to reprint it exactly)."""
         with self._read() as conn:
             row = conn.execute(
-                "SELECT data FROM journal WHERE event = ? AND json_extract(data, '$.z_number') = ?"
-                " ORDER BY seq LIMIT 1",
-                (Z_STARTED_EVENT, z_number),
+                # the event as a literal: the partial index journal_z_started covers only it
+                f"SELECT data FROM journal WHERE event = '{Z_STARTED_EVENT}' "
+                "AND json_extract(data, '$.z_number') = ? ORDER BY seq LIMIT 1",
+                (z_number,),
             ).fetchone()
         if row is None:
             return None
@@ -329,7 +349,11 @@ class PeriodArea(JournalArea):
                     f"Z report {expected[0]} closed this period meanwhile; nothing was kept. "
                     "Print a new X or Z report for what happened since."
                 )
-            conn.execute("DELETE FROM z_pending WHERE z_number = ?", (figures.z_number,))
+            fixed = conn.execute(
+                "DELETE FROM z_pending WHERE z_number = ?", (figures.z_number,)
+            ).rowcount
+            if not fixed:  # closed without begin_z: the open period starts after this Z
+                refill(conn, figures.through_seq)
             conn.execute(
                 "INSERT INTO periods (z_number, after_seq, through_seq, period_from, period_to, "
                 "clerk, printed_at, figures) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -372,49 +396,6 @@ class PeriodArea(JournalArea):
         if row is None:
             raise StoreError(f"no Z report number {z_number} in this store")
         return _z_from_row(row)
-
-
-def _clerk_totals(conn: sqlite3.Connection, span: Mapping[str, int]) -> tuple[ClerkTotal, ...]:
-    """Per clerk and currency: sales whose slip printed and stornos done in the period."""
-    found: dict[tuple[str, str], list[int]] = {}
-    cash_only = "COALESCE(json_extract(t.details, '$.tender'), 'cash') = 'cash'"
-    for row in conn.execute(
-        f"""
-        SELECT COALESCE(NULLIF(t.clerk, ''), '-'), t.currency, COUNT(*), SUM(t.total_minor),
-               SUM(CASE WHEN {cash_only} THEN t.total_minor ELSE 0 END)
-        FROM journal AS j JOIN transactions AS t ON t.txn = j.txn
-        WHERE j.seq > :after AND j.seq <= :through AND j.event = :event
-          AND json_extract(j.data, '$.from') = :printing
-        GROUP BY 1, 2
-        """,
-        {**span, "event": state_event(CONFIRMED), "printing": PRINTING},
-    ):
-        entry = found.setdefault((str(row[0]), str(row[1])), [0, 0, 0, 0, 0])
-        entry[0] += int(row[2])
-        entry[1] += int(row[3])
-        entry[4] += int(row[4])
-    refund = "COALESCE(json_extract(t.details, '$.storno.refund_minor'), t.total_minor)"
-    for row in conn.execute(
-        f"""
-        SELECT COALESCE(json_extract(t.details, '$.storno.clerk'), NULLIF(t.clerk, ''), '-'),
-               t.currency,
-               COUNT(*), SUM({refund}), SUM(CASE WHEN {cash_only} THEN {refund} ELSE 0 END)
-        FROM journal AS j JOIN transactions AS t ON t.txn = j.txn
-        WHERE j.seq > :after AND j.seq <= :through AND j.event = :event
-        GROUP BY 1, 2
-        """,
-        {**span, "event": state_event(STORNOED)},
-    ):
-        entry = found.setdefault((str(row[0]), str(row[1])), [0, 0, 0, 0, 0])
-        entry[2] += int(row[2])
-        entry[3] += int(row[3])
-        entry[4] -= int(row[4])
-    return tuple(
-        ClerkTotal(clerk, currency, *values)
-        for (clerk, currency), values in sorted(
-            found.items(), key=lambda item: (len(item[0][0]), item[0][0], item[0][1])
-        )
-    )
 
 
 def _z_from_row(row: sqlite3.Row) -> ZRecord:

@@ -32,6 +32,7 @@ from offline_queue.idempotency import (
 from offline_queue.journal import (
     canonical_json,
 )
+from offline_queue.period_totals import add_move
 from offline_queue.schema import (
     INSERT_TARGET_KEYS_SQL,
     only_digits,
@@ -406,6 +407,17 @@ class TransactionArea(OutboxArea, PeriodArea):
                 at=now_iso,
             )
             moved = self._get(conn, txn)
+            # the open report period's running totals move in the same commit
+            add_move(
+                conn,
+                from_state,
+                to_state,
+                product=moved.product,
+                currency=moved.currency,
+                total_minor=moved.total_minor,
+                clerk=moved.clerk,
+                details=moved.details,
+            )
         fields: dict[str, Any] = {
             "txn": txn,
             "from": from_state,
