@@ -15,6 +15,8 @@ from pathlib import Path
 
 from offline_queue.errors import SchemaTooNew, StoreBusy, StoreError
 from offline_queue.journal import GENESIS_HASH
+from offline_queue.period_totals import CREATE_TABLE as CREATE_PERIOD_TOTALS
+from offline_queue.period_totals import fill_open_period
 from offline_queue.private import private_database
 
 #: How long a writer waits for another process's write lock before giving up.
@@ -34,7 +36,10 @@ def synchronous_level() -> str:
     return "FULL"
 
 
-Migration = tuple[str, ...]
+#: A step is SQL, or (for a step SQL cannot say) a function run on the connection inside the
+#: migration's transaction.
+MigrationStep = str | Callable[[sqlite3.Connection], None]
+Migration = tuple[MigrationStep, ...]
 
 _V1_CORE: Migration = (
     """
@@ -287,6 +292,33 @@ _V7_Z_PENDING: Migration = (
     """,
 )
 
+#: Lookups from indexes (issue 17): the clerk's searches, "reprint last" and the recent voids
+#: walk an index newest first and stop at their limit instead of reading every sale of a state
+#: and sorting it; a Z is reprinted from its ``z_report_started`` event found by number. Each
+#: query's plan is asserted in tests/test_store_indexes.py.
+_V8_LOOKUP_INDEXES: Migration = (
+    """
+    CREATE INDEX IF NOT EXISTS transactions_by_state_created
+    ON transactions (state, created_at, txn)
+    """,
+    # its prefix (state) is the old index: one index fewer to write per sale
+    "DROP INDEX IF EXISTS transactions_by_state",
+    """
+    CREATE INDEX IF NOT EXISTS transactions_by_product_created
+    ON transactions (product, created_at, txn)
+    """,
+    # partial: only Z events are in it, so a sale's journal rows cost no extra index write
+    """
+    CREATE INDEX IF NOT EXISTS journal_z_started ON journal (json_extract(data, '$.z_number'))
+    WHERE event = 'z_report_started'
+    """,
+)
+
+#: Running totals of the open report period (issue 17): an X report reads these rows instead
+#: of the period's journal events; see offline_queue.period_totals. The fill counts the open
+#: period of an existing store from its journal, once.
+_V9_PERIOD_TOTALS: Migration = (CREATE_PERIOD_TOTALS, fill_open_period)
+
 #: Every migration, oldest first; the schema version is ``len(MIGRATIONS)``.
 MIGRATIONS: tuple[Migration, ...] = (
     _V1_CORE,
@@ -296,6 +328,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     _V5_HISTORY_COUNTERS,
     _V6_IDEMPOTENCY_KEYS,
     _V7_Z_PENDING,
+    _V8_LOOKUP_INDEXES,
+    _V9_PERIOD_TOTALS,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -423,8 +457,11 @@ def migrate(
             if backup is not None and first >= 1 and not backed_up:
                 backup(version)
                 backed_up = True
-            for statement in migrations[version]:
-                conn.execute(statement)
+            for step in migrations[version]:
+                if callable(step):
+                    step(conn)
+                else:
+                    conn.execute(step)
             conn.execute(f"PRAGMA user_version = {version + 1}")
             conn.execute("COMMIT")
         except BaseException:
@@ -440,6 +477,7 @@ __all__ = [
     "MIGRATIONS",
     "SCHEMA_VERSION",
     "Migration",
+    "MigrationStep",
     "connect",
     "migrate",
     "only_digits",

@@ -12,6 +12,7 @@ import pytest
 from helpers.carddata import store_files
 
 import offline_queue.store as store_module
+import offline_queue.store_transactions as transactions_module
 from foundation.clock import ManualClock
 from offline_queue.schema import MIGRATIONS, SCHEMA_VERSION, migrate
 from offline_queue.store import Store, TxnRecord
@@ -258,7 +259,7 @@ def test_a_v3_store_is_upgraded_and_keeps_its_sales(
     )
     # ...and the lookup keys as that release wrote them (no digest column yet)
     monkeypatch.setattr(
-        store_module,
+        transactions_module,
         "INSERT_TARGET_KEYS_SQL",
         "INSERT INTO target_keys (txn, field, digits, last4) "
         "SELECT :txn, j.fullkey, digits(j.atom), substr(digits(j.atom), -4) "
