@@ -164,6 +164,7 @@ def fsync_floor(folder: Path, commits: int, samples: int) -> list[float]:
 def bench_sale(folder: Path, sales: int) -> dict[str, dict[str, Any]]:
     from offline_queue.clock import SystemClock
     from offline_queue.store import Store
+    from terminal.counter import Counter
     from terminal.sale import SaleRequest, SaleService
 
     config = _si_config(folder)
@@ -172,8 +173,9 @@ def bench_sale(folder: Path, sales: int) -> dict[str, dict[str, Any]]:
         folder / "kiosk.sqlite", terminal_id="12345", clock=clock, key=config.terminal.key
     )
     printer = _instant_printer(config.printer.profile, config.printer.width)
+    counter = Counter(config=config, store=store, printer=printer, clock=clock)
     service = SaleService(
-        config=config, store=store, printer=printer, host=_InstantHost(), clock=clock
+        config=config, store=store, counter=counter, host=_InstantHost(), clock=clock
     )
     request = SaleRequest(
         product="card-topup", target="4000000000000010", amount_minor=5000, cash_minor=5200

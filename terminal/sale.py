@@ -9,23 +9,21 @@ transaction that records the printer's proof that the slip came out.
 from __future__ import annotations
 
 import logging
-import threading
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, Literal, Protocol
 
-from drivers.errors import PrinterError
-from drivers.printer.base import PrintOutcome, ReceiptPrinter
 from offline_queue import states
 from offline_queue.clock import Clock
 from offline_queue.idempotency import IdempotencyClaim
-from offline_queue.store import OutboxMessage, Store, TxnRecord, is_transaction_number
+from offline_queue.store import OutboxMessage, Store, TxnRecord
 from printer_templates.document import SlipDocument
 from terminal import slips
 from terminal.billers import BillerCatalog
 from terminal.config import KioskConfig
+from terminal.counter import Counter
 from terminal.errors import InvalidAmount, KioskError
 from terminal.host_client import (
     HostProtocolError,
@@ -48,9 +46,6 @@ log = logging.getLogger(__name__)
 
 #: What ``kiosk sell --json`` reports as ``state``.
 SaleState = Literal["confirmed", "offline_confirmed", "declined", "print_failed", "failed"]
-
-#: Asked when the printer cannot prove a print (file/lp): did the slip come out?
-ClerkConfirmsPrint = Callable[[SlipDocument], bool]
 
 
 class Provisioner(Protocol):
@@ -108,11 +103,6 @@ class SaleResult:
         }
 
 
-#: Journal events of the failed-transaction notice of a voided sale.
-NOTICE_OWED = "failure_notice_owed"
-NOTICE_PRINTED = "failure_notice_printed"
-NOTICE_EVENTS = (NOTICE_OWED, NOTICE_PRINTED)
-
 #: What the clerk is told for each outcome, in plain words.
 INSTRUCTIONS: dict[str, str] = {
     "confirmed": "Hand over the slip and take the money; give the change.",
@@ -139,7 +129,8 @@ def _instruction(state: SaleState, record: TxnRecord) -> str:
 class SaleService:
     """Sells one product at a time through the store, the host and the printer.
 
-    One lock serialises sales: there is one printer and one cash drawer at a counter.
+    A sale has the counter (``terminal.counter``) from its printer check to the drawer: one
+    printer and one cash drawer serve sales, stornos, copies and reports in turn.
     """
 
     def __init__(
@@ -147,10 +138,9 @@ class SaleService:
         *,
         config: KioskConfig,
         store: Store,
-        printer: ReceiptPrinter,
+        counter: Counter,
         host: Provisioner,
         clock: Clock,
-        clerk_confirms_print: ClerkConfirmsPrint | None = None,
         on_enqueued: Callable[[], None] | None = None,
         billers: BillerCatalog | None = None,
     ) -> None:
@@ -158,15 +148,11 @@ class SaleService:
         #: the host's biller catalog: a bill payment names a biller it lists, or nothing starts
         self.billers = billers
         self.store = store
-        self.printer = printer
+        #: the printer, the drawer and the lock this counter's services share
+        self.counter = counter
         self.host = host
         self.clock = clock
-        self.clerk_confirms_print = clerk_confirms_print
         self.on_enqueued = on_enqueued or (lambda: None)
-        self._lock = threading.Lock()
-        # A notice may be owed from before this process started: look once, then only after
-        # a notice failed to print, so a sale does not query the journal every time.
-        self._notices_maybe_owed = True
 
     def move(
         self,
@@ -254,10 +240,10 @@ class SaleService:
         """
         target, the_quote, change, details = self._validate(request)
         # One printer connection for the whole sale (status, slip, drawer), not one each.
-        with self._lock, self.printer.hold():
-            self.require_printer_ready()
+        with self.counter.serving():
+            self.counter.require_printer_ready()
             self.require_advices_within_horizon()
-            self.print_owed_notices()
+            self.counter.print_owed_notices()
             record = self.store.record(
                 product=request.product,
                 currency=the_quote.currency,
@@ -285,19 +271,6 @@ class SaleService:
                 record = self.void_unprinted(record, "the payment attempt took too long; try again")
                 return self._result(record, state="failed")
             return self._print_and_confirm(record, secret)
-
-    @property
-    def counter_lock(self) -> threading.Lock:
-        """One printer and one drawer per counter: sales, stornos and reprints take turns."""
-        return self._lock
-
-    def require_printer_ready(self) -> None:
-        """Refuse to start a sale whose slip cannot print: nothing is recorded or provisioned."""
-        if not self.printer.can_prove_print:
-            return
-        status = self.printer.status()
-        if not status.can_print:
-            raise PrinterNotReady(status.detail or status.state)
 
     def oldest_undelivered_confirm_age_s(self) -> float | None:
         """Age of the oldest confirm/storno advice the host has not acknowledged, or None."""
@@ -454,7 +427,7 @@ class SaleService:
             else slips.render_sale(self.config, record, printed_at=printed_at)
         )
         record = self.move(record.txn, states.PRINTING, data={"printed_at": printed_at.isoformat()})
-        failure = self.print_proven(doc)
+        failure = self.counter.print_proven(doc)
         if failure is not None:
             record = self.fail_print(record, failure)
             return self._result(record, state="print_failed", slip=shown)
@@ -467,33 +440,14 @@ class SaleService:
         record = self.move(
             record.txn,
             states.CONFIRMED,
-            data={"proof": "barrier" if self.printer.can_prove_print else "clerk"},
+            data={"proof": self.counter.proof},
             updates={"printed_at": printed_at},
             outbox=[advice],
         )
         if not self.config.product(record.product).pays_from_benefit:
-            self.open_drawer(record)  # the benefit paid: no cash, no drawer
+            # the benefit paid: no cash, no drawer; the note rides on the next durable commit
+            self.counter.open_drawer(record.txn, durable=False)
         return self._result(record, slip=shown)
-
-    def print_proven(self, doc: SlipDocument) -> str | None:
-        """Print ``doc`` through the barrier; None when proven, else why it is not.
-
-        Shared by every slip that is a proof (sale, storno, copy): the barrier's reply, or the
-        clerk's explicit word on a printer that cannot answer, is the only proof there is.
-        """
-        try:
-            outcome = self.printer.print_slip(doc)
-        except PrinterError as exc:
-            # The printer may hold the job and print it when the fault clears: a slip for a
-            # sale that is voided, or a second notice. Clear its buffer before anything else.
-            self.clear_held_job(doc)
-            return str(exc)
-        proven = outcome is PrintOutcome.PRINTED or (
-            outcome is PrintOutcome.NEEDS_CLERK_CONFIRMATION
-            and self.clerk_confirms_print is not None
-            and self.clerk_confirms_print(doc)
-        )
-        return None if proven else "the clerk did not confirm the slip printed"
 
     def fail_print(
         self, record: TxnRecord, failure: str, *, reason_code: str = "print_failed"
@@ -506,99 +460,8 @@ class SaleService:
             record.txn, states.PRINT_FAILED, data={"error": failure}, updates={"reason": failure}
         )
         record = self.void_unprinted(record, f"slip not printed: {failure}")
-        self.print_failure_notice(record, failure, reason_code=reason_code)
+        self.counter.print_failure_notice(record, failure, reason_code=reason_code)
         return record
-
-    def clear_held_job(self, doc: SlipDocument) -> None:
-        """ESC/POS real-time recovery after a failed job (``ReceiptPrinter.clear_buffer``)."""
-        try:
-            cleared = self.printer.clear_buffer()
-        except PrinterError:
-            cleared = False
-        self.store.journal_event(
-            doc.txn if is_transaction_number(doc.txn or "") else None,
-            "printer_buffer_cleared" if cleared else "printer_buffer_not_cleared",
-            {"kind": doc.kind},
-        )
-
-    def print_failure_notice(
-        self, record: TxnRecord, reason: str, *, reason_code: str = "print_failed"
-    ) -> bool:
-        """Print the notice now if the printer can; else it stays owed (see below).
-
-        The notice is for whoever holds a half-printed slip, not a proof, so it is best effort:
-        a notice that could not print is journalled as owed and printed by
-        :meth:`print_owed_notices` as soon as the printer can.
-        """
-        doc = slips.render_failure(self.config, record, reason=reason, at=self.clock.now())
-        try:
-            self.printer.print_slip(doc)
-        except PrinterError as exc:
-            # One notice per failed sale: a notice the printer holds through the fault would
-            # print later beside the one printed when owed; throw the held one away now.
-            self.clear_held_job(doc)
-            self.store.journal_event(
-                record.txn,
-                NOTICE_OWED,
-                {"reason": reason, "reason_code": reason_code, "error": str(exc)},
-            )
-            self._notices_maybe_owed = True
-            return False
-        self.store.journal_event(
-            record.txn, NOTICE_PRINTED, {"reason": reason, "reason_code": reason_code}
-        )
-        return True
-
-    def print_owed_notices(self, *, lookback_s: float = 86400.0, limit: int = 50) -> int:
-        """Print failure notices that could not print when their sale failed; returns how many.
-
-        Stops at the first one that fails again: the printer is still not ready.
-        """
-        if not self._notices_maybe_owed:
-            return 0
-        self._notices_maybe_owed = False
-        since = self.clock.now() - timedelta(seconds=lookback_s)
-        printed = 0
-        for record in reversed(
-            self.store.list_transactions(since=since, states=[states.VOIDED], limit=limit)
-        ):
-            events = [e for e in self.store.journal(record.txn) if e.event in NOTICE_EVENTS]
-            if not events or events[-1].event != NOTICE_OWED:
-                continue
-            owed = events[-1].data
-            code = str(owed.get("reason_code") or "print_failed")
-            if not self.print_failure_notice(record, str(owed.get("reason", "")), reason_code=code):
-                break
-            printed += 1
-        return printed
-
-    def print_owed_notices_when_idle(self) -> int:
-        """The served process's tick: pay owed notices without waiting for the next sale.
-
-        Skips (returns 0) while a sale, storno, reprint or report has the counter, and when the
-        printer cannot print: a notice must never cut into another slip or wait for paper.
-        """
-        if not self._notices_maybe_owed or not self._lock.acquire(blocking=False):
-            return 0
-        try:
-            try:
-                if not self.printer.status().can_print:
-                    return 0
-            except PrinterError:
-                return 0
-            return self.print_owed_notices()
-        finally:
-            self._lock.release()
-
-    def open_drawer(self, record: TxnRecord) -> None:
-        """Money changes hands only for a confirmed sale or a completed storno: only then."""
-        try:
-            self.printer.kick_drawer()
-        except PrinterError as exc:
-            self.store.journal_event(record.txn, "drawer_not_opened", {"error": str(exc)})
-            return
-        # A note, not a step recovery needs: it rides on the next durable commit.
-        self.store.journal_event(record.txn, "drawer_opened", {}, durable=False)
 
     def _result(
         self, record: TxnRecord, *, state: SaleState | None = None, slip: SlipDocument | None = None
@@ -685,18 +548,6 @@ class AdviceHorizonNear(KioskError):
         )
         self.age_s = age_s
         self.horizon_s = horizon_s
-
-
-class PrinterNotReady(KioskError):
-    """The printer cannot print now, so no sale starts."""
-
-    code = "printer_not_ready"
-
-    def __init__(self, detail: str) -> None:
-        super().__init__(
-            f"The printer is not ready ({detail}): fix it (paper, cover, power), then sell again. "
-            "Nothing was charged."
-        )
 
 
 def _target_dict(target: Target) -> dict[str, Any]:
@@ -789,7 +640,6 @@ __all__ = [
     "INSTRUCTIONS",
     "AdviceHorizonNear",
     "CashNotTaken",
-    "PrinterNotReady",
     "Provisioner",
     "SaleRequest",
     "SaleResult",
