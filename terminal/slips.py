@@ -6,7 +6,7 @@ so a reprint shows exactly what the original showed.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from offline_queue.store import TxnRecord
@@ -40,9 +40,9 @@ def header(config: KioskConfig, printed_at: datetime) -> SlipHeader:
 def storno_deadline(config: KioskConfig, product: str, printed_at: datetime) -> datetime | None:
     """The last moment a storno is accepted, for windows measured in time; else ``None``."""
     window = config.product(product).reversal_window
-    if window.kind == "duration" and window.seconds is not None:
-        return printed_at + timedelta(seconds=window.seconds)
-    return None
+    if window.kind != "duration":
+        return None  # a calendar-day window prints as words, not as a time
+    return window.closes_at(printed_at, config.terminal.timezone)
 
 
 def _target_fields(record: TxnRecord) -> dict[str, Any]:

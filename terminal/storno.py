@@ -33,7 +33,7 @@ import logging
 import re
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, Literal, Protocol
 from zoneinfo import ZoneInfo
 
@@ -188,19 +188,6 @@ class StornoService:
                 "is only possible at the counter where the sale was made.",
                 code="wrong_terminal",
             )
-
-    def deadline(self, record: TxnRecord) -> datetime | None:
-        """The last moment a storno of ``record`` is accepted here (None: no storno at all)."""
-        window = self.config.product(record.product).reversal_window
-        if record.printed_at is None or window.kind == "none":
-            return None
-        if window.kind == "same_day":
-            zone = ZoneInfo(self.config.terminal.timezone)
-            local = record.printed_at.astimezone(zone)
-            midnight = datetime.combine(local.date() + timedelta(days=1), datetime.min.time())
-            return midnight.replace(tzinfo=zone) - timedelta(microseconds=1)
-        assert window.seconds is not None
-        return record.printed_at + timedelta(seconds=window.seconds)
 
     def _check_local(self, record: TxnRecord, now: datetime) -> None:
         """What the terminal knows for itself: state and window (the host checks again)."""
