@@ -194,6 +194,8 @@ class Kiosk:
                 circuit_cooldown_s=f.circuit_cooldown_s,
                 idle_wait_s=forwarder_idle_wait_s,
             )
+            # Built now, opened by start_devices(): a one-shot `kiosk sell` must not grab ports.
+            self.devices = Devices(config, self.printer, clock=self.clock)
             #: the printer, the drawer and the lock every service at this counter shares
             self.counter = Counter(
                 config=config,
@@ -210,6 +212,7 @@ class Kiosk:
                 clock=self.clock,
                 on_enqueued=self.forwarder.notify,
                 billers=BillerCatalog(self.host),
+                swipes=self.devices.vault,
             )
             self.stornos = StornoService(self.sales, self.host)
             self.reprints = ReprintService(self.counter)
@@ -225,8 +228,6 @@ class Kiosk:
             self.shift = ShiftService(self.counter, self.clerks)
             self.idempotency = Idempotency(self.store, self.sales)
             self.recovery: RecoveryReport = recover(self.sales, self.stornos)
-            # Built now, opened by start_devices(): a one-shot `kiosk sell` must not grab ports.
-            self.devices = Devices(config, self.printer, clock=self.clock)
             self.status = StatusBoard(self)
         except BaseException:
             self._release_lock()

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Literal, Protocol
 
+from drivers.errors import PrinterError
 from offline_queue import states
 from offline_queue.clock import Clock
 from offline_queue.idempotency import IdempotencyClaim
@@ -24,6 +25,7 @@ from terminal import slips
 from terminal.billers import BillerCatalog
 from terminal.config import KioskConfig
 from terminal.counter import Counter
+from terminal.devices import SwipeExpired, SwipeVault
 from terminal.errors import InvalidAmount, KioskError
 from terminal.host_client import (
     HostProtocolError,
@@ -143,10 +145,13 @@ class SaleService:
         clock: Clock,
         on_enqueued: Callable[[], None] | None = None,
         billers: BillerCatalog | None = None,
+        swipes: SwipeVault | None = None,
     ) -> None:
         self.config = config
         #: the host's biller catalog: a bill payment names a biller it lists, or nothing starts
         self.billers = billers
+        #: the card numbers read at this counter (``terminal.devices``), each usable once
+        self.swipes = swipes
         self.store = store
         #: the printer, the drawer and the lock this counter's services share
         self.counter = counter
@@ -231,13 +236,32 @@ class SaleService:
     # -- the sale -----------------------------------------------------------------------------
 
     def sell(
-        self, request: SaleRequest, *, idempotency: IdempotencyClaim | None = None
+        self,
+        request: SaleRequest,
+        *,
+        idempotency: IdempotencyClaim | None = None,
+        swipe_id: str | None = None,
     ) -> SaleResult:
         """Run one whole sale. Invalid input raises before anything is recorded.
 
         ``idempotency``: the API's key, recorded in the same transaction as the sale
         (``terminal.idempotency``); :class:`IdempotencyKeyTaken` if a twin request has it.
+        ``swipe_id``: sell to the card swiped at this counter instead of ``request.target``.
+        Its number is taken from the swipe vault only now, and given back if the sale is
+        refused before anything was recorded (the clerk fixes the form, not the swipe).
         """
+        if swipe_id is None:
+            return self._sell(request, idempotency)
+        if self.swipes is None:
+            raise SwipeExpired("This terminal reads no cards: type the card number.")
+        held = self.swipes.take(swipe_id)
+        try:
+            return self._sell(replace(request, target=held.pan), idempotency)
+        except (KioskError, PrinterError):
+            self.swipes.give_back(held)
+            raise
+
+    def _sell(self, request: SaleRequest, idempotency: IdempotencyClaim | None) -> SaleResult:
         target, the_quote, change, details = self._validate(request)
         # One printer connection for the whole sale (status, slip, drawer), not one each.
         with self.counter.serving():
