@@ -23,6 +23,7 @@ from offline_queue.clock import Clock
 from offline_queue.store import Store, TxnRecord, is_transaction_number
 from printer_templates.document import SlipDocument
 from terminal import slips
+from terminal.catalog import ProductConfig
 from terminal.config import KioskConfig
 from terminal.errors import KioskError
 
@@ -163,7 +164,12 @@ class Counter:
     # -- failure notices ------------------------------------------------------------------------
 
     def print_failure_notice(
-        self, record: TxnRecord, reason: str, *, reason_code: str = "print_failed"
+        self,
+        record: TxnRecord,
+        reason: str,
+        *,
+        reason_code: str = "print_failed",
+        product: ProductConfig | None = None,
     ) -> bool:
         """Print the notice now if the printer can; else it stays owed (see below).
 
@@ -171,7 +177,9 @@ class Counter:
         a notice that could not print is journalled as owed and printed by
         :meth:`print_owed_notices` as soon as the printer can.
         """
-        doc = slips.render_failure(self.config, record, reason=reason, at=self.clock.now())
+        doc = slips.render_failure(
+            self.config, record, reason=reason, at=self.clock.now(), product=product
+        )
         try:
             self.printer.print_slip(doc)
         except PrinterError as exc:

@@ -23,6 +23,7 @@ from offline_queue.store import OutboxMessage, Store, TxnRecord
 from printer_templates.document import SlipDocument
 from terminal import slips
 from terminal.billers import BillerCatalog
+from terminal.catalog import OfflinePolicy, ProductConfig
 from terminal.config import KioskConfig
 from terminal.counter import Counter
 from terminal.devices import SwipeExpired, SwipeVault
@@ -186,7 +187,10 @@ class SaleService:
     def quote(self, product_id: str, amount_minor: int) -> Quote:
         return quote(self.config.product(product_id), amount_minor)
 
-    def _validate(self, request: SaleRequest) -> tuple[Target, Quote, int, dict[str, Any]]:
+    def _validate(
+        self, request: SaleRequest
+    ) -> tuple[ProductConfig, Target, Quote, int, dict[str, Any]]:
+        """The sale as checked, with its product: looked up here once and passed down."""
         product = self.config.product(request.product)
         target = validate_target(
             product, request.target, second=request.target2, region=self.config.terminal.region
@@ -224,7 +228,7 @@ class SaleService:
             details["biller_id"] = request.biller_id
         if request.id_checked:
             details["id_checked"] = True
-        return target, the_quote, change, details
+        return product, target, the_quote, change, details
 
     def _host_quoted_amount(self, product_id: str, target: Target) -> int:
         """The amount the host sets (the IMEI fee by phone model); other products need one."""
@@ -262,7 +266,7 @@ class SaleService:
             raise
 
     def _sell(self, request: SaleRequest, idempotency: IdempotencyClaim | None) -> SaleResult:
-        target, the_quote, change, details = self._validate(request)
+        product, target, the_quote, change, details = self._validate(request)
         # One printer connection for the whole sale (status, slip, drawer), not one each.
         with self.counter.serving():
             self.counter.require_printer_ready()
@@ -288,13 +292,13 @@ class SaleService:
             # The card number and a sold card's data live in this frame only: the store keeps
             # the last 4 and a keyed digest (offline_queue.carddata), never the number.
             secret = _Secrets(target=target.value, product_data={})
-            record = self._provision(record, secret)
+            record = self._provision(record, secret, product)
             if record.state in (states.DECLINED, states.FAILED):
                 return self._result(record)
-            if self._attempt_expired(record):
+            if self._attempt_expired(record, product):
                 record = self.void_unprinted(record, "the payment attempt took too long; try again")
                 return self._result(record, state="failed")
-            return self._print_and_confirm(record, secret)
+            return self._print_and_confirm(record, secret, product)
 
     def oldest_undelivered_confirm_age_s(self) -> float | None:
         """Age of the oldest confirm/storno advice the host has not acknowledged, or None."""
@@ -314,7 +318,7 @@ class SaleService:
         if age is not None and age >= host.advice_refuse_after_s:
             raise AdviceHorizonNear(age, host.advice_horizon_s)
 
-    def _provision(self, record: TxnRecord, secret: _Secrets) -> TxnRecord:
+    def _provision(self, record: TxnRecord, secret: _Secrets, product: ProductConfig) -> TxnRecord:
         try:
             answer = self.host.provision(provision_request(record, target=secret.target))
         except HostProtocolError as exc:
@@ -347,7 +351,7 @@ class SaleService:
                 updates={"reason": answer.reason},
             )
         if not answer.may_have_reached_host:
-            return self._offline_or_refuse(record, answer.error or "host unreachable")
+            return self._offline_or_refuse(record, answer.error or "host unreachable", product)
         reason = f"{answer.error or 'no clear answer from the host'}; the sale is reversed"
         return self.move(
             record.txn,
@@ -357,11 +361,10 @@ class SaleService:
             outbox=[OutboxMessage(states.REVERSAL, advice_payload(record, states.REVERSAL))],
         )
 
-    def _offline_or_refuse(self, record: TxnRecord, why: str) -> TxnRecord:
+    def _offline_or_refuse(self, record: TxnRecord, why: str, product: ProductConfig) -> TxnRecord:
         """The host never got the request: accept offline if the product and the limits allow."""
-        product = self.config.product(record.product)
         try:
-            self._check_offline_limits(record)
+            self._check_offline_limits(record, product.offline)
         except ProductNotOffline as refusal:
             return self.move(
                 record.txn,
@@ -376,8 +379,7 @@ class SaleService:
             data={"host_error": why, "policy": product.offline.__dict__},
         )
 
-    def _check_offline_limits(self, record: TxnRecord) -> None:
-        policy = self.config.product(record.product).offline
+    def _check_offline_limits(self, record: TxnRecord, policy: OfflinePolicy) -> None:
         currency = record.currency
         if not policy.allowed:
             raise ProductNotOffline(
@@ -416,10 +418,9 @@ class SaleService:
     def _show(self, minor: int, currency: str) -> str:
         return Money(minor, currency).format(self.config.terminal.locale, styles=self.config.money)
 
-    def _attempt_expired(self, record: TxnRecord) -> bool:
+    def _attempt_expired(self, record: TxnRecord, product: ProductConfig) -> bool:
         started = float(record.details.get("attempt_started_mono", self.clock.monotonic()))
-        limit = self.config.product(record.product).attempt_timeout_s
-        return self.clock.monotonic() - started > limit
+        return self.clock.monotonic() - started > product.attempt_timeout_s
 
     def void_unprinted(self, record: TxnRecord, reason: str) -> TxnRecord:
         """Cancel an authorised sale that never printed; the host is told unless offline."""
@@ -436,24 +437,26 @@ class SaleService:
             outbox=outbox,
         )
 
-    def _print_and_confirm(self, record: TxnRecord, secret: _Secrets) -> SaleResult:
+    def _print_and_confirm(
+        self, record: TxnRecord, secret: _Secrets, product: ProductConfig
+    ) -> SaleResult:
         printed_at = self.clock.now()
         # The slip of a sold card is the card: it prints what the issuer returned in full,
         # which the store never kept.
         printable = replace(
             record, details={**record.details, "product_data": dict(secret.product_data)}
         )
-        doc = slips.render_sale(self.config, printable, printed_at=printed_at)
+        doc = slips.render_sale(self.config, printable, printed_at=printed_at, product=product)
         # What screens and the API show of the slip: the stored (masked) data, never the card.
         shown = (
             doc
             if printable.details == record.details
-            else slips.render_sale(self.config, record, printed_at=printed_at)
+            else slips.render_sale(self.config, record, printed_at=printed_at, product=product)
         )
         record = self.move(record.txn, states.PRINTING, data={"printed_at": printed_at.isoformat()})
         failure = self.counter.print_proven(doc)
         if failure is not None:
-            record = self.fail_print(record, failure)
+            record = self.fail_print(record, failure, product=product)
             return self._result(record, state="print_failed", slip=shown)
         kind = states.OFFLINE_SALE if record.offline else states.CONFIRM
         advice = OutboxMessage(
@@ -468,13 +471,18 @@ class SaleService:
             updates={"printed_at": printed_at},
             outbox=[advice],
         )
-        if not self.config.product(record.product).pays_from_benefit:
+        if not product.pays_from_benefit:
             # the benefit paid: no cash, no drawer; the note rides on the next durable commit
             self.counter.open_drawer(record.txn, durable=False)
         return self._result(record, slip=shown)
 
     def fail_print(
-        self, record: TxnRecord, failure: str, *, reason_code: str = "print_failed"
+        self,
+        record: TxnRecord,
+        failure: str,
+        *,
+        reason_code: str = "print_failed",
+        product: ProductConfig | None = None,
     ) -> TxnRecord:
         """Slip not proven: void the sale, tell the host, and print a notice if the printer can.
 
@@ -484,7 +492,7 @@ class SaleService:
             record.txn, states.PRINT_FAILED, data={"error": failure}, updates={"reason": failure}
         )
         record = self.void_unprinted(record, f"slip not printed: {failure}")
-        self.counter.print_failure_notice(record, failure, reason_code=reason_code)
+        self.counter.print_failure_notice(record, failure, reason_code=reason_code, product=product)
         return record
 
     def _result(
