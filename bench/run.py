@@ -324,7 +324,8 @@ def _offline_backlog(store: Any, config: Any, advices: int) -> list[dict[str, An
     would send (same advices, their own message ids)."""
     from offline_queue import states
     from offline_queue.store import OutboxMessage
-    from terminal.sale import _target_dict, advice_payload
+    from terminal.advices import advice_payload
+    from terminal.sale import _target_dict
     from terminal.validation import validate_target
 
     product = config.product("card-topup")

@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 
 from offline_queue import states
 from offline_queue.store import OutboxMessage, TxnRecord
-from terminal.sale import SaleService, advice_payload
+from terminal.advices import advice_payload
+from terminal.sale import SaleService
 from terminal.storno import StornoService
 
 log = logging.getLogger(__name__)
