@@ -164,6 +164,7 @@ def fsync_floor(folder: Path, commits: int, samples: int) -> list[float]:
 def bench_sale(folder: Path, sales: int) -> dict[str, dict[str, Any]]:
     from foundation.clock import SystemClock
     from offline_queue.store import Store
+    from terminal.counter import Counter
     from terminal.sale import SaleRequest, SaleService
 
     config = _si_config(folder)
@@ -172,8 +173,9 @@ def bench_sale(folder: Path, sales: int) -> dict[str, dict[str, Any]]:
         folder / "kiosk.sqlite", terminal_id="12345", clock=clock, key=config.terminal.key
     )
     printer = _instant_printer(config.printer.profile, config.printer.width)
+    counter = Counter(config=config, store=store, printer=printer, clock=clock)
     service = SaleService(
-        config=config, store=store, printer=printer, host=_InstantHost(), clock=clock
+        config=config, store=store, counter=counter, host=_InstantHost(), clock=clock
     )
     request = SaleRequest(
         product="card-topup", target="4000000000000010", amount_minor=5000, cash_minor=5200
@@ -322,7 +324,8 @@ def _offline_backlog(store: Any, config: Any, advices: int) -> list[dict[str, An
     would send (same advices, their own message ids)."""
     from offline_queue import states
     from offline_queue.store import OutboxMessage
-    from terminal.sale import _target_dict, advice_payload
+    from terminal.advices import advice_payload
+    from terminal.sale import _target_dict
     from terminal.validation import validate_target
 
     product = config.product("card-topup")

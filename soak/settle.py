@@ -46,7 +46,7 @@ def settle_and_check(
     except Exception as exc:
         return [Violation("recovery_incomplete", f"final start refused: {exc}")]
     try:
-        kiosk.sales.print_owed_notices()
+        kiosk.counter.print_owed_notices()
         kiosk.forwarder.circuit_cooldown_s = 0
         while True:
             kiosk.forwarder.drain(timeout_s=30)

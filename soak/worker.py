@@ -135,7 +135,7 @@ def main(config_path: str, seed: int, operations: int) -> int:
         instrument(kiosk)
         try:
             _ensure_supervisor(kiosk)
-            kiosk.sales.print_owed_notices()
+            kiosk.counter.print_owed_notices()
         except (KioskError, StoreError) as exc:
             say(f"refused setup {type(exc).__name__}: {exc}")
         rng = random.Random(seed)

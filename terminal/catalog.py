@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from foundation.money import DEFAULT_MONEY_STYLES, MoneyStyles
@@ -54,22 +54,55 @@ TENDERS: tuple[str, ...] = ("cash", "benefit")
 
 @dataclass(frozen=True)
 class ReversalWindow:
-    """How long after its slip printed a sale may still be reversed at this terminal."""
+    """How long after its slip printed a sale may still be reversed at this terminal.
+
+    The one place in the terminal that does the window's arithmetic: the storno service's
+    check, the slip's printed deadline and the storno screen's countdown and list all ask it.
+    ``confirmed_at`` is when the sale slip printed (the sale's ``printed_at``); ``timezone``
+    is the terminal's, because ``same_day`` is its local calendar day. The window includes
+    its closing moment.
+    """
 
     kind: str  # "duration" | "same_day" | "none"
     seconds: int | None = None
 
-    def is_open(self, printed_at: datetime, now: datetime, timezone: str) -> bool:
-        """Whether a storno is still allowed; ``same_day`` is the terminal's local calendar day."""
+    def closes_at(self, confirmed_at: datetime, timezone: str) -> datetime | None:
+        """The last moment a storno is accepted (inclusive); None when there is no storno.
+
+        ``same_day``: the last microsecond before the terminal's next local midnight.
+        """
         if self.kind == "none":
-            return False
-        if now < printed_at:
-            return False
+            return None
         if self.kind == "same_day":
             zone = ZoneInfo(timezone)
-            return printed_at.astimezone(zone).date() == now.astimezone(zone).date()
+            day = confirmed_at.astimezone(zone).date()
+            midnight = datetime.combine(day + timedelta(days=1), time.min).replace(tzinfo=zone)
+            return midnight - timedelta(microseconds=1)
         assert self.seconds is not None
-        return (now - printed_at).total_seconds() <= self.seconds
+        return confirmed_at + timedelta(seconds=self.seconds)
+
+    def is_open(self, confirmed_at: datetime, now: datetime, timezone: str) -> bool:
+        """Whether a storno is still allowed at ``now`` (never before the slip printed)."""
+        closes = self.closes_at(confirmed_at, timezone)
+        return closes is not None and confirmed_at <= now <= closes
+
+    def seconds_left(self, confirmed_at: datetime, now: datetime, timezone: str) -> float | None:
+        """Seconds until the window closes (negative once closed); None when there is none."""
+        closes = self.closes_at(confirmed_at, timezone)
+        return None if closes is None else (closes - now).total_seconds()
+
+    def earliest_open(self, now: datetime, timezone: str) -> datetime | None:
+        """The earliest print time whose window is still open at ``now`` (None: no storno).
+
+        What the storno screen searches the store from.
+        """
+        if self.kind == "none":
+            return None
+        if self.kind == "same_day":
+            zone = ZoneInfo(timezone)
+            return datetime.combine(now.astimezone(zone).date(), time.min).replace(tzinfo=zone)
+        assert self.seconds is not None
+        return now - timedelta(seconds=self.seconds)
 
     def describe(self) -> str:
         if self.kind == "duration":

@@ -8,7 +8,7 @@ keeps the card number of the last swipe in memory only, so the sale can use it b
 the number ever crossing the local API (see :class:`SwipeVault`).
 
 The cash drawer has no port of its own: it hangs on the printer, is opened by the printer's
-drawer kick after a confirmed sale (``SaleService._open_drawer``) and reports open/closed in
+drawer kick after a confirmed sale (``Counter.open_drawer``) and reports open/closed in
 DLE EOT 1, which :func:`printer_status` reads for the clerk.
 """
 

@@ -30,6 +30,7 @@ from offline_queue.store import Store
 from terminal.billers import BillerCatalog
 from terminal.clerks import ClerkBook
 from terminal.config import KioskConfig
+from terminal.counter import ClerkConfirmsPrint, Counter
 from terminal.devices import Devices
 from terminal.errors import KioskError
 from terminal.host_client import HostClient
@@ -39,7 +40,7 @@ from terminal.printer_watch import WatchedPrinter
 from terminal.recovery import RecoveryReport, recover
 from terminal.reports import ReportService
 from terminal.reprint import ReprintService
-from terminal.sale import ClerkConfirmsPrint, SaleService
+from terminal.sale import SaleService
 from terminal.shift import ShiftService
 from terminal.status import HostMonitor, StatusBoard
 from terminal.storno import StornoService
@@ -193,18 +194,28 @@ class Kiosk:
                 circuit_cooldown_s=f.circuit_cooldown_s,
                 idle_wait_s=forwarder_idle_wait_s,
             )
-            self.sales = SaleService(
+            # Built now, opened by start_devices(): a one-shot `kiosk sell` must not grab ports.
+            self.devices = Devices(config, self.printer, clock=self.clock)
+            #: the printer, the drawer and the lock every service at this counter shares
+            self.counter = Counter(
                 config=config,
                 store=self.store,
                 printer=self.printer,
-                host=self.host,
                 clock=self.clock,
                 clerk_confirms_print=clerk_confirms_print,
+            )
+            self.sales = SaleService(
+                config=config,
+                store=self.store,
+                counter=self.counter,
+                host=self.host,
+                clock=self.clock,
                 on_enqueued=self.forwarder.notify,
                 billers=BillerCatalog(self.host),
+                swipes=self.devices.vault,
             )
             self.stornos = StornoService(self.sales, self.host)
-            self.reprints = ReprintService(self.sales)
+            self.reprints = ReprintService(self.counter)
             self.lookups = LookupService(self.store, self.host)
             self.clerks = ClerkBook(
                 self.store,
@@ -213,12 +224,10 @@ class Kiosk:
                 lockout_s=config.clerks.lockout_s,
                 timezone=config.terminal.timezone,
             )
-            self.reports = ReportService(self.sales, self.clerks)
-            self.shift = ShiftService(self.sales, self.clerks)
+            self.reports = ReportService(self.counter, self.clerks)
+            self.shift = ShiftService(self.counter, self.clerks)
             self.idempotency = Idempotency(self.store, self.sales)
             self.recovery: RecoveryReport = recover(self.sales, self.stornos)
-            # Built now, opened by start_devices(): a one-shot `kiosk sell` must not grab ports.
-            self.devices = Devices(config, self.printer, clock=self.clock)
             self.status = StatusBoard(self)
         except BaseException:
             self._release_lock()
@@ -326,7 +335,7 @@ class Kiosk:
         def loop() -> None:
             while not self._housekeeping_stop.wait(interval_s):
                 try:
-                    self.sales.print_owed_notices_when_idle()
+                    self.counter.print_owed_notices_when_idle()
                 except Exception:  # a tick must never end the loop; the log says why
                     log.exception("housekeeping tick failed")
 

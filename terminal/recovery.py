@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 
 from offline_queue import states
 from offline_queue.store import OutboxMessage, TxnRecord
-from terminal.sale import SaleService, advice_payload
+from terminal.advices import advice_payload
+from terminal.sale import SaleService
 from terminal.storno import StornoService
 
 log = logging.getLogger(__name__)
@@ -34,13 +35,18 @@ class RecoveryReport:
 
 
 def recover(service: SaleService, stornos: StornoService) -> RecoveryReport:
-    """Settle every in-between transaction and return in-flight advices to the queue."""
+    """Settle every in-between transaction and return in-flight advices to the queue.
+
+    Has the counter (``terminal.counter``) throughout: the notices it prints for slips that
+    may be half out are the counter's, like any other slip.
+    """
     store = service.store
     report = RecoveryReport(leases_released=store.recover_after_restart())
-    for record in store.in_between_transactions():
-        outcome = _settle(service, stornos, record)
-        report.settled[record.txn] = outcome
-        store.journal_event(record.txn, RECOVERED_EVENT, {"from": record.state, "to": outcome})
+    with service.counter.lock:
+        for record in store.in_between_transactions():
+            outcome = _settle(service, stornos, record)
+            report.settled[record.txn] = outcome
+            store.journal_event(record.txn, RECOVERED_EVENT, {"from": record.state, "to": outcome})
     return report
 
 

@@ -33,8 +33,8 @@ from printer_templates.preview import slip_to_text
 from printer_templates.render import render_slip
 from terminal import slips
 from terminal.clerks import ClerkBook, SupervisorRequired
+from terminal.counter import Counter
 from terminal.errors import InvalidInput
-from terminal.sale import SaleService
 from terminal.shift import period_movements
 from terminal.shift import totals as shift_totals
 
@@ -126,14 +126,14 @@ def _count_dict(count: CurrencyCount) -> dict[str, Any]:
 
 
 class ReportService:
-    """X and Z reports of this terminal; prints through the sale service's barrier and lock."""
+    """X and Z reports of this terminal; each prints with the counter (``terminal.counter``)."""
 
-    def __init__(self, sales: SaleService, clerks: ClerkBook) -> None:
-        self.sales = sales
+    def __init__(self, counter: Counter, clerks: ClerkBook) -> None:
+        self.counter = counter
         self.clerks = clerks
-        self.store = sales.store
-        self.config = sales.config
-        self.clock = sales.clock
+        self.store = counter.store
+        self.config = counter.config
+        self.clock = counter.clock
 
     # -- figures ------------------------------------------------------------------------------
 
@@ -331,10 +331,10 @@ class ReportService:
 
     def x_report(self, *, clerk: str | None) -> ReportOutcome:
         """Print the running totals; the period stays open whether or not the slip printed."""
-        with self.sales.counter_lock:
+        with self.counter.lock:
             figures = self.store.period_figures()
             doc, context = self._render("X", figures, self.clock.now())
-            failure = self.sales.print_proven(doc)
+            failure = self.counter.print_proven(doc)
             self.store.journal_event(
                 None,
                 X_REPORT_EVENT,
@@ -392,7 +392,7 @@ class ReportService:
                 "supervisor to sign in and print it (an X report shows the totals and closes "
                 "nothing)."
             ) from None
-        with self.sales.counter_lock:
+        with self.counter.lock:
             pending = self.store.pending_z()
             if pending is None:
                 # Slip first: the number and the figures are kept before the slip prints.
@@ -404,7 +404,7 @@ class ReportService:
                 # while it printed): the same slip again, never another one under its number.
                 figures, first_clerk, printed_at = pending
             doc, context = self._render("Z", figures, printed_at)
-            failure = self.sales.print_proven(doc)
+            failure = self.counter.print_proven(doc)
             if failure is not None:
                 self.store.journal_event(
                     None,

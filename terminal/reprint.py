@@ -17,8 +17,8 @@ from offline_queue import states
 from offline_queue.store import TxnRecord, state_event
 from printer_templates.document import SlipDocument
 from terminal import slips
+from terminal.counter import Counter
 from terminal.errors import InvalidInput, KioskError
-from terminal.sale import SaleService
 from terminal.storno import parse_txn
 
 SlipKind = Literal["sale", "storno"]
@@ -67,12 +67,12 @@ class ReprintResult:
 
 
 class ReprintService:
-    """Copies of printed slips; shares the counter lock with sales and stornos."""
+    """Copies of printed slips; has the counter (``terminal.counter``) for each copy."""
 
-    def __init__(self, sales: SaleService) -> None:
-        self.sales = sales
-        self.store = sales.store
-        self.config = sales.config
+    def __init__(self, counter: Counter) -> None:
+        self.counter = counter
+        self.store = counter.store
+        self.config = counter.config
 
     def last_slip_txn(self) -> str | None:
         """The transaction whose slip (sale or storno) printed last at this terminal.
@@ -92,7 +92,7 @@ class ReprintService:
         """Print a copy. ``slip``: "sale" or "storno"; default the transaction's latest slip."""
         if slip is not None and slip not in ("sale", "storno"):
             raise InvalidSlipKind(f"Choose which slip to copy: sale or storno (not {slip!r}).")
-        with self.sales.counter_lock:
+        with self.counter.lock:
             if txn_text:
                 txn = parse_txn(txn_text)
             else:
@@ -104,10 +104,10 @@ class ReprintService:
             kind: SlipKind = (
                 "storno" if slip == "storno" or (slip is None and _stornoed(record)) else "sale"
             )
-            self.sales.require_printer_ready()
+            self.counter.require_printer_ready()
             copy_number = record.copies + 1
             doc, original = self._render(record, kind, copy_number)
-            failure = self.sales.print_proven(doc)
+            failure = self.counter.print_proven(doc)
             if failure is not None:
                 self.store.journal_event(
                     txn, REPRINT_FAILED, {"slip": kind, "copy": copy_number, "error": failure}

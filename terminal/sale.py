@@ -9,24 +9,25 @@ transaction that records the printer's proof that the slip came out.
 from __future__ import annotations
 
 import logging
-import threading
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
 from typing import Any, Literal, Protocol
 
 from drivers.errors import PrinterError
-from drivers.printer.base import PrintOutcome, ReceiptPrinter
 from foundation.clock import Clock
 from foundation.money import Money
 from offline_queue import states
 from offline_queue.idempotency import IdempotencyClaim
-from offline_queue.store import OutboxMessage, Store, TxnRecord, is_transaction_number
+from offline_queue.store import OutboxMessage, Store, TxnRecord
 from printer_templates.document import SlipDocument
 from terminal import slips
+from terminal.advices import advice_payload, provision_request
 from terminal.billers import BillerCatalog
+from terminal.catalog import OfflinePolicy, ProductConfig
 from terminal.config import KioskConfig
+from terminal.counter import Counter
+from terminal.devices import SwipeExpired, SwipeVault
 from terminal.errors import InvalidAmount, KioskError
 from terminal.host_client import (
     HostProtocolError,
@@ -48,9 +49,6 @@ log = logging.getLogger(__name__)
 
 #: What ``kiosk sell --json`` reports as ``state``.
 SaleState = Literal["confirmed", "offline_confirmed", "declined", "print_failed", "failed"]
-
-#: Asked when the printer cannot prove a print (file/lp): did the slip come out?
-ClerkConfirmsPrint = Callable[[SlipDocument], bool]
 
 
 class Provisioner(Protocol):
@@ -108,11 +106,6 @@ class SaleResult:
         }
 
 
-#: Journal events of the failed-transaction notice of a voided sale.
-NOTICE_OWED = "failure_notice_owed"
-NOTICE_PRINTED = "failure_notice_printed"
-NOTICE_EVENTS = (NOTICE_OWED, NOTICE_PRINTED)
-
 #: What the clerk is told for each outcome, in plain words.
 INSTRUCTIONS: dict[str, str] = {
     "confirmed": "Hand over the slip and take the money; give the change.",
@@ -139,7 +132,8 @@ def _instruction(state: SaleState, record: TxnRecord) -> str:
 class SaleService:
     """Sells one product at a time through the store, the host and the printer.
 
-    One lock serialises sales: there is one printer and one cash drawer at a counter.
+    A sale has the counter (``terminal.counter``) from its printer check to the drawer: one
+    printer and one cash drawer serve sales, stornos, copies and reports in turn.
     """
 
     def __init__(
@@ -147,26 +141,24 @@ class SaleService:
         *,
         config: KioskConfig,
         store: Store,
-        printer: ReceiptPrinter,
+        counter: Counter,
         host: Provisioner,
         clock: Clock,
-        clerk_confirms_print: ClerkConfirmsPrint | None = None,
         on_enqueued: Callable[[], None] | None = None,
         billers: BillerCatalog | None = None,
+        swipes: SwipeVault | None = None,
     ) -> None:
         self.config = config
         #: the host's biller catalog: a bill payment names a biller it lists, or nothing starts
         self.billers = billers
+        #: the card numbers read at this counter (``terminal.devices``), each usable once
+        self.swipes = swipes
         self.store = store
-        self.printer = printer
+        #: the printer, the drawer and the lock this counter's services share
+        self.counter = counter
         self.host = host
         self.clock = clock
-        self.clerk_confirms_print = clerk_confirms_print
         self.on_enqueued = on_enqueued or (lambda: None)
-        self._lock = threading.Lock()
-        # A notice may be owed from before this process started: look once, then only after
-        # a notice failed to print, so a sale does not query the journal every time.
-        self._notices_maybe_owed = True
 
     def move(
         self,
@@ -195,7 +187,10 @@ class SaleService:
     def quote(self, product_id: str, amount_minor: int) -> Quote:
         return quote(self.config.product(product_id), amount_minor)
 
-    def _validate(self, request: SaleRequest) -> tuple[Target, Quote, int, dict[str, Any]]:
+    def _validate(
+        self, request: SaleRequest
+    ) -> tuple[ProductConfig, Target, Quote, int, dict[str, Any]]:
+        """The sale as checked, with its product: looked up here once and passed down."""
         product = self.config.product(request.product)
         target = validate_target(
             product, request.target, second=request.target2, region=self.config.terminal.region
@@ -233,7 +228,7 @@ class SaleService:
             details["biller_id"] = request.biller_id
         if request.id_checked:
             details["id_checked"] = True
-        return target, the_quote, change, details
+        return product, target, the_quote, change, details
 
     def _host_quoted_amount(self, product_id: str, target: Target) -> int:
         """The amount the host sets (the IMEI fee by phone model); other products need one."""
@@ -245,19 +240,38 @@ class SaleService:
     # -- the sale -----------------------------------------------------------------------------
 
     def sell(
-        self, request: SaleRequest, *, idempotency: IdempotencyClaim | None = None
+        self,
+        request: SaleRequest,
+        *,
+        idempotency: IdempotencyClaim | None = None,
+        swipe_id: str | None = None,
     ) -> SaleResult:
         """Run one whole sale. Invalid input raises before anything is recorded.
 
         ``idempotency``: the API's key, recorded in the same transaction as the sale
         (``terminal.idempotency``); :class:`IdempotencyKeyTaken` if a twin request has it.
+        ``swipe_id``: sell to the card swiped at this counter instead of ``request.target``.
+        Its number is taken from the swipe vault only now, and given back if the sale is
+        refused before anything was recorded (the clerk fixes the form, not the swipe).
         """
-        target, the_quote, change, details = self._validate(request)
+        if swipe_id is None:
+            return self._sell(request, idempotency)
+        if self.swipes is None:
+            raise SwipeExpired("This terminal reads no cards: type the card number.")
+        held = self.swipes.take(swipe_id)
+        try:
+            return self._sell(replace(request, target=held.pan), idempotency)
+        except (KioskError, PrinterError):
+            self.swipes.give_back(held)
+            raise
+
+    def _sell(self, request: SaleRequest, idempotency: IdempotencyClaim | None) -> SaleResult:
+        product, target, the_quote, change, details = self._validate(request)
         # One printer connection for the whole sale (status, slip, drawer), not one each.
-        with self._lock, self.printer.hold():
-            self.require_printer_ready()
+        with self.counter.serving():
+            self.counter.require_printer_ready()
             self.require_advices_within_horizon()
-            self.print_owed_notices()
+            self.counter.print_owed_notices()
             record = self.store.record(
                 product=request.product,
                 currency=the_quote.currency,
@@ -278,26 +292,13 @@ class SaleService:
             # The card number and a sold card's data live in this frame only: the store keeps
             # the last 4 and a keyed digest (offline_queue.carddata), never the number.
             secret = _Secrets(target=target.value, product_data={})
-            record = self._provision(record, secret)
+            record = self._provision(record, secret, product)
             if record.state in (states.DECLINED, states.FAILED):
                 return self._result(record)
-            if self._attempt_expired(record):
+            if self._attempt_expired(record, product):
                 record = self.void_unprinted(record, "the payment attempt took too long; try again")
                 return self._result(record, state="failed")
-            return self._print_and_confirm(record, secret)
-
-    @property
-    def counter_lock(self) -> threading.Lock:
-        """One printer and one drawer per counter: sales, stornos and reprints take turns."""
-        return self._lock
-
-    def require_printer_ready(self) -> None:
-        """Refuse to start a sale whose slip cannot print: nothing is recorded or provisioned."""
-        if not self.printer.can_prove_print:
-            return
-        status = self.printer.status()
-        if not status.can_print:
-            raise PrinterNotReady(status.detail or status.state)
+            return self._print_and_confirm(record, secret, product)
 
     def oldest_undelivered_confirm_age_s(self) -> float | None:
         """Age of the oldest confirm/storno advice the host has not acknowledged, or None."""
@@ -317,7 +318,7 @@ class SaleService:
         if age is not None and age >= host.advice_refuse_after_s:
             raise AdviceHorizonNear(age, host.advice_horizon_s)
 
-    def _provision(self, record: TxnRecord, secret: _Secrets) -> TxnRecord:
+    def _provision(self, record: TxnRecord, secret: _Secrets, product: ProductConfig) -> TxnRecord:
         try:
             answer = self.host.provision(provision_request(record, target=secret.target))
         except HostProtocolError as exc:
@@ -350,7 +351,7 @@ class SaleService:
                 updates={"reason": answer.reason},
             )
         if not answer.may_have_reached_host:
-            return self._offline_or_refuse(record, answer.error or "host unreachable")
+            return self._offline_or_refuse(record, answer.error or "host unreachable", product)
         reason = f"{answer.error or 'no clear answer from the host'}; the sale is reversed"
         return self.move(
             record.txn,
@@ -360,11 +361,10 @@ class SaleService:
             outbox=[OutboxMessage(states.REVERSAL, advice_payload(record, states.REVERSAL))],
         )
 
-    def _offline_or_refuse(self, record: TxnRecord, why: str) -> TxnRecord:
+    def _offline_or_refuse(self, record: TxnRecord, why: str, product: ProductConfig) -> TxnRecord:
         """The host never got the request: accept offline if the product and the limits allow."""
-        product = self.config.product(record.product)
         try:
-            self._check_offline_limits(record)
+            self._check_offline_limits(record, product.offline)
         except ProductNotOffline as refusal:
             return self.move(
                 record.txn,
@@ -379,8 +379,7 @@ class SaleService:
             data={"host_error": why, "policy": product.offline.__dict__},
         )
 
-    def _check_offline_limits(self, record: TxnRecord) -> None:
-        policy = self.config.product(record.product).offline
+    def _check_offline_limits(self, record: TxnRecord, policy: OfflinePolicy) -> None:
         currency = record.currency
         if not policy.allowed:
             raise ProductNotOffline(
@@ -419,10 +418,9 @@ class SaleService:
     def _show(self, minor: int, currency: str) -> str:
         return Money(minor, currency).format(self.config.terminal.locale, styles=self.config.money)
 
-    def _attempt_expired(self, record: TxnRecord) -> bool:
+    def _attempt_expired(self, record: TxnRecord, product: ProductConfig) -> bool:
         started = float(record.details.get("attempt_started_mono", self.clock.monotonic()))
-        limit = self.config.product(record.product).attempt_timeout_s
-        return self.clock.monotonic() - started > limit
+        return self.clock.monotonic() - started > product.attempt_timeout_s
 
     def void_unprinted(self, record: TxnRecord, reason: str) -> TxnRecord:
         """Cancel an authorised sale that never printed; the host is told unless offline."""
@@ -439,24 +437,26 @@ class SaleService:
             outbox=outbox,
         )
 
-    def _print_and_confirm(self, record: TxnRecord, secret: _Secrets) -> SaleResult:
+    def _print_and_confirm(
+        self, record: TxnRecord, secret: _Secrets, product: ProductConfig
+    ) -> SaleResult:
         printed_at = self.clock.now()
         # The slip of a sold card is the card: it prints what the issuer returned in full,
         # which the store never kept.
         printable = replace(
             record, details={**record.details, "product_data": dict(secret.product_data)}
         )
-        doc = slips.render_sale(self.config, printable, printed_at=printed_at)
+        doc = slips.render_sale(self.config, printable, printed_at=printed_at, product=product)
         # What screens and the API show of the slip: the stored (masked) data, never the card.
         shown = (
             doc
             if printable.details == record.details
-            else slips.render_sale(self.config, record, printed_at=printed_at)
+            else slips.render_sale(self.config, record, printed_at=printed_at, product=product)
         )
         record = self.move(record.txn, states.PRINTING, data={"printed_at": printed_at.isoformat()})
-        failure = self.print_proven(doc)
+        failure = self.counter.print_proven(doc)
         if failure is not None:
-            record = self.fail_print(record, failure)
+            record = self.fail_print(record, failure, product=product)
             return self._result(record, state="print_failed", slip=shown)
         kind = states.OFFLINE_SALE if record.offline else states.CONFIRM
         advice = OutboxMessage(
@@ -467,36 +467,22 @@ class SaleService:
         record = self.move(
             record.txn,
             states.CONFIRMED,
-            data={"proof": "barrier" if self.printer.can_prove_print else "clerk"},
+            data={"proof": self.counter.proof},
             updates={"printed_at": printed_at},
             outbox=[advice],
         )
-        if not self.config.product(record.product).pays_from_benefit:
-            self.open_drawer(record)  # the benefit paid: no cash, no drawer
+        if not product.pays_from_benefit:
+            # the benefit paid: no cash, no drawer; the note rides on the next durable commit
+            self.counter.open_drawer(record.txn, durable=False)
         return self._result(record, slip=shown)
 
-    def print_proven(self, doc: SlipDocument) -> str | None:
-        """Print ``doc`` through the barrier; None when proven, else why it is not.
-
-        Shared by every slip that is a proof (sale, storno, copy): the barrier's reply, or the
-        clerk's explicit word on a printer that cannot answer, is the only proof there is.
-        """
-        try:
-            outcome = self.printer.print_slip(doc)
-        except PrinterError as exc:
-            # The printer may hold the job and print it when the fault clears: a slip for a
-            # sale that is voided, or a second notice. Clear its buffer before anything else.
-            self.clear_held_job(doc)
-            return str(exc)
-        proven = outcome is PrintOutcome.PRINTED or (
-            outcome is PrintOutcome.NEEDS_CLERK_CONFIRMATION
-            and self.clerk_confirms_print is not None
-            and self.clerk_confirms_print(doc)
-        )
-        return None if proven else "the clerk did not confirm the slip printed"
-
     def fail_print(
-        self, record: TxnRecord, failure: str, *, reason_code: str = "print_failed"
+        self,
+        record: TxnRecord,
+        failure: str,
+        *,
+        reason_code: str = "print_failed",
+        product: ProductConfig | None = None,
     ) -> TxnRecord:
         """Slip not proven: void the sale, tell the host, and print a notice if the printer can.
 
@@ -506,99 +492,8 @@ class SaleService:
             record.txn, states.PRINT_FAILED, data={"error": failure}, updates={"reason": failure}
         )
         record = self.void_unprinted(record, f"slip not printed: {failure}")
-        self.print_failure_notice(record, failure, reason_code=reason_code)
+        self.counter.print_failure_notice(record, failure, reason_code=reason_code, product=product)
         return record
-
-    def clear_held_job(self, doc: SlipDocument) -> None:
-        """ESC/POS real-time recovery after a failed job (``ReceiptPrinter.clear_buffer``)."""
-        try:
-            cleared = self.printer.clear_buffer()
-        except PrinterError:
-            cleared = False
-        self.store.journal_event(
-            doc.txn if is_transaction_number(doc.txn or "") else None,
-            "printer_buffer_cleared" if cleared else "printer_buffer_not_cleared",
-            {"kind": doc.kind},
-        )
-
-    def print_failure_notice(
-        self, record: TxnRecord, reason: str, *, reason_code: str = "print_failed"
-    ) -> bool:
-        """Print the notice now if the printer can; else it stays owed (see below).
-
-        The notice is for whoever holds a half-printed slip, not a proof, so it is best effort:
-        a notice that could not print is journalled as owed and printed by
-        :meth:`print_owed_notices` as soon as the printer can.
-        """
-        doc = slips.render_failure(self.config, record, reason=reason, at=self.clock.now())
-        try:
-            self.printer.print_slip(doc)
-        except PrinterError as exc:
-            # One notice per failed sale: a notice the printer holds through the fault would
-            # print later beside the one printed when owed; throw the held one away now.
-            self.clear_held_job(doc)
-            self.store.journal_event(
-                record.txn,
-                NOTICE_OWED,
-                {"reason": reason, "reason_code": reason_code, "error": str(exc)},
-            )
-            self._notices_maybe_owed = True
-            return False
-        self.store.journal_event(
-            record.txn, NOTICE_PRINTED, {"reason": reason, "reason_code": reason_code}
-        )
-        return True
-
-    def print_owed_notices(self, *, lookback_s: float = 86400.0, limit: int = 50) -> int:
-        """Print failure notices that could not print when their sale failed; returns how many.
-
-        Stops at the first one that fails again: the printer is still not ready.
-        """
-        if not self._notices_maybe_owed:
-            return 0
-        self._notices_maybe_owed = False
-        since = self.clock.now() - timedelta(seconds=lookback_s)
-        printed = 0
-        for record in reversed(
-            self.store.list_transactions(since=since, states=[states.VOIDED], limit=limit)
-        ):
-            events = [e for e in self.store.journal(record.txn) if e.event in NOTICE_EVENTS]
-            if not events or events[-1].event != NOTICE_OWED:
-                continue
-            owed = events[-1].data
-            code = str(owed.get("reason_code") or "print_failed")
-            if not self.print_failure_notice(record, str(owed.get("reason", "")), reason_code=code):
-                break
-            printed += 1
-        return printed
-
-    def print_owed_notices_when_idle(self) -> int:
-        """The served process's tick: pay owed notices without waiting for the next sale.
-
-        Skips (returns 0) while a sale, storno, reprint or report has the counter, and when the
-        printer cannot print: a notice must never cut into another slip or wait for paper.
-        """
-        if not self._notices_maybe_owed or not self._lock.acquire(blocking=False):
-            return 0
-        try:
-            try:
-                if not self.printer.status().can_print:
-                    return 0
-            except PrinterError:
-                return 0
-            return self.print_owed_notices()
-        finally:
-            self._lock.release()
-
-    def open_drawer(self, record: TxnRecord) -> None:
-        """Money changes hands only for a confirmed sale or a completed storno: only then."""
-        try:
-            self.printer.kick_drawer()
-        except PrinterError as exc:
-            self.store.journal_event(record.txn, "drawer_not_opened", {"error": str(exc)})
-            return
-        # A note, not a step recovery needs: it rides on the next durable commit.
-        self.store.journal_event(record.txn, "drawer_opened", {}, durable=False)
 
     def _result(
         self, record: TxnRecord, *, state: SaleState | None = None, slip: SlipDocument | None = None
@@ -687,18 +582,6 @@ class AdviceHorizonNear(KioskError):
         self.horizon_s = horizon_s
 
 
-class PrinterNotReady(KioskError):
-    """The printer cannot print now, so no sale starts."""
-
-    code = "printer_not_ready"
-
-    def __init__(self, detail: str) -> None:
-        super().__init__(
-            f"The printer is not ready ({detail}): fix it (paper, cover, power), then sell again. "
-            "Nothing was charged."
-        )
-
-
 def _target_dict(target: Target) -> dict[str, Any]:
     data: dict[str, Any] = {
         "kind": target.kind,
@@ -722,79 +605,14 @@ class _Secrets:
     product_data: dict[str, Any] = field(repr=False)
 
 
-def _stored_target(record: TxnRecord) -> str:
-    """The target as the store keeps it: the value, or a card's masked number."""
-    t = record.target
-    return str(t.get("value") or t.get("masked") or "")
-
-
-def provision_request(record: TxnRecord, *, target: str | None = None) -> ProvisionRequest:
-    """The provision message: everything the host needs to reserve the sale.
-
-    Its ``message_id`` was created once, when the sale was recorded, so a repeat after a
-    timeout is the same request to the host, never a second sale. ``target`` is the full card
-    number the sale holds in memory (the store keeps only its last 4 and digest).
-    """
-    t = record.target
-    fields: dict[str, Any] = {"fees": [{"name": n, "amount_minor": a} for n, a in record.fees]}
-    if t.get("second"):
-        fields["second_imei"] = t["second"]
-    for key in ("benefit_type", "message", "biller_id"):
-        if key in record.details:
-            fields[key] = record.details[key]
-    return ProvisionRequest(
-        message_id=str(record.details["provision_message_id"]),
-        txn=record.txn,
-        product=record.product,
-        amount_minor=record.amount_minor,
-        currency=record.currency,
-        target=target if target is not None else _stored_target(record),
-        fees_minor=record.total_minor - record.amount_minor,
-        total_minor=record.total_minor,
-        fields=fields,
-    )
-
-
-def advice_payload(
-    record: TxnRecord,
-    kind: str,
-    *,
-    printed_at: datetime | None = None,
-    target: str | None = None,
-) -> dict[str, Any]:
-    """The body of an advice; an offline sale carries the whole sale, the others refer to it.
-
-    Without ``target`` an offline sale names a card by its masked number: the form the outbox
-    keeps once the host has the advice.
-    """
-    payload: dict[str, Any] = {
-        "txn": record.txn,
-        "product": record.product,
-        "currency": record.currency,
-        "amount_minor": record.amount_minor,
-        "total_minor": record.total_minor,
-    }
-    if printed_at is not None:
-        payload["printed_at"] = printed_at.isoformat()
-    if kind == states.OFFLINE_SALE:
-        sale = provision_request(record, target=target).to_json()
-        sale.pop("message_id")
-        payload.update(sale)
-        payload["accepted_at"] = record.created_at.isoformat()
-    return payload
-
-
 __all__ = [
     "HORIZON_ADVICE_KINDS",
     "INSTRUCTIONS",
     "AdviceHorizonNear",
     "CashNotTaken",
-    "PrinterNotReady",
     "Provisioner",
     "SaleRequest",
     "SaleResult",
     "SaleService",
-    "advice_payload",
-    "provision_request",
     "settled_result",
 ]

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from drivers.errors import PrinterError
 from offline_queue.store import PeriodFigures
 from terminal.clerks import SupervisorRequired
+from terminal.counter import Counter
 from terminal.errors import InvalidAmount, InvalidInput, KioskError
 
 #: The journal event of a float, cash in or cash out (txn: none).
@@ -86,11 +86,11 @@ class CashMovement:
 class ShiftService:
     """Records the shift's cash movements and drawer openings; reads them back per period."""
 
-    def __init__(self, sales: Any, clerks: Any) -> None:
-        self.sales = sales
+    def __init__(self, counter: Counter, clerks: Any) -> None:
+        self.counter = counter
         self.clerks = clerks
-        self.store = sales.store
-        self.config = sales.config
+        self.store = counter.store
+        self.config = counter.config
 
     def currencies(self) -> list[str]:
         return sorted({p.currency for p in self.config.products.values()})
@@ -132,7 +132,7 @@ class ShiftService:
             raise InvalidAmount("Type an amount above zero.")
         note = _note(note)
         self.clerks.get(clerk)
-        with self.sales.counter_lock:
+        with self.counter.lock:
             if kind == "float" and any(m.kind == "float" for m in self.movements()):
                 raise FloatAlreadyCounted(
                     "The opening float of this period is already counted: record a change as "
@@ -147,7 +147,7 @@ class ShiftService:
                 "clerk": clerk,
             }
             self.store.journal_event(None, CASH_EVENT, data)
-            self._kick(None, {"for": CASH_EVENT, "kind": kind, "clerk": clerk})
+            self.counter.open_drawer(None, {"for": CASH_EVENT, "kind": kind, "clerk": clerk})
         return self.movements()[-1]
 
     def open_drawer(self, *, clerk: str, reason: str, note: str = "") -> None:
@@ -163,22 +163,15 @@ class ShiftService:
                 f"Choose why the drawer opens: {', '.join(DRAWER_REASONS)}.",
                 params={"reason": reason},
             )
-        with self.sales.counter_lock:
+        with self.counter.lock:
             data = {"clerk": supervisor.number, "reason": reason, "note": _note(note)}
             self.store.journal_event(None, DRAWER_EVENT, data)
-            if not self._kick(None, {"for": DRAWER_EVENT, "clerk": supervisor.number}):
+            if not self.counter.open_drawer(
+                None, {"for": DRAWER_EVENT, "clerk": supervisor.number}
+            ):
                 raise DrawerNotOpened(
                     "The printer did not open the drawer: check the printer and its cable."
                 )
-
-    def _kick(self, txn: str | None, data: dict[str, Any]) -> bool:
-        try:
-            self.sales.printer.kick_drawer()
-        except PrinterError as exc:
-            self.store.journal_event(txn, "drawer_not_opened", {**data, "error": str(exc)})
-            return False
-        self.store.journal_event(txn, "drawer_opened", data)
-        return True
 
 
 def period_movements(store: Any, figures: PeriodFigures) -> list[CashMovement]:

@@ -6,13 +6,14 @@ so a reprint shows exactly what the original showed.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from offline_queue.store import TxnRecord
 from printer_templates.context import FailureSlip, SaleSlip, SlipHeader, StornoSlip
 from printer_templates.document import SlipDocument
 from printer_templates.render import render_slip
+from terminal.catalog import ProductConfig
 from terminal.config import KioskConfig
 
 #: Template of each product's sale slip.
@@ -37,12 +38,14 @@ def header(config: KioskConfig, printed_at: datetime) -> SlipHeader:
     )
 
 
-def storno_deadline(config: KioskConfig, product: str, printed_at: datetime) -> datetime | None:
+def storno_deadline(
+    config: KioskConfig, product: ProductConfig, printed_at: datetime
+) -> datetime | None:
     """The last moment a storno is accepted, for windows measured in time; else ``None``."""
-    window = config.product(product).reversal_window
-    if window.kind == "duration" and window.seconds is not None:
-        return printed_at + timedelta(seconds=window.seconds)
-    return None
+    window = product.reversal_window
+    if window.kind != "duration":
+        return None  # a calendar-day window prints as words, not as a time
+    return window.closes_at(printed_at, config.terminal.timezone)
 
 
 def _target_fields(record: TxnRecord) -> dict[str, Any]:
@@ -121,9 +124,13 @@ def sale_slip(
     printed_at: datetime,
     copy_number: int | None = None,
     reversed_at: datetime | None = None,
+    product: ProductConfig | None = None,
 ) -> SaleSlip:
-    """The sale slip of ``record`` as printed at ``printed_at`` (the original print time)."""
-    product = config.product(record.product)
+    """The sale slip of ``record`` as printed at ``printed_at`` (the original print time).
+
+    ``product``: the sale's product when the caller has it already (a sale in progress).
+    """
+    product = product if product is not None else config.product(record.product)
     return SaleSlip(
         header=header(config, printed_at),
         txn=record.txn,
@@ -136,7 +143,7 @@ def sale_slip(
         change_minor=record.change_minor,
         auth_code=record.auth_code,
         offline=record.offline,
-        storno_deadline=storno_deadline(config, record.product, printed_at),
+        storno_deadline=storno_deadline(config, product, printed_at),
         reversal_window=product.reversal_window.kind,
         product_data=slip_product_data(record, printed_at),
         copy_number=copy_number,
@@ -153,9 +160,15 @@ def render_sale(
     printed_at: datetime,
     copy_number: int | None = None,
     reversed_at: datetime | None = None,
+    product: ProductConfig | None = None,
 ) -> SlipDocument:
     context = sale_slip(
-        config, record, printed_at=printed_at, copy_number=copy_number, reversed_at=reversed_at
+        config,
+        record,
+        printed_at=printed_at,
+        copy_number=copy_number,
+        reversed_at=reversed_at,
+        product=product,
     )
     return render_slip(
         SALE_TEMPLATES[record.product],
@@ -167,10 +180,15 @@ def render_sale(
 
 
 def render_failure(
-    config: KioskConfig, record: TxnRecord, *, reason: str, at: datetime
+    config: KioskConfig,
+    record: TxnRecord,
+    *,
+    reason: str,
+    at: datetime,
+    product: ProductConfig | None = None,
 ) -> SlipDocument:
     """The failed-transaction notice: tells whoever holds it that no money is owed."""
-    product = config.product(record.product)
+    product = product if product is not None else config.product(record.product)
     context = FailureSlip(
         header=header(config, at),
         txn=record.txn,

@@ -33,11 +33,10 @@ import logging
 import re
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, Literal, Protocol
 from zoneinfo import ZoneInfo
 
-from drivers.errors import PrinterError
 from foundation.money import Money
 from offline_queue import states
 from offline_queue.store import OutboxMessage, TxnRecord
@@ -166,12 +165,14 @@ class StornoOutcome:
 class StornoService:
     """Reverses sales of this terminal through the store, the host and the printer.
 
-    Shares the sale service's counter lock: one printer and one drawer serve sales, stornos
-    and reprints in turn.
+    Has the counter (``terminal.counter``) for the whole storno: one printer and one drawer
+    serve sales, stornos and reprints in turn. Moves through the sale service, so a storno
+    advice wakes the forwarder like a sale's.
     """
 
     def __init__(self, sales: SaleService, host: StornoHost) -> None:
         self.sales = sales
+        self.counter = sales.counter
         self.host = host
         self.store = sales.store
         self.config = sales.config
@@ -187,19 +188,6 @@ class StornoService:
                 "is only possible at the counter where the sale was made.",
                 code="wrong_terminal",
             )
-
-    def deadline(self, record: TxnRecord) -> datetime | None:
-        """The last moment a storno of ``record`` is accepted here (None: no storno at all)."""
-        window = self.config.product(record.product).reversal_window
-        if record.printed_at is None or window.kind == "none":
-            return None
-        if window.kind == "same_day":
-            zone = ZoneInfo(self.config.terminal.timezone)
-            local = record.printed_at.astimezone(zone)
-            midnight = datetime.combine(local.date() + timedelta(days=1), datetime.min.time())
-            return midnight.replace(tzinfo=zone) - timedelta(microseconds=1)
-        assert window.seconds is not None
-        return record.printed_at + timedelta(seconds=window.seconds)
 
     def _check_local(self, record: TxnRecord, now: datetime) -> None:
         """What the terminal knows for itself: state and window (the host checks again)."""
@@ -246,11 +234,11 @@ class StornoService:
         if not clerk:
             raise ClerkRequired("Give the clerk number: every storno records who made it.")
         self._check_terminal(txn)
-        with self.sales.counter_lock:
+        with self.counter.lock:
             record = self.store.get(txn)
             self._check_local(record, self.clock.now())
-            self.sales.require_printer_ready()
-            self.sales.print_owed_notices()
+            self.counter.require_printer_ready()
+            self.counter.print_owed_notices()
             attempt = self._new_attempt(record, reason, clerk)
             record = self.store.transition(
                 txn,
@@ -344,7 +332,7 @@ class StornoService:
             data={"printed_at": printed_at.isoformat(), "host_check": attempt["host_check"]},
             updates={"details": {"storno": attempt}},
         )
-        failure = self.sales.print_proven(doc)
+        failure = self.counter.print_proven(doc)
         if failure is not None:
             attempt = {**attempt, "outcome": "print_failed", "error": failure}
             record = self.store.transition(
@@ -364,7 +352,8 @@ class StornoService:
             outbox=[OutboxMessage(states.STORNO, storno_advice(record, attempt))],
         )
         if not self.config.product(record.product).pays_from_benefit:
-            self.sales.open_drawer(record)  # a benefit is credited back: no cash, no drawer
+            # a benefit is credited back: no cash, no drawer; the note rides on the next commit
+            self.counter.open_drawer(record.txn, durable=False)
         return self._outcome(record, attempt, "stornoed", printed_at, slip=doc)
 
     def _instruction_key(self, record: TxnRecord, state: StornoState) -> str:
@@ -375,21 +364,19 @@ class StornoService:
 
     def print_not_completed(self, record: TxnRecord, reason: str, refund: int) -> None:
         """Best effort: whoever holds half a storno slip must see the sale still stands."""
-        try:
-            notice = slips.render_storno(
-                self.config,
-                record,
-                printed_at=self.clock.now(),
-                reason=reason,
-                amount_minor=refund,
-                template="storno_not_completed",
-            )
-            self.sales.printer.print_slip(notice)
-        except PrinterError as exc:
-            data = {"printed": False, "error": str(exc)}
-            self.store.journal_event(record.txn, NOT_COMPLETED_NOTICE, data)
-            return
-        self.store.journal_event(record.txn, NOT_COMPLETED_NOTICE, {"printed": True})
+        notice = slips.render_storno(
+            self.config,
+            record,
+            printed_at=self.clock.now(),
+            reason=reason,
+            amount_minor=refund,
+            template="storno_not_completed",
+        )
+        error = self.counter.print_notice(notice)
+        data: dict[str, Any] = (
+            {"printed": True} if error is None else {"printed": False, "error": error}
+        )
+        self.store.journal_event(record.txn, NOT_COMPLETED_NOTICE, data)
 
     def _outcome(
         self,

@@ -21,7 +21,6 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from foundation.errors import ClerkFacingError
 from terminal.api import SellBody
 from terminal.catalog import PRODUCT_TARGETS
 from terminal.devices import MAX_WEDGE_KEYS, DeviceEvent, SwipeExpired
@@ -124,16 +123,11 @@ def router(kiosk: Kiosk) -> APIRouter:
             raise WrongTargetKind(
                 f"{body.product} is not sold to a card: type its beneficiary in the sale form."
             )
-        held = devices.vault.take(body.card_swipe_id)
         fields = body.model_dump(exclude={"card_swipe_id", "target"})
         fields["clerk"] = kiosk.clerks.sale_clerk(body.clerk)
-        try:
-            result = kiosk.sales.sell(SaleRequest(target=held.pan, **fields))
-        except ClerkFacingError:
-            # Refused before anything was recorded (an amount out of range, the printer out of
-            # paper): the clerk fixes that and sends the form again without a second swipe.
-            devices.vault.give_back(held)
-            raise
+        # A sale refused before anything was recorded gives the swipe back (SaleService.sell).
+        request = SaleRequest(target="", **fields)
+        result = kiosk.sales.sell(request, swipe_id=body.card_swipe_id)
         return JSONResponse(status_code=200 if result.ok else 409, content=result.to_dict())
 
     return api

@@ -224,10 +224,10 @@ def time_left(seconds: float) -> str:
 
 def storno_seconds_left(kiosk: Kiosk, record: TxnRecord, now: datetime) -> float | None:
     """Seconds until the storno window of ``record`` closes (None: it never had one)."""
-    deadline = kiosk.stornos.deadline(record)
-    if deadline is None:
+    if record.printed_at is None:
         return None
-    return (deadline - now).total_seconds()
+    window = kiosk.config.product(record.product).reversal_window
+    return window.seconds_left(record.printed_at, now, kiosk.config.terminal.timezone)
 
 
 @dataclass(frozen=True)
@@ -300,21 +300,18 @@ def storno_candidates(kiosk: Kiosk, speaker: Speaker) -> list[TxnRow]:
     """This terminal's sales still inside their storno window, newest first.
 
     Only ``confirmed`` sales (the slip printed, no storno done or under way) of products that
-    have a window; the window runs from the slip's print time (``StornoService.deadline``).
+    have a window; the window runs from the slip's print time (``ReversalWindow``).
     The store is searched from the earliest moment such a sale can have been recorded.
     """
     now = kiosk.clock.now()
-    earliest = now
-    zone = ZoneInfo(kiosk.config.terminal.timezone)
-    for product in kiosk.config.products.values():
-        window = product.reversal_window
-        if window.kind == "duration" and window.seconds is not None:
-            earliest = min(earliest, now - timedelta(seconds=window.seconds))
-        elif window.kind == "same_day":
-            local = now.astimezone(zone)
-            midnight = datetime.combine(local.date(), datetime.min.time()).replace(tzinfo=zone)
-            earliest = min(earliest, midnight)
-    if earliest == now:
+    timezone = kiosk.config.terminal.timezone
+    opens = [
+        moment
+        for product in kiosk.config.products.values()
+        if (moment := product.reversal_window.earliest_open(now, timezone)) is not None
+    ]
+    earliest = min(opens, default=now)
+    if earliest >= now:
         return []
     records = kiosk.store.list_transactions(
         since=earliest - RECORDED_BEFORE_PRINT, states=[states.CONFIRMED], limit=200

@@ -63,15 +63,15 @@ class Gate:
         self.entered = threading.Event()
         self.release = threading.Event()
         self.done = threading.Event()
-        sales = counter.kiosk.sales
-        real_print = sales.print_proven
+        the_counter = counter.kiosk.counter
+        real_print = the_counter.print_proven
 
         def gated_print(doc: Any) -> str | None:
             self.entered.set()
             assert self.release.wait(30)
             return real_print(doc)
 
-        monkeypatch.setattr(sales, "print_proven", gated_print)
+        monkeypatch.setattr(the_counter, "print_proven", gated_print)
         keyed = counter.kiosk.idempotency
         real_sell = keyed.sell
 

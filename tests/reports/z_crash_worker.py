@@ -21,8 +21,8 @@ def say(line: str) -> None:
 
 def main(config_path: str, reports: int) -> None:
     kiosk = Kiosk(load_config(Path(config_path)))
-    store, sales = kiosk.store, kiosk.sales
-    real_begin, real_print, real_close = store.begin_z, sales.print_proven, store.close_period
+    store, counter = kiosk.store, kiosk.counter
+    real_begin, real_print, real_close = store.begin_z, counter.print_proven, store.close_period
 
     def begin_z(*args: Any, **kwargs: Any) -> Any:
         say("begin")
@@ -37,7 +37,7 @@ def main(config_path: str, reports: int) -> None:
         return real_close(*args, **kwargs)
 
     store.begin_z = begin_z  # type: ignore[method-assign]
-    sales.print_proven = print_proven  # type: ignore[method-assign]
+    counter.print_proven = print_proven  # type: ignore[method-assign]
     store.close_period = close_period  # type: ignore[method-assign]
     say("ready")
     for _ in range(reports):

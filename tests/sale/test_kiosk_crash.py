@@ -70,7 +70,7 @@ def test_sigkill_at_random_points_keeps_every_promise(tmp_path: Path) -> None:
 
         # a last clean start: recovery settles what the last kill left, then all is forwarded
         with Kiosk(config) as kiosk:
-            kiosk.sales.print_owed_notices()
+            kiosk.counter.print_owed_notices()
             report = kiosk.forwarder.drain(timeout_s=20)
             assert report.claimed >= 0
             counts = kiosk.store.outbox_status()["counts"]

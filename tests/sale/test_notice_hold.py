@@ -16,7 +16,7 @@ from drivers.errors import PrinterError
 from offline_queue import states
 from printer_templates.render import render_slip
 from printer_templates.samples import sample_context
-from terminal.sale import NOTICE_OWED, NOTICE_PRINTED
+from terminal.counter import NOTICE_OWED, NOTICE_PRINTED
 
 
 def _slips_of(counter: Counter, txn: str) -> list[str]:
@@ -45,7 +45,7 @@ def test_a_fault_during_a_notice_gives_exactly_one_notice(si_counter: Counter) -
     assert printer.wait_idle(timeout=10)
     assert _slips_of(counter, result.txn) == []  # the held sale slip was thrown away
     printer.paper_out_after(3)
-    assert kiosk.sales.print_owed_notices() == 0
+    assert kiosk.counter.print_owed_notices() == 0
     assert [e.event for e in kiosk.store.journal(result.txn)].count(NOTICE_OWED) == 2
     assert printer.cleared_jobs >= 2
 
@@ -54,12 +54,12 @@ def test_a_fault_during_a_notice_gives_exactly_one_notice(si_counter: Counter) -
     assert printer.wait_idle(timeout=10)
     assert _slips_of(counter, result.txn) == []
     # ... and the owed one prints once
-    assert kiosk.sales.print_owed_notices() == 1
+    assert kiosk.counter.print_owed_notices() == 1
     assert printer.wait_idle(timeout=10)
     notices = _slips_of(counter, result.txn)
     assert len(notices) == 1, notices
     assert [e.event for e in kiosk.store.journal(result.txn)].count(NOTICE_PRINTED) == 1
-    assert kiosk.sales.print_owed_notices() == 0  # nothing more is owed
+    assert kiosk.counter.print_owed_notices() == 0  # nothing more is owed
     assert len(_slips_of(counter, result.txn)) == 1
 
 

@@ -12,7 +12,7 @@ from helpers.invariants import check_invariants
 from helpers.kiosk import Counter, start_counter, stop_counter
 
 from hostsim.faults import Fault
-from terminal.sale import PrinterNotReady
+from terminal.counter import PrinterNotReady
 
 #: Host faults, each for the one sale it is set for (count-limited so the advices get through).
 HOST_FAULTS: dict[str, Callable[[Counter], None]] = {
@@ -66,7 +66,7 @@ def _heal(counter: Counter) -> None:
     counter.printer.close_cover()
     counter.host.faults.clear()
     # a notice owed by the last failure prints now, so it cannot absorb the next fault
-    counter.kiosk.sales.print_owed_notices()
+    counter.kiosk.counter.print_owed_notices()
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from hostsim import testnumbers as T
 from hostsim.faults import Fault
 from hostsim.server import HostServer
 from offline_queue import states
-from terminal.sale import NOTICE_OWED, NOTICE_PRINTED, PrinterNotReady
+from terminal.counter import NOTICE_OWED, NOTICE_PRINTED, PrinterNotReady
 
 
 def _outbox_kinds(counter: Counter, txn: str) -> list[str]:
@@ -206,19 +206,19 @@ def test_owed_notice_prints_on_the_idle_tick_without_a_next_sale(si_counter: Cou
     failed = si_counter.sell("card-topup")
     assert failed.state == "print_failed"
     assert si_counter.kiosk is not None
-    sales = si_counter.kiosk.sales
+    counter = si_counter.kiosk.counter
 
     # still no paper: the tick leaves the notice owed
-    assert sales.print_owed_notices_when_idle() == 0
+    assert counter.print_owed_notices_when_idle() == 0
     printer.load_paper()
     printer.clear_faults()
 
     # a sale (or storno, reprint, report) has the counter: the tick never cuts into its slip
-    with sales.counter_lock:
-        assert sales.print_owed_notices_when_idle() == 0
+    with counter.lock:
+        assert counter.print_owed_notices_when_idle() == 0
 
-    assert sales.print_owed_notices_when_idle() == 1
+    assert counter.print_owed_notices_when_idle() == 1
     events = [e.event for e in si_counter.kiosk.store.journal(failed.txn)]
     assert events[-1] == NOTICE_PRINTED
     assert len([s for s in printer.slips if failed.txn in s.text]) == 1
-    assert sales.print_owed_notices_when_idle() == 0  # paid once, never twice
+    assert counter.print_owed_notices_when_idle() == 0  # paid once, never twice

@@ -23,8 +23,7 @@ from foundation.errors import ClerkFacingError
 from offline_queue import states
 from offline_queue.errors import UnknownTransaction
 from offline_queue.store import TxnRecord
-from terminal.catalog import ProductConfig
-from terminal.devices import HeldCard
+from terminal.catalog import PRODUCT_TARGETS, ProductConfig
 from terminal.errors import KioskError
 from terminal.sale import SaleRequest, SaleResult
 from terminal.validation import Target, validate_target
@@ -450,18 +449,11 @@ def _cash_options(checked: Checked | None, product: ProductConfig) -> list[int]:
 
 
 def _sell(ctx: WebContext, sale: SaleRequest, swipe_id: str | None) -> SaleResult:
-    """Run the sale; a swiped card's number is taken from the vault only now, and given back
-    if the sale is refused before anything was recorded (the clerk fixes the form)."""
-    held: HeldCard | None = None
-    if swipe_id and ctx.config.product(sale.product).target == "card":
-        held = ctx.kiosk.devices.vault.take(swipe_id)
-        sale = replace(sale, target=held.pan)
-    try:
-        return ctx.kiosk.sales.sell(sale)
-    except ClerkFacingError:
-        if held is not None:
-            ctx.kiosk.devices.vault.give_back(held)
-        raise
+    """Run the sale; a card swiped for a card product is the target (``SaleService.sell``
+    takes it from the vault only now, and gives it back if the sale is refused before
+    anything was recorded)."""
+    swiped = swipe_id if swipe_id and PRODUCT_TARGETS.get(sale.product) == "card" else None
+    return ctx.kiosk.sales.sell(sale, swipe_id=swiped)
 
 
 __all__ = ["OUTCOMES", "ResultView", "result_view", "router"]

@@ -121,8 +121,8 @@ def router(ctx: WebContext) -> APIRouter:
                 locale=config.terminal.locale,
                 money=config.money,
             )
-            with kiosk.sales.counter_lock:
-                failure = kiosk.sales.print_proven(doc)
+            with kiosk.counter.lock:
+                failure = kiosk.counter.print_proven(doc)
                 kiosk.store.journal_event(
                     None,
                     PRINTER_TEST_EVENT,
