@@ -15,6 +15,7 @@ from __future__ import annotations
 import hmac
 import threading
 import time
+from collections.abc import Sequence
 from typing import Annotated
 from urllib.parse import urlencode
 
@@ -27,7 +28,7 @@ from terminal import routes
 from terminal.http_guard import HttpGuard
 from terminal.kiosk import Kiosk
 from terminal.logs import add_secret
-from terminal.routes import errors
+from terminal.routes import ROUTERS, RouterFactory, errors
 from terminal.routes.sales import SellBody
 from terminal.web.slips import PrintedSlips
 
@@ -42,9 +43,15 @@ class _Unauthorised(Exception):
     """No or wrong token: answered 401 before the endpoint runs."""
 
 
-def create_app(kiosk: Kiosk, *, token: str, printed_slips: PrintedSlips | None = None) -> FastAPI:
-    """The API over one running :class:`Kiosk`: every router of ``terminal.routes.ROUTERS``
-    behind the token, and the counter screen (``terminal.web``)."""
+def create_app(
+    kiosk: Kiosk,
+    *,
+    token: str,
+    printed_slips: PrintedSlips | None = None,
+    routers: Sequence[RouterFactory] = ROUTERS,
+) -> FastAPI:
+    """The API over one running :class:`Kiosk`: ``routers`` (every area of the product,
+    ``terminal.routes.ROUTERS``) behind the token, and the counter screen (``terminal.web``)."""
     settings = kiosk.config.api
     # The framework's /docs and /openapi.json are open to anyone; ours need the token (or are
     # not served at all: [api] docs = "off").
@@ -106,7 +113,9 @@ def create_app(kiosk: Kiosk, *, token: str, printed_slips: PrintedSlips | None =
         return errors.error(401, "unauthorised", "Send the terminal's API token as a Bearer token.")
 
     errors.install(app, api_prefix=API_PREFIX)
-    routes.include(app, kiosk, prefix=API_PREFIX, dependencies=[Depends(authorised)])
+    routes.include(
+        app, kiosk, prefix=API_PREFIX, dependencies=[Depends(authorised)], routers=routers
+    )
     # The counter screen, from the same process: it owns the printer, reader and forwarder.
     from terminal.web import mount
 
@@ -125,6 +134,7 @@ class ApiServer:
         host: str = "127.0.0.1",
         port: int = 0,
         printed_slips: PrintedSlips | None = None,
+        routers: Sequence[RouterFactory] = ROUTERS,
     ) -> None:
         import secrets
 
@@ -135,7 +145,7 @@ class ApiServer:
         # one made up for this run (kiosk commands read it from the lock file either way).
         self.token = kiosk.config.api.token or secrets.token_urlsafe(32)
         add_secret(self.token)
-        self.app = create_app(kiosk, token=self.token, printed_slips=printed_slips)
+        self.app = create_app(kiosk, token=self.token, printed_slips=printed_slips, routers=routers)
         # log_config=None: uvicorn's records go through the kiosk's own log format
         # (terminal.logs) instead of a second handler of uvicorn's own.
         self._server = uvicorn.Server(

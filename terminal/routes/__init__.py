@@ -51,13 +51,21 @@ def operation_id(route: APIRoute) -> str:
     return route.name
 
 
-def include(app: FastAPI, kiosk: Kiosk, *, prefix: str, dependencies: Sequence[Any]) -> None:
-    """Every router of :data:`ROUTERS` on ``app`` under ``prefix``, guarded by ``dependencies``.
+def include(
+    app: FastAPI,
+    kiosk: Kiosk,
+    *,
+    prefix: str,
+    dependencies: Sequence[Any],
+    routers: Sequence[RouterFactory] = ROUTERS,
+) -> None:
+    """Every router of ``routers`` (:data:`ROUTERS` unless a composition such as the demo adds
+    its own) on ``app`` under ``prefix``, guarded by ``dependencies``.
 
     Every operation declares the error model for 401 (the token) and 422 (invalid input), also
     one whose module does not say so, instead of FastAPI's own validation-error schema (the API
     never answers in that shape)."""
-    for factory in ROUTERS:
+    for factory in routers:
         app.include_router(
             factory(kiosk),
             prefix=prefix,
