@@ -8,6 +8,7 @@ that could leave a stale ``.mo`` on a terminal, and a translator's edit shows up
 from __future__ import annotations
 
 import gettext
+from dataclasses import dataclass
 from functools import cache
 from io import BytesIO
 from pathlib import Path
@@ -23,14 +24,32 @@ TEMPLATE_DIR = Path(__file__).parent / "templates"
 GETTEXT_FUNCTIONS = ("_", "gettext")
 DOMAIN = "slips"
 
-#: Slip language -> Babel locale used for numbers, money and dates in that language's market.
-LANGUAGE_LOCALES: dict[str, str] = {
-    "sl": "sl_SI",
-    "sr_Latn": "sr_Latn_RS",
-    "az": "az_Latn_AZ",
-    "fi": "fi_FI",
-    "en": "en_GB",
-}
+
+@dataclass(frozen=True)
+class Language:
+    """One language the terminal speaks, on paper and on screen."""
+
+    #: the catalogs' id: ``locale/<code>/LC_MESSAGES``, kiosk.toml's ``language``
+    code: str
+    #: Babel locale for numbers, money and dates in that language's market
+    locale: str
+    #: BCP 47 tag for ``<html lang>`` (screen readers, hyphenation)
+    tag: str
+    #: what the language calls itself (the screen's language switcher)
+    name: str
+
+
+#: Every language of slips and screens: the one list (config, the screen and the slips read it).
+LANGUAGE_TABLE: tuple[Language, ...] = (
+    Language("sl", "sl_SI", "sl", "Slovenščina"),
+    Language("sr_Latn", "sr_Latn_RS", "sr-Latn", "Srpski"),
+    Language("az", "az_Latn_AZ", "az", "Azərbaycanca"),
+    Language("fi", "fi_FI", "fi", "Suomi"),
+    Language("en", "en_GB", "en", "English"),
+)
+
+#: Language -> Babel locale used for numbers, money and dates in that language's market.
+LANGUAGE_LOCALES: dict[str, str] = {lang.code: lang.locale for lang in LANGUAGE_TABLE}
 
 LANGUAGES: tuple[str, ...] = tuple(LANGUAGE_LOCALES)
 
@@ -117,7 +136,9 @@ __all__ = [
     "DOMAIN",
     "LANGUAGES",
     "LANGUAGE_LOCALES",
+    "LANGUAGE_TABLE",
     "LOCALE_DIR",
+    "Language",
     "UnknownLanguage",
     "catalog_path",
     "check_language",

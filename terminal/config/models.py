@@ -16,12 +16,18 @@ from typing import Any, Literal
 
 from drivers.card_reader.settings import ReaderSettings, SerialDeviceSettings
 from foundation.money import DEFAULT_MONEY_STYLES, MoneyStyles
+from printer_templates.i18n import LANGUAGES as _LANGUAGES
 from terminal.catalog import ProductConfig
 from terminal.errors import UnknownProduct
 
-#: A language slips and screens can be shown in (Babel locale ids of the message catalogs).
-Language = Literal["sl", "sr_Latn", "az", "fi", "en"]
-LANGUAGES: tuple[str, ...] = typing.get_args(Language)
+#: The languages slips and screens can be shown in (Babel locale ids of the message catalogs):
+#: the one list is ``printer_templates.i18n.LANGUAGE_TABLE``; kiosk.toml's ``language`` keys are
+#: checked against it (a ``Literal`` of its values for pydantic, ``str`` for the type checker).
+LANGUAGES: tuple[str, ...] = _LANGUAGES
+if typing.TYPE_CHECKING:
+    Language = str
+else:
+    Language = Literal[_LANGUAGES]
 #: The markets this terminal knows; see :data:`MARKETS`.
 MarketId = Literal["si", "rs", "az", "fi"]
 

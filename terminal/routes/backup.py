@@ -26,30 +26,10 @@ from fastapi.responses import StreamingResponse
 from offline_queue.backup import BackupError, check_copy, copy_database
 from terminal.backup import BackupRefused
 from terminal.kiosk import Kiosk
+from terminal.routes.schemas import Error, errors
 
 MEDIA_TYPE = "application/vnd.sqlite3"
 CHUNK = 1 << 16
-
-_ERROR = {
-    "content": {
-        "application/json": {
-            "schema": {
-                "type": "object",
-                "required": ["error"],
-                "properties": {
-                    "error": {
-                        "type": "object",
-                        "required": ["code", "message"],
-                        "properties": {
-                            "code": {"type": "string"},
-                            "message": {"type": "string"},
-                        },
-                    }
-                },
-            }
-        }
-    }
-}
 
 RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {
@@ -60,12 +40,13 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
             "X-Schema-Version": {"schema": {"type": "integer"}, "description": "its schema"},
         },
     },
-    422: {"description": "The copy could not be made or failed its check.", **_ERROR},
+    **errors(),
+    422: {"model": Error, "description": "The copy could not be made or failed its check."},
 }
 
 
 def router(kiosk: Kiosk) -> APIRouter:
-    api = APIRouter()
+    api = APIRouter(tags=["backup"])
     store = kiosk.store.path
     sending: set[Path] = set()
     lock = threading.Lock()
@@ -91,7 +72,7 @@ def router(kiosk: Kiosk) -> APIRouter:
                 yield data
 
     @api.post("/store/backup", response_class=StreamingResponse, responses=RESPONSES)
-    def backup() -> StreamingResponse:
+    def backup_store() -> StreamingResponse:
         """A checked copy of the store, made with SQLite's online backup while the kiosk sells."""
         _sweep()
         copy = store.with_name(f".{store.name}.backup-{os.getpid()}-{secrets.token_hex(6)}")

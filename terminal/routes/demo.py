@@ -12,13 +12,15 @@ the kiosk's to switch off. ``kiosk demo-host`` and ``kiosk demo-printer`` call t
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
 
 from terminal.devices import DemoControls, NotDemo
 from terminal.kiosk import Kiosk
+from terminal.routes.schemas import Model, answer, errors
 
 PrinterFault = Literal[
     "paper-out", "paper-in", "paper-low", "cover-open", "cover-close", "offline", "online", "clear"
@@ -37,6 +39,24 @@ class PrinterBody(BaseModel):
     fault: PrinterFault
 
 
+class DemoHostState(Model):
+    up: bool = Field(description="Whether the demo's reference host listens on its port.")
+    url: str = Field(description="Where it listens (loopback).")
+
+
+class DemoHost(Model):
+    """The demo's reference host after the change."""
+
+    host: DemoHostState
+
+
+class DemoPrinter(Model):
+    """The demo's virtual printer after the change: its faults and mechanism, by name
+    (``paper_end``, ``cover_open``, ``offline``, ...), as the virtual printer reports them."""
+
+    printer: dict[str, bool | int | float | str | None]
+
+
 def router(kiosk: Kiosk) -> APIRouter:
     api = APIRouter()
 
@@ -48,19 +68,19 @@ def router(kiosk: Kiosk) -> APIRouter:
             )
         return kiosk.demo
 
-    @api.post("/demo/host")
-    def demo_host(body: HostBody) -> dict[str, Any]:
+    @api.post("/demo/host", response_model=DemoHost, responses=errors())
+    def demo_host(body: HostBody) -> JSONResponse:
         """Stop or start the demo's reference host (``kiosk demo`` only)."""
         state = peers().set_host(body.up)
         kiosk.host_monitor.check_now()  # the status bar shows it at once
-        return {"host": state}
+        return answer({"host": state})
 
-    @api.post("/demo/printer")
-    def demo_printer(body: PrinterBody) -> dict[str, Any]:
+    @api.post("/demo/printer", response_model=DemoPrinter, responses=errors())
+    def demo_printer(body: PrinterBody) -> JSONResponse:
         """Cause or clear a fault of the demo's virtual printer (``kiosk demo`` only)."""
-        return {"printer": peers().printer_fault(body.fault)}
+        return answer({"printer": peers().printer_fault(body.fault)})
 
     return api
 
 
-__all__ = ["HostBody", "PrinterBody", "router"]
+__all__ = ["DemoHost", "DemoHostState", "DemoPrinter", "HostBody", "PrinterBody", "router"]

@@ -1,4 +1,4 @@
-"""Local API of the counter's devices: status (printer and drawer), events, wedge input, swipe sale.
+"""Local API of the counter's devices: status (printer and drawer), events, wedge input.
 
 * ``GET /devices`` -- printer state and cash drawer (DLE EOT), reader and scanner on line.
 * ``GET /events`` -- server-sent events, one per reader/scanner event: ``event: <kind>`` and
@@ -6,28 +6,25 @@
   starts with ``event: ready`` (the device status), so a client knows it will miss nothing
   from then on, and sends a comment every few seconds so a dead client is noticed.
 * ``POST /devices/wedge`` -- keystrokes of a keyboard-wedge reader or scanner.
-* ``POST /sales/by-swipe`` -- a sale to the card of a ``swipe_id``; the number never crosses
-  the API (the body is ``POST /sales``'s with ``card_swipe_id`` in place of ``target``).
 * ``POST /devices/fake-swipe`` -- the demo's swipe button; refused outside ``kiosk demo``.
+
+The sale to a swipe's card, ``POST /sales/by-swipe``, is with the other sale in
+``terminal.routes.sales``.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from typing import Any, Literal
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from terminal.api import SellBody
-from terminal.catalog import PRODUCT_TARGETS
 from terminal.devices import MAX_WEDGE_KEYS, DeviceEvent, SwipeExpired
-from terminal.errors import WrongTargetKind
 from terminal.event_stream import EventQueue, event_stream_response, sse
 from terminal.kiosk import Kiosk
-from terminal.sale import SaleRequest
+from terminal.routes.schemas import Model, answer, errors
 
 #: Events a slow screen may fall behind by before its stream is ended (it reconnects).
 STREAM_BACKLOG = 256
@@ -41,13 +38,6 @@ class WedgeBody(BaseModel):
     keys: str = Field(max_length=MAX_WEDGE_KEYS)
     #: the input field lost focus: settle a pending line now
     end: bool = False
-
-
-class SwipeSellBody(SellBody):
-    """``POST /sales``'s body, the card number replaced by the id of its swipe."""
-
-    card_swipe_id: str = Field(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
-    target: Literal[""] = ""
 
 
 class FakeSwipeBody(BaseModel):
@@ -68,21 +58,70 @@ class FakeSwipeBody(BaseModel):
     corrupt_lrc: bool = False
 
 
+class PrinterState(Model):
+    """The printer's state and the drawer's, from DLE EOT (``drawer_open`` null: unknown)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    state: str
+    can_print: bool
+    drawer_open: bool | None
+    detail: str | None = None
+
+
+class InputDevice(Model):
+    configured: bool
+    connected: bool
+    port: str | None
+
+
+class DeviceStatus(Model):
+    printer: PrinterState
+    reader: InputDevice
+    scanner: InputDevice
+    fake_reader: bool
+
+
+class InputEvent(Model):
+    """A reader, scanner or wedge event: ``kind`` names it, its fields follow the driver's
+    (``drivers.card_reader.events``); never a card number, a card carries ``swipe_id``."""
+
+    model_config = ConfigDict(extra="allow")
+
+    kind: str
+    seq: int
+    swipe_id: str | None = None
+
+
+class InputEvents(Model):
+    events: list[InputEvent]
+
+
 def sse_message(event: DeviceEvent) -> str:
     return sse(event.kind, event.as_json(), event_id=event.seq)
 
 
 def router(kiosk: Kiosk) -> APIRouter:
     devices = kiosk.devices
-    api = APIRouter()
+    api = APIRouter(tags=["devices"])
 
-    @api.get("/devices")
-    def device_status() -> dict[str, Any]:
+    @api.get("/devices", response_model=DeviceStatus, responses=errors())
+    def get_devices() -> JSONResponse:
         """Printer state and the cash drawer (read now through DLE EOT), reader and scanner."""
-        return devices.status()
+        return answer(devices.status())
 
-    @api.get("/events")
-    async def events(request: Request) -> StreamingResponse:
+    @api.get(
+        "/events",
+        response_class=StreamingResponse,
+        responses={
+            200: {
+                "description": "`event: <kind>` and `data: <InputEvent as JSON>` per event.",
+                "content": {"text/event-stream": {"schema": {"type": "string"}}},
+            },
+            **errors(),
+        },
+    )
+    async def stream_events(request: Request) -> StreamingResponse:
         """Reader, scanner and wedge events as server-sent events, until the client leaves."""
         queue: EventQueue[DeviceEvent] = EventQueue(STREAM_BACKLOG)
         unsubscribe = devices.subscribe(queue.put_threadsafe)
@@ -101,36 +140,29 @@ def router(kiosk: Kiosk) -> APIRouter:
 
         return event_stream_response(stream())
 
-    @api.post("/devices/wedge")
-    def wedge(body: WedgeBody) -> dict[str, Any]:
+    @api.post("/devices/wedge", response_model=InputEvents, responses=errors())
+    def wedge(body: WedgeBody) -> JSONResponse:
         """Keyboard-wedge input; the events also go to every event stream."""
         produced = devices.feed_wedge(body.keys, end=body.end)
-        return {"events": [e.as_dict() for e in produced]}
+        return answer({"events": [e.as_dict() for e in produced]})
 
-    @api.post("/devices/fake-swipe")
-    def fake_swipe(body: FakeSwipeBody) -> dict[str, Any]:
+    @api.post("/devices/fake-swipe", response_model=InputEvents, responses=errors())
+    def fake_swipe(body: FakeSwipeBody) -> JSONResponse:
         """The demo's swipe button (``kiosk demo`` only)."""
         produced = devices.fake_swipe(
             body.pan, body.expiry, name=body.name, corrupt_lrc=body.corrupt_lrc
         )
-        return {"events": [e.as_dict() for e in produced]}
-
-    @api.post("/sales/by-swipe")
-    def sell_by_swipe(body: SwipeSellBody) -> JSONResponse:
-        """Sell to the card of a swipe; the swipe is used up, whatever the host answers."""
-        if PRODUCT_TARGETS.get(body.product) != "card":
-            kiosk.config.product(body.product)  # an unknown product says so first
-            raise WrongTargetKind(
-                f"{body.product} is not sold to a card: type its beneficiary in the sale form."
-            )
-        fields = body.model_dump(exclude={"card_swipe_id", "target"})
-        fields["clerk"] = kiosk.clerks.sale_clerk(body.clerk)
-        # A sale refused before anything was recorded gives the swipe back (SaleService.sell).
-        request = SaleRequest(target="", **fields)
-        result = kiosk.sales.sell(request, swipe_id=body.card_swipe_id)
-        return JSONResponse(status_code=200 if result.ok else 409, content=result.to_dict())
+        return answer({"events": [e.as_dict() for e in produced]})
 
     return api
 
 
-__all__ = ["FakeSwipeBody", "SwipeExpired", "SwipeSellBody", "WedgeBody", "router", "sse_message"]
+__all__ = [
+    "DeviceStatus",
+    "FakeSwipeBody",
+    "InputEvents",
+    "SwipeExpired",
+    "WedgeBody",
+    "router",
+    "sse_message",
+]

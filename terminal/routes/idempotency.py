@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Path
@@ -19,6 +20,7 @@ from offline_queue.errors import UnknownTransaction
 from terminal.errors import KioskError
 from terminal.idempotency import KEY_PATTERN, Answer
 from terminal.kiosk import Kiosk
+from terminal.routes.schemas import Model, Transaction, answer, errors
 
 #: The header as every state-changing endpoint declares it (so the OpenAPI document shows it).
 IdempotencyKey = Annotated[
@@ -41,8 +43,24 @@ class UnknownIdempotencyKey(KioskError):
     code = "unknown_idempotency_key"
 
 
-def respond(answer: Answer) -> JSONResponse:
-    return JSONResponse(status_code=answer.status, content=answer.body)
+class IdempotencyEntry(Model):
+    """What the request sent with a key did; ``transaction`` is there when it has a ``txn``."""
+
+    idempotency_key: str
+    #: e.g. ``POST /api/v1/sales``
+    endpoint: str
+    txn: str | None
+    #: the first answer's status and body, once given (null while the request runs)
+    status: int | None
+    response: dict[str, Any] | None
+    created_at: datetime
+    completed_at: datetime | None
+    #: the transaction as the store holds it now (null if the sale never got that far)
+    transaction: Transaction | None = None
+
+
+def respond(kept: Answer) -> JSONResponse:
+    return JSONResponse(status_code=kept.status, content=kept.body)
 
 
 def keyed(
@@ -57,17 +75,17 @@ def keyed(
     """``action`` under ``key`` when the till sent one, else once as is."""
     if key is None:
         return respond(action())
-    answer = kiosk.idempotency.run(key=key, endpoint=endpoint, body=body, action=action, txn=txn)
-    return respond(answer)
+    kept = kiosk.idempotency.run(key=key, endpoint=endpoint, body=body, action=action, txn=txn)
+    return respond(kept)
 
 
 def router(kiosk: Kiosk) -> APIRouter:
-    routes = APIRouter()
+    routes = APIRouter(tags=["idempotency"])
 
-    @routes.get("/idempotency-keys/{key}")
-    def find(
+    @routes.get("/idempotency-keys/{key}", response_model=IdempotencyEntry, responses=errors(404))
+    def find_idempotency_key(
         key: Annotated[str, Path(pattern=KEY_PATTERN, max_length=255)],
-    ) -> dict[str, Any]:
+    ) -> JSONResponse:
         """What the request sent with this key did: its transaction and its first answer."""
         entry = kiosk.idempotency.entry(key)
         if entry is None:
@@ -81,9 +99,16 @@ def router(kiosk: Kiosk) -> APIRouter:
                 found["transaction"] = kiosk.store.get(entry.txn).to_dict()
             except UnknownTransaction:
                 found["transaction"] = None
-        return found
+        return answer(found)
 
     return routes
 
 
-__all__ = ["IdempotencyKey", "UnknownIdempotencyKey", "keyed", "respond", "router"]
+__all__ = [
+    "IdempotencyEntry",
+    "IdempotencyKey",
+    "UnknownIdempotencyKey",
+    "keyed",
+    "respond",
+    "router",
+]

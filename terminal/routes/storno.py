@@ -1,6 +1,9 @@
-"""Local API of the customer's five minutes: storno, reprint and lookup.
+"""Local API of the customer's five minutes: storno and reprint (lookup: ``routes.transactions``).
 
-Thin over the services (``kiosk.stornos``, ``kiosk.reprints``, ``kiosk.lookups``): refusals are
+* ``POST /stornos`` -- reverse a sale of this terminal inside its window.
+* ``POST /reprints`` -- a numbered copy of the last slip, or of a transaction's slip.
+
+Thin over the services (``kiosk.stornos``, ``kiosk.reprints``): refusals are
 their named errors, which ``terminal.api`` turns into ``{"error": {"code", "message"}}``. A storno
 whose slip did not print is not an error but an outcome the clerk must act on: 409 with the
 outcome, like a sale that did not print.
@@ -9,16 +12,16 @@ outcome, like a sale that did not print.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from terminal.idempotency import Answer
 from terminal.kiosk import Kiosk
-from terminal.lookup import DEFAULT_LIMIT, LookupQuery, aware
 from terminal.routes.idempotency import IdempotencyKey, keyed
+from terminal.routes.schemas import Model, errors, outcome_or_error
 
 
 class StornoBody(BaseModel):
@@ -40,10 +43,42 @@ class ReprintBody(BaseModel):
     slip: Literal["sale", "storno"] | None = None
 
 
-def router(kiosk: Kiosk) -> APIRouter:
-    routes = APIRouter()
+class StornoOutcome(Model):
+    """How a storno ended: 200 ``stornoed`` (the slip printed), 409 ``print_failed``."""
 
-    @routes.post("/stornos")
+    txn: str
+    state: Literal["stornoed", "print_failed"]
+    reason: str
+    clerk: str
+    refund_minor: int
+    currency: str
+    #: "approved": the host approved the request; "unchecked": the local checks decided
+    host_check: str
+    instruction: str
+    storno_printed_at: datetime | None
+    error: str | None
+
+
+class ReprintResult(Model):
+    """The copy that printed: not a new payment."""
+
+    txn: str
+    slip: Literal["sale", "storno"]
+    copy_number: int
+    original_printed_at: datetime
+    instruction: str
+
+
+def router(kiosk: Kiosk) -> APIRouter:
+    routes = APIRouter(tags=["storno"])
+
+    @routes.post(
+        "/stornos",
+        response_model=StornoOutcome,
+        responses=outcome_or_error(
+            StornoOutcome, "The storno slip did not print, or an idempotency error.", 404, 503
+        ),
+    )
     def storno(body: StornoBody, idempotency_key: IdempotencyKey = None) -> JSONResponse:
         """Reverse a sale of this terminal inside its window; 200 only when the slip printed."""
 
@@ -60,7 +95,11 @@ def router(kiosk: Kiosk) -> APIRouter:
             txn=body.txn,
         )
 
-    @routes.post("/reprints")
+    @routes.post(
+        "/reprints",
+        response_model=ReprintResult,
+        responses=errors(404, 409, 503),
+    )
     def reprint(body: ReprintBody, idempotency_key: IdempotencyKey = None) -> JSONResponse:
         """Print a numbered copy of the last slip, or of a transaction's sale or storno slip."""
 
@@ -76,30 +115,7 @@ def router(kiosk: Kiosk) -> APIRouter:
             txn=body.txn,
         )
 
-    @routes.get("/lookup")
-    def lookup(
-        txn: Annotated[str | None, Query(max_length=40)] = None,
-        phone: Annotated[str | None, Query(max_length=40)] = None,
-        card_last4: Annotated[str | None, Query(max_length=4)] = None,
-        imei: Annotated[str | None, Query(max_length=20)] = None,
-        since: datetime | None = None,
-        until: datetime | None = None,
-        limit: Annotated[int, Query(gt=0, le=500)] = DEFAULT_LIMIT,
-    ) -> dict[str, Any]:
-        """Local state, outbox states and the host's live view of the transactions found."""
-        zone = kiosk.config.terminal.timezone
-        query = LookupQuery(
-            txn=txn,
-            phone=phone,
-            card_last4=card_last4,
-            imei=imei,
-            since=aware(since, zone),
-            until=aware(until, zone),
-            limit=limit,
-        )
-        return kiosk.lookups.lookup(query).to_dict()
-
     return routes
 
 
-__all__ = ["ReprintBody", "StornoBody", "router"]
+__all__ = ["ReprintBody", "ReprintResult", "StornoBody", "StornoOutcome", "router"]

@@ -22,15 +22,10 @@ from offline_queue.errors import InvalidRecord
 from offline_queue.store import TxnRecord
 from terminal.catalog import DEFAULT_NAMES
 from terminal.web.errors import Refusal, detail, refusal
-from terminal.web.i18n import Speaker
+from terminal.web.i18n import Speaker, _
 
 if TYPE_CHECKING:
     from terminal.kiosk import Kiosk
-
-
-def _(message: str) -> str:
-    """Marks a message for the catalogs; it is translated when the page is rendered."""
-    return message
 
 
 #: Most sales the storno screen offers (newest first); a counter makes a few in five minutes.

@@ -13,13 +13,7 @@ from dataclasses import dataclass
 
 from drivers.errors import PrinterError
 from terminal.web import reasons
-from terminal.web.i18n import Speaker
-
-
-def _(message: str) -> str:
-    """Marks a message for the catalogs; it is translated when the page is rendered."""
-    return message
-
+from terminal.web.i18n import Speaker, _
 
 #: Error code -> what the clerk reads first (a catalog message id).
 HEADLINES: dict[str, str] = {

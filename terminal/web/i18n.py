@@ -22,7 +22,7 @@ from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po
 
 from foundation.money import DEFAULT_MONEY_STYLES, Money, MoneyStyles
-from printer_templates.i18n import LANGUAGE_LOCALES, compile_catalog
+from printer_templates.i18n import LANGUAGE_LOCALES, LANGUAGE_TABLE, compile_catalog
 from printer_templates.i18n import translations as slip_translations
 from printer_templates.pseudo import PSEUDO_LANGUAGE, pseudo_catalog
 from terminal.catalog import DEFAULT_NAMES, ProductConfig
@@ -31,23 +31,12 @@ LOCALE_DIR = Path(__file__).parent / "locale"
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 DOMAIN = "ui"
 
-#: The screen's languages, each with the name it calls itself in the switcher.
-UI_LANGUAGES: dict[str, str] = {
-    "sl": "Slovenščina",
-    "sr_Latn": "Srpski",
-    "az": "Azərbaycanca",
-    "fi": "Suomi",
-    "en": "English",
-}
+#: The screen's languages (``printer_templates.i18n.LANGUAGE_TABLE``, the one list), each with
+#: the name it calls itself in the switcher.
+UI_LANGUAGES: dict[str, str] = {lang.code: lang.name for lang in LANGUAGE_TABLE}
 
 #: BCP 47 tags for ``<html lang>`` (screen readers, hyphenation).
-HTML_LANG: dict[str, str] = {
-    "sl": "sl",
-    "sr_Latn": "sr-Latn",
-    "az": "az",
-    "fi": "fi",
-    "en": "en",
-}
+HTML_LANG: dict[str, str] = {lang.code: lang.tag for lang in LANGUAGE_TABLE}
 
 #: Tariff fee names (kiosk.toml) -> the English message id the slip catalogs translate.
 FEE_MSGIDS: dict[str, str] = {
@@ -71,6 +60,12 @@ BENEFIT_MSGIDS: dict[str, str] = {
     "lunch": "Lunch",
     "wellbeing": "Wellbeing",
 }
+
+
+def _(message: str) -> str:
+    """Marks a message for the catalogs (``source_messages`` finds every ``_("...")``); it is
+    translated when the page is rendered. Every module of the screen imports this one."""
+    return message
 
 
 def catalog_path(language: str) -> Path:

@@ -11,13 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from terminal.web.i18n import _
+
 if TYPE_CHECKING:
     from terminal.web.sessions import Session
-
-
-def _(message: str) -> str:
-    """Marks a message for the catalogs; it is translated when the page is rendered."""
-    return message
 
 
 @dataclass(frozen=True)

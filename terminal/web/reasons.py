@@ -9,13 +9,7 @@ still tell what happened; the service's or the exception's English words never r
 from __future__ import annotations
 
 from terminal.config import KioskConfig
-from terminal.web.i18n import Speaker
-
-
-def _(message: str) -> str:
-    """Marks a message for the catalogs; it is translated when the page is rendered."""
-    return message
-
+from terminal.web.i18n import Speaker, _
 
 #: The host's decline codes (``DeclineCode``) -> what the clerk tells the customer.
 DECLINES: dict[str, str] = {

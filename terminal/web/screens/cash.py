@@ -33,14 +33,8 @@ from terminal.shift import DRAWER_REASONS, REASONS
 from terminal.web.context import WebContext
 from terminal.web.desk import local_time, said
 from terminal.web.errors import Refusal, refusal
-from terminal.web.i18n import Speaker
+from terminal.web.i18n import Speaker, _
 from terminal.web.sessions import FormExpired, Session
-
-
-def _(message: str) -> str:
-    """Marks a message for the catalogs; it is translated when the page is rendered."""
-    return message
-
 
 #: The drawer's state in plain words, with what to do about it.
 DRAWER_STATES: dict[str, tuple[str, str]] = {

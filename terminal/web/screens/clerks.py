@@ -21,13 +21,8 @@ from terminal.errors import KioskError
 from terminal.web.context import WebContext
 from terminal.web.desk import local_time
 from terminal.web.errors import Refusal, refusal
+from terminal.web.i18n import _
 from terminal.web.sessions import Session
-
-
-def _(message: str) -> str:
-    """Marks a message for the catalogs; it is translated when the page is rendered."""
-    return message
-
 
 DONE: dict[str, str] = {
     "added": _("Clerk added: they can sign in now."),

@@ -35,13 +35,7 @@ from terminal.web.desk import (
     txn_row,
 )
 from terminal.web.errors import Refusal
-from terminal.web.i18n import Speaker
-
-
-def _(message: str) -> str:
-    """Marks a message for the catalogs; it is translated when the page is rendered."""
-    return message
-
+from terminal.web.i18n import Speaker, _
 
 #: What the clerk may search by; "auto" guesses from the shape of what was typed.
 SEARCH_BY: dict[str, str] = {

@@ -27,15 +27,9 @@ from terminal.web import reasons
 from terminal.web.context import WebContext
 from terminal.web.desk import explain, local_time, product_name, said
 from terminal.web.errors import Refusal
-from terminal.web.i18n import Speaker
+from terminal.web.i18n import Speaker, _
 from terminal.web.recent import Recent
 from terminal.web.sessions import FormExpired, Session
-
-
-def _(message: str) -> str:
-    """Marks a message for the catalogs; it is translated when the page is rendered."""
-    return message
-
 
 #: Printed (or not printed) reports remembered for a repeated form.
 KEEP_RESULTS = 20

@@ -20,14 +20,9 @@ from terminal.reprint import ReprintResult
 from terminal.web.context import WebContext
 from terminal.web.desk import explain, form_value, local_time, product_name, said
 from terminal.web.errors import Refusal
+from terminal.web.i18n import _
 from terminal.web.recent import Recent
 from terminal.web.sessions import FormExpired, Session
-
-
-def _(message: str) -> str:
-    """Marks a message for the catalogs; it is translated when the page is rendered."""
-    return message
-
 
 #: Which slip of a transaction to copy (the service's ``slip``; "latest" is its default).
 SLIP_KINDS: dict[str, str] = {

@@ -30,6 +30,7 @@ from terminal.validation import Target, validate_target
 from terminal.web import reasons
 from terminal.web.context import WebContext
 from terminal.web.errors import Refusal, message, refusal
+from terminal.web.i18n import _
 from terminal.web.saleform import (
     BillerCatalog,
     Checked,
@@ -38,12 +39,6 @@ from terminal.web.saleform import (
     denominations,
 )
 from terminal.web.sessions import FormExpired, Session
-
-
-def _(message: str) -> str:
-    """Marks a message for the catalogs; it is translated when the page is rendered."""
-    return message
-
 
 #: Outcome -> (tone, what the clerk must do). Tone colours the result: go / stop.
 OUTCOMES: dict[str, tuple[str, str]] = {

@@ -23,17 +23,12 @@ from printer_templates.samples import sample_context
 from terminal.web import reasons
 from terminal.web.context import WebContext
 from terminal.web.desk import OUTBOX_KINDS, TxnRow, local_time, txn_row
-from terminal.web.i18n import Speaker
+from terminal.web.i18n import Speaker, _
 
 #: The journal event of a printer test from the screen.
 PRINTER_TEST_EVENT = "printer_test"
 #: Transactions shown at most (a period is one shift; a busy one still fits).
 SHOW_AT_MOST = 200
-
-
-def _(message: str) -> str:
-    """Marks a message for the catalogs; it is translated when the page is rendered."""
-    return message
 
 
 DONE: dict[str, str] = {

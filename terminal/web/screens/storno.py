@@ -42,15 +42,9 @@ from terminal.web.desk import (
     txn_row,
 )
 from terminal.web.errors import Refusal
-from terminal.web.i18n import Speaker
+from terminal.web.i18n import Speaker, _
 from terminal.web.recent import Recent
 from terminal.web.sessions import FormExpired, Session
-
-
-def _(message: str) -> str:
-    """Marks a message for the catalogs; it is translated when the page is rendered."""
-    return message
-
 
 #: The storno service's reasons, as the clerk chooses them (keys 1, 2, 3).
 REASON_LABELS: dict[str, str] = {
