@@ -23,6 +23,10 @@ KEYS = {
     "slip_render_escpos_ms",
     "status_ms_at_1m_transactions",
     "kiosk_help_s",
+    "serve_start_s",
+    "serve_rss_idle_mb",
+    "serve_rss_after_1000_sales_mb",
+    "sell_to_confirmed_added_ms",
 }
 
 
