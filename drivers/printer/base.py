@@ -23,8 +23,6 @@ from collections.abc import Iterator
 from types import TracebackType
 from typing import Any
 
-from escpos.printer import Dummy
-
 from drivers.errors import (
     CoverOpen,
     PaperOut,
@@ -34,7 +32,6 @@ from drivers.errors import (
     PrinterUnreachable,
     PrintNotConfirmed,
 )
-from drivers.printer.escpos_output import render_job
 from drivers.printer.identity import GS_I_FIRMWARE, GS_I_MAKER, GS_I_MODEL, PrinterIdentity
 from drivers.printer.pacing import Pace
 from drivers.printer.replies import ASB_OFF, AsbFrame, Message, ReplyReader
@@ -89,6 +86,10 @@ class ReceiptPrinter(abc.ABC):
 
     def render(self, doc: SlipDocument) -> bytes:
         """The job's bytes (ESC @ ... cut); rendering errors surface before anything is sent."""
+        # Imported on first use: python-escpos's rendering side (Pillow, qrcode, python-barcode,
+        # pyusb, pyserial) is not needed to read a status, so `kiosk serve` answers without it.
+        from drivers.printer.escpos_output import render_job
+
         return render_job(doc, profile=self.profile, width=self.width, font_path=self.font_path)
 
     @abc.abstractmethod
@@ -124,6 +125,8 @@ class ReceiptPrinter(abc.ABC):
     def drawer_pulse(pin: int) -> bytes:
         if pin not in (2, 5):
             raise ValueError("the drawer connector has pins 2 and 5")
+        from escpos.printer import Dummy  # on first use, as in render()
+
         dummy = Dummy()
         dummy.cashdraw(pin)
         return bytes(dummy.output)
