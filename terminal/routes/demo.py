@@ -12,14 +12,16 @@ the kiosk's to switch off. ``kiosk demo-host`` and ``kiosk demo-printer`` call t
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict
 
-from terminal.demo import DemoPeers
 from terminal.devices import NotDemo
 from terminal.kiosk import Kiosk
+
+if TYPE_CHECKING:  # terminal.demo loads the virtual printer (Pillow, qrcode): `kiosk serve` never
+    from terminal.demo import DemoPeers
 
 PrinterFault = Literal[
     "paper-out", "paper-in", "paper-low", "cover-open", "cover-close", "offline", "online", "clear"
