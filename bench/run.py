@@ -620,6 +620,8 @@ class _Served:
     token: str
     first_answer_s: float
     log: Path
+    #: CPU seconds the process had used at its first answer (what the load does not change)
+    cpu_s: float = 0.0
 
     def call(self, session: Any, method: str, path: str, **kw: Any) -> Any:
         kw.setdefault("timeout", 30)
@@ -674,10 +676,21 @@ def _serve_peers(folder: Path) -> Iterator[tuple[Any, Any, Path]]:
         host.stop()
 
 
-def _start_kiosk(config_path: Path, token: str, *, timeout_s: float = 120.0) -> _Served:
+def _start_kiosk(
+    config_path: Path, token: str, *, pycache: Path | None = None, timeout_s: float = 120.0
+) -> _Served:
     """``kiosk serve`` as its own process; ``first_answer_s``: from the spawn to its first
-    200 to ``GET /api/v1/status`` (asked every 5 ms from the spawn on)."""
+    200 to ``GET /api/v1/status`` (asked every 5 ms from the spawn on).
+
+    ``pycache``: where the process keeps compiled bytecode (``PYTHONPYCACHEPREFIX``), as an
+    installed kiosk has it (pip compiles the wheel); this bench's own environment may say
+    ``PYTHONDONTWRITEBYTECODE``, which would compile every module at every start."""
     import requests
+
+    env = dict(os.environ)
+    if pycache is not None:
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env["PYTHONPYCACHEPREFIX"] = str(pycache)
 
     kiosk = shutil.which("kiosk", path=str(Path(sys.executable).parent)) or "kiosk"
     port = _free_port()
@@ -689,6 +702,7 @@ def _start_kiosk(config_path: Path, token: str, *, timeout_s: float = 120.0) -> 
             [kiosk, "--config", str(config_path), "serve", "--port", str(port)],
             stdout=subprocess.DEVNULL,
             stderr=err,
+            env=env,
         )
         served = _Served(process, url, token, 0.0, log)
         while True:
@@ -698,6 +712,7 @@ def _start_kiosk(config_path: Path, token: str, *, timeout_s: float = 120.0) -> 
                 answer = served.call(session, "GET", "/api/v1/status", timeout=10)
                 if answer.status_code == 200:
                     served.first_answer_s = time.perf_counter() - began
+                    served.cpu_s = _cpu_s(process.pid)
                     return served
             except requests.ConnectionError:
                 pass
@@ -705,6 +720,12 @@ def _start_kiosk(config_path: Path, token: str, *, timeout_s: float = 120.0) -> 
                 served.stop()
                 raise RuntimeError(f"kiosk serve did not answer within {timeout_s} s")
             time.sleep(0.005)
+
+
+def _cpu_s(pid: int) -> float:
+    """User + system CPU seconds ``pid`` has used so far (``/proc/<pid>/stat``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text(encoding="ascii").rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _idle_rss_mb(pid: int, settle_s: float) -> float:
@@ -739,14 +760,15 @@ def _bare_python_rss_mb() -> float:
         process.wait(timeout=30)
 
 
-def bench_serve(folder: Path, *, smoke: bool) -> dict[str, dict[str, Any]]:
+def bench_serve(folder: Path, *, smoke: bool, cache: Path) -> dict[str, dict[str, Any]]:
     """``kiosk serve`` for real against the reference host and the virtual printer.
 
-    Start: best of ``starts`` (the store, the capabilities cache and the OS file cache warm
-    after the first), beside ``python -c pass``. Memory: RSS once started and idle, and after
-    ``sales`` sales through the local API, beside a bare interpreter's. Latency: each sale's
-    ``POST /api/v1/sales`` round trip less the virtual printer's own time for it (what its
-    print side spent executing the sale's bytes: ``VirtualPrinter.busy_s``).
+    Start: best of ``starts`` (the store, the capabilities cache, the bytecode and the OS file
+    cache warm after the first, as on a counter), beside ``python -c pass``. Memory: RSS once
+    started and idle, and after ``sales`` sales through the local API, beside a bare
+    interpreter's. Latency: each sale's ``POST /api/v1/sales`` round trip less the virtual
+    printer's own time for it (what its print side spent executing the sale's bytes:
+    ``VirtualPrinter.busy_s``).
     """
     import requests
 
@@ -764,12 +786,14 @@ def bench_serve(folder: Path, *, smoke: bool) -> dict[str, dict[str, Any]]:
 
         token = load_config(config_path).api.token or ""
         start_s: list[float] = []
+        start_cpu_s: list[float] = []
         floor_s: list[float] = []
         served: _Served | None = None
         for n in range(starts):
             floor_s.append(_best_of([sys.executable, "-c", "pass"], 1))
-            served = _start_kiosk(config_path, token)
+            served = _start_kiosk(config_path, token, pycache=cache / "pycache")
             start_s.append(served.first_answer_s)
+            start_cpu_s.append(served.cpu_s)
             if n < starts - 1:
                 served.stop()
         assert served is not None
@@ -809,6 +833,7 @@ def bench_serve(folder: Path, *, smoke: bool) -> dict[str, dict[str, Any]]:
             unit="s (best of starts; spawn to the first 200 of GET /api/v1/status)",
             starts=starts,
             median_s=round(statistics.median(start_s), 3),
+            cpu_s_at_first_answer=round(min(start_cpu_s), 3),
             reference_median_s=round(statistics.median(floor_s), 3),
             note="reference: python -c pass, interleaved with the starts",
         ),
@@ -855,7 +880,7 @@ BENCHES: dict[str, Callable[[Path, Sizes, Path], dict[str, dict[str, Any]]]] = {
     "render": lambda f, s, c: bench_render(f, s.render_repeats),
     "status": lambda f, s, c: bench_status(f, s, c, STATUS_STORE[0] if STATUS_STORE else None),
     "startup": lambda f, s, c: bench_startup(3 if s is SMOKE else 7),
-    "serve": lambda f, s, c: bench_serve(f, smoke=s is SMOKE),
+    "serve": lambda f, s, c: bench_serve(f, smoke=s is SMOKE, cache=c),
 }
 
 

@@ -19,6 +19,9 @@ from drivers.printer.base import LinkBroken, ReadBackPrinter
 class NetworkPrinter(ReadBackPrinter):
     """An Ethernet printer, or the virtual printer; every socket wait is bounded."""
 
+    #: a kept connection saves a TCP handshake (and the printer's accept) on every sale
+    link_worth_keeping = True
+
     def __init__(self, host: str, port: int = 9100, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.host = host
