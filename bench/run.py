@@ -622,6 +622,8 @@ class _Served:
     log: Path
     #: CPU seconds the process had used at its first answer (what the load does not change)
     cpu_s: float = 0.0
+    #: the environment it ran with
+    env: dict[str, str] | None = None
 
     def call(self, session: Any, method: str, path: str, **kw: Any) -> Any:
         kw.setdefault("timeout", 30)
@@ -704,7 +706,7 @@ def _start_kiosk(
             stderr=err,
             env=env,
         )
-        served = _Served(process, url, token, 0.0, log)
+        served = _Served(process, url, token, 0.0, log, env=env)
         while True:
             if process.poll() is not None:
                 raise RuntimeError(f"kiosk serve exited: {log.read_text(errors='replace')}")
@@ -739,16 +741,23 @@ def _idle_rss_mb(pid: int, settle_s: float) -> float:
     return max(highest, _rss_mb(pid))
 
 
-def _bare_python_rss_mb() -> float:
-    """A bare interpreter waiting on stdin: the floor of any Python process's RSS."""
+#: What any process serving the local API loads whatever the kiosk does (the frameworks, the
+#: HTTP client and SQLite): the profile's floor, measured beside the kiosk.
+FRAMEWORK_IMPORTS = "fastapi, uvicorn, requests, sqlite3, click"
+
+
+def _bare_python_rss_mb(imports: str = "", env: Mapping[str, str] | None = None) -> float:
+    """A bare interpreter (after ``import <imports>``) waiting on stdin: its RSS."""
+    code = f"import {imports}; " if imports else ""
     process = subprocess.Popen(
         [
             sys.executable,
             "-c",
-            "import sys; sys.stdout.write('up\\n'); sys.stdout.flush(); sys.stdin.read()",
+            code + "import sys; sys.stdout.write('up\\n'); sys.stdout.flush(); sys.stdin.read()",
         ],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
+        env=env,
     )
     try:
         assert process.stdout is not None
@@ -801,6 +810,7 @@ def bench_serve(folder: Path, *, smoke: bool, cache: Path) -> dict[str, dict[str
             pid = served.process.pid
             idle_mb = _idle_rss_mb(pid, settle_s)
             bare_mb = _bare_python_rss_mb()
+            framework_mb = _bare_python_rss_mb(FRAMEWORK_IMPORTS, served.env)
             added: list[float] = []
             printer_ms: list[float] = []
             rss_at: dict[int, float] = {}
@@ -843,7 +853,9 @@ def bench_serve(folder: Path, *, smoke: bool, cache: Path) -> dict[str, dict[str
             goal="value <= 60 MB",
             unit="MiB (VmRSS)",
             settle_s=settle_s,
-            note="reference: a bare python waiting on stdin",
+            framework_floor_mb=round(framework_mb, 1),
+            note="reference: a bare python waiting on stdin; framework_floor_mb: one that "
+            f"imported {FRAMEWORK_IMPORTS} only",
         ),
         "serve_rss_after_1000_sales_mb": figure(
             after_mb,
