@@ -873,6 +873,7 @@ def bench_serve(folder: Path, *, smoke: bool, cache: Path) -> dict[str, dict[str
             unit="ms (p50 of POST /api/v1/sales less the printer's own time)",
             sales=sales,
             p99_ms=round(pct(added, 0.99), 3),
+            first_sale_ms=round(added[0], 1),
             printer_connections_during_sales=connections,
             note="reference: the virtual printer's own time per sale (its print side busy); "
             "the value includes the reference host's round trip on loopback",
