@@ -10,9 +10,7 @@ from __future__ import annotations
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
-
-import qrcode
-from PIL import Image, ImageDraw, ImageFont
+from typing import TYPE_CHECKING
 
 from printer_templates.document import (
     Barcode,
@@ -25,6 +23,10 @@ from printer_templates.document import (
     SlipDocument,
     TextLine,
 )
+
+if TYPE_CHECKING:  # Pillow and qrcode load with the first PNG: slip_to_text needs neither, and
+    # the kiosk process imports this module at start (report and screen slip text)
+    from PIL import Image, ImageFont
 
 FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
 FONT_REGULAR = FONT_DIR / "DejaVuSansMono.ttf"
@@ -135,10 +137,14 @@ class _Fonts:
         path = FONT_BOLD if bold else FONT_REGULAR
         if scale == 1:
             return self.bold if bold else self.regular
+        from PIL import ImageFont
+
         return ImageFont.truetype(str(path), _FONT_SIZE * scale)
 
 
 def _load_fonts() -> _Fonts:
+    from PIL import ImageFont
+
     try:
         regular = ImageFont.truetype(str(FONT_REGULAR), _FONT_SIZE)
         bold = ImageFont.truetype(str(FONT_BOLD), _FONT_SIZE)
@@ -152,6 +158,8 @@ def _load_fonts() -> _Fonts:
 
 
 def _qr_image(data: str, cell_width: int) -> Image.Image:
+    import qrcode
+
     code = qrcode.QRCode(border=1, box_size=max(cell_width // 2, 4))
     code.add_data(data)
     code.make(fit=True)
@@ -159,6 +167,8 @@ def _qr_image(data: str, cell_width: int) -> Image.Image:
 
 
 def _barcode_image(data: str, module: int, height: int) -> Image.Image:
+    from PIL import Image, ImageDraw
+
     widths = code128_modules(data)
     quiet = 10
     image = Image.new("L", ((sum(widths) + 2 * quiet) * module, height), 255)
@@ -181,6 +191,8 @@ def _draw_text_block(
     underline: bool,
 ) -> int:
     """Draw already-aligned ``lines``; ``scale`` is (horizontal, vertical) as on the printer."""
+    from PIL import Image, ImageDraw
+
     draw = ImageDraw.Draw(canvas)
     sx, sy = scale
     big = max(sx, sy)
@@ -208,6 +220,8 @@ _SCALES = {"normal": (1, 1), "tall": (1, 2), "wide": (2, 1), "double": (2, 2)}
 
 def slip_to_png(doc: SlipDocument, path: Path | str, *, width: int = 42) -> Path:
     """Draw the slip as a PNG at ``path`` (``width`` characters per line); returns the path."""
+    from PIL import Image, ImageDraw
+
     fonts = _load_fonts()
     paper_width = fonts.cell_width * width + 2 * _MARGIN
     canvas = Image.new("L", (paper_width, 20000), 255)

@@ -133,7 +133,11 @@ class Kiosk:
         host: HostClient | None = None,
         clerk_confirms_print: ClerkConfirmsPrint | None = None,
         forwarder_idle_wait_s: float = 2.0,
+        defer_printer_check: bool = False,
     ) -> None:
+        """``defer_printer_check``: leave the printer's identity check (GS I, a connection to
+        a printer that may be off) to :meth:`check_printer_identity`, called by whoever wants
+        to be ready first (``kiosk serve`` calls it once its API answers)."""
         self.config = config
         self.clock = clock or SystemClock()
         self.printer_warning: str | None = None
@@ -167,7 +171,10 @@ class Kiosk:
                     job_ceiling_s=config.printer.max_job_time_s,
                 )
             )
-            self._check_printer_identity()
+            # The printer's one owner keeps its connection: a sale opens none (TCP printers).
+            self.printer.keep_link()
+            if not defer_printer_check:
+                self.check_printer_identity()
             self.host = host or host_client(config, self.clock)
             # The forwarder thread gets a client (and HTTP session) of its own: a requests
             # Session is not promised to be safe across threads.
@@ -347,7 +354,7 @@ class Kiosk:
         process that serves the counter screen."""
         self.devices.start(demo=demo)
 
-    def _check_printer_identity(self) -> None:
+    def check_printer_identity(self) -> None:
         """Read the printer's GS I identity at start; warn when it is not the configured profile.
 
         Never fatal: a printer that is off now is found by the first status check or sale.

@@ -114,6 +114,9 @@ class WatchedPrinter(ReceiptPrinter):
         with self.inner.hold():
             yield
 
+    def keep_link(self, keep: bool = True) -> None:
+        self.inner.keep_link(keep)
+
     def clear_buffer(self) -> bool:
         try:
             return self.inner.clear_buffer()

@@ -59,6 +59,8 @@ class ReadBackPrinter(ReceiptPrinter):
     """
 
     can_prove_print = True
+    #: whether :meth:`keep_link` keeps the link between operations (TCP: yes)
+    link_worth_keeping: bool = False
     #: serial and USB keep a reply the printer sends after we gave up, for the next session
     replies_survive_reconnect: bool = False
     #: how often DLE EOT 2 is polled while waiting for the barrier reply
@@ -100,6 +102,8 @@ class ReadBackPrinter(ReceiptPrinter):
         #: depth of :meth:`hold`, and whether a link left healthy by the last operation is open
         self._held = 0
         self._linked = False
+        #: :meth:`keep_link`: the link outlives operations and sales
+        self._keep = False
 
     @property
     def status_timeout_s(self) -> float:
@@ -138,29 +142,42 @@ class ReadBackPrinter(ReceiptPrinter):
     @contextlib.contextmanager
     def hold(self) -> Iterator[None]:
         """One connection for every operation inside, instead of one each (a sale: status,
-        slip and drawer over one TCP connection); released at the end, so the printer is free
-        for others between sales. An operation that failed still drops its link."""
+        slip and drawer over one TCP connection); released at the end unless the link is kept
+        (:meth:`keep_link`). An operation that failed still drops its link."""
         with self._lock:
             self._held += 1
             try:
                 yield
             finally:
                 self._held -= 1
-                if self._held == 0 and self._linked:
+                if self._held == 0 and self._linked and not self._keep:
                     self._linked = False
                     self._release()
 
-    def _open(self) -> None:
-        """Start an operation: reuse the held link if it is healthy, else connect."""
-        if self._held and self._linked and self._link_alive():
-            return
+    def keep_link(self, keep: bool = True) -> None:
+        """Keep a healthy link open between operations and sales (the kiosk process, the
+        printer's one owner): a sale then opens no connection at all. Only where the driver
+        says a kept link is worth it (:attr:`link_worth_keeping`: TCP); a link the printer
+        closed is noticed before reuse, and one found dead by a status read is replaced once."""
+        with self._lock:
+            self._keep = keep and self.link_worth_keeping
+            if not self._keep and self._held == 0 and self._linked:
+                self._linked = False
+                self._release()
+
+    def _open(self) -> bool:
+        """Start an operation: reuse the held or kept link if it is healthy (True), else
+        connect (False)."""
+        if (self._held or self._keep) and self._linked and self._link_alive():
+            return True
         self._linked = False
         self._connect()
         self._linked = True
+        return False
 
     def _done(self, ok: bool) -> None:
-        """End an operation: keep a healthy link while held, else release it as before."""
-        if self._held and ok:
+        """End an operation: keep a healthy link while held or kept, else release it."""
+        if (self._held or self._keep) and ok:
             return
         self._linked = False
         self._release()
@@ -204,10 +221,16 @@ class ReadBackPrinter(ReceiptPrinter):
 
     def status(self) -> PrinterStatus:
         with self._lock:
-            self._open()
+            reused = self._open()
             ok = False
             try:
                 answer = self._query_status()
+                if reused and answer.state == "unknown" and not self._link_alive():
+                    # the kept link had died unseen (a printer restarted): once more, fresh
+                    self._linked = False
+                    self._connect()
+                    self._linked = True
+                    answer = self._query_status()
                 ok = True
                 return answer
             finally:

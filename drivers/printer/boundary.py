@@ -13,9 +13,6 @@ import enum
 from collections.abc import Iterator
 from types import TracebackType
 
-from escpos.printer import Dummy
-
-from drivers.printer.escpos_output import render_job
 from drivers.printer.status import PrinterStatus
 from printer_templates.document import SlipDocument
 
@@ -56,6 +53,10 @@ class ReceiptPrinter(abc.ABC):
 
     def render(self, doc: SlipDocument) -> bytes:
         """The job's bytes (ESC @ ... cut); rendering errors surface before anything is sent."""
+        # Imported on first use: python-escpos's rendering side (Pillow, qrcode, python-barcode,
+        # pyusb, pyserial) is not needed to read a status, so `kiosk serve` answers without it.
+        from drivers.printer.escpos_output import render_job
+
         return render_job(doc, profile=self.profile, width=self.width, font_path=self.font_path)
 
     @abc.abstractmethod
@@ -87,10 +88,16 @@ class ReceiptPrinter(abc.ABC):
         printers without a connection to keep do nothing."""
         yield
 
+    def keep_link(self, keep: bool = True) -> None:
+        """Keep the connection between operations and sales; printers without one: nothing."""
+        return None
+
     @staticmethod
     def drawer_pulse(pin: int) -> bytes:
         if pin not in (2, 5):
             raise ValueError("the drawer connector has pins 2 and 5")
+        from escpos.printer import Dummy  # on first use, as in render()
+
         dummy = Dummy()
         dummy.cashdraw(pin)
         return bytes(dummy.output)

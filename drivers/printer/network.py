@@ -1,13 +1,16 @@
-"""Printer on TCP (port 9100 style), through python-escpos ``Network``."""
+"""Printer on TCP (port 9100 style): a plain socket.
+
+python-escpos's ``Network`` did no more than open this socket (every read and write here was
+already ours), and importing it loads python-escpos's whole rendering side (Pillow, qrcode,
+python-barcode, pyusb, pyserial): a status read, and so `kiosk serve`'s first answer, needs
+none of that. The job's bytes still come from python-escpos (``escpos_output``).
+"""
 
 from __future__ import annotations
 
 import contextlib
 import socket
 from typing import Any
-
-from escpos.exceptions import DeviceNotFoundError
-from escpos.printer import Network
 
 from drivers.errors import PrinterUnreachable
 from drivers.printer.base import LinkBroken, ReadBackPrinter
@@ -16,31 +19,32 @@ from drivers.printer.base import LinkBroken, ReadBackPrinter
 class NetworkPrinter(ReadBackPrinter):
     """An Ethernet printer, or the virtual printer; every socket wait is bounded."""
 
+    #: a kept connection saves a TCP handshake (and the printer's accept) on every sale
+    link_worth_keeping = True
+
     def __init__(self, host: str, port: int = 9100, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.host = host
         self.port = port
-        self._esc: Network | None = None
+        self._socket: socket.socket | None = None
 
     def _sock(self) -> socket.socket:
-        if self._esc is None or not isinstance(self._esc.device, socket.socket):
+        if self._socket is None:
             raise LinkBroken("not connected")
-        return self._esc.device
+        return self._socket
 
     def _connect(self) -> None:
         self._disconnect()
-        esc = Network(self.host, self.port, timeout=self.timeout_s, profile=self.profile)
         try:
-            esc.open()
-        except DeviceNotFoundError as exc:
-            esc._device = False
-            raise PrinterUnreachable(f"{self.host}:{self.port}: {exc}".replace("\n", " ")) from exc
-        sock = esc.device
-        if isinstance(sock, socket.socket):
-            # status queries and the barrier are 3-byte writes: do not let Nagle hold them back
-            with contextlib.suppress(OSError):
-                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self._esc = esc
+            sock = socket.create_connection((self.host, self.port), timeout=self.timeout_s)
+        except OSError as exc:
+            raise PrinterUnreachable(
+                f"{self.host}:{self.port}: Could not open socket for {self.host}: {exc}"
+            ) from exc
+        # status queries and the barrier are 3-byte writes: do not let Nagle hold them back
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self._socket = sock
 
     def _link_alive(self) -> bool:
         """Not closed by the printer since the last operation (a peek reads no EOF)."""
@@ -61,10 +65,12 @@ class NetworkPrinter(ReadBackPrinter):
                 sock.settimeout(previous)
 
     def _disconnect(self) -> None:
-        esc, self._esc = self._esc, None
-        if esc is not None:
+        sock, self._socket = self._socket, None
+        if sock is not None:
             with contextlib.suppress(OSError):
-                esc.close()
+                sock.shutdown(socket.SHUT_RDWR)
+            with contextlib.suppress(OSError):
+                sock.close()
 
     def _write(self, data: bytes, timeout_s: float | None = None) -> None:
         sock = self._sock()

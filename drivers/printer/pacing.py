@@ -11,8 +11,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from drivers.virtual_printer.parser import Tokenizer
-
 #: TM-T88-class heads print 180 dots per inch.
 DOTS_PER_MM = 180 / 25.4
 #: Default line spacing (ESC 2): 1/6 inch.
@@ -27,6 +25,10 @@ CUT_FEED_MM = 18.0
 
 def paper_mm(job: bytes) -> float:
     """Paper the job feeds, in mm (a planning estimate that errs on the long side)."""
+    # Here, not at the top: importing drivers.virtual_printer runs its package, the whole
+    # emulator (Pillow, qrcode), which a printer driver that only reads a status never needs.
+    from drivers.virtual_printer.parser import Tokenizer
+
     mm = 0.0
     for token in Tokenizer().feed(job):
         name = token.name

@@ -83,6 +83,10 @@ class VirtualPrinter(FaultState):
         self.received = bytearray()
         #: print connections accepted so far (a sale should need one)
         self.connections = 0
+        #: seconds the print side spent executing what it received (its own time: parsing,
+        #: rows, pacing, replies), not the time it sat waiting for bytes; bench/run.py
+        #: subtracts it from a sale's time to get what the terminal adds
+        self.busy_s = 0.0
         self._queue: queue.Queue[tuple[Link, Token] | None] = queue.Queue()
         self._listener: socket.socket | None = None
         self._control: socket.socket | None = None
@@ -358,7 +362,11 @@ class VirtualPrinter(FaultState):
                     self._cond.wait_for(lambda: self._stopping or not self._offline)
                     if self._stopping:
                         return
+                began = time.perf_counter()
                 self._execute(conn, token)
+                spent = time.perf_counter() - began
+                with self._cond:
+                    self.busy_s += spent
             finally:
                 self._queue.task_done()
                 with self._cond:

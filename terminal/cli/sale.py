@@ -224,7 +224,9 @@ def run_kiosk(
     except ValueError as exc:
         _fail(str(exc), as_json=False, code="bad_notify_socket")
     try:
-        kiosk = Kiosk(config)  # takes the lock and runs crash recovery before anything else
+        # Takes the lock and runs crash recovery before anything else; the printer's identity
+        # check (a connection to a printer that may be off) waits until the API answers.
+        kiosk = Kiosk(config, defer_printer_check=True)
     except KioskError as exc:
         _fail(str(exc), as_json=False, code=exc.code)
     with kiosk:
@@ -251,6 +253,10 @@ def run_kiosk(
             )
             # Recovery is done and the API listens: now the counter screen may start.
             notifier.ready(status=f"serving on {api.url}")
+            # What a sale needs but the first answer does not, after it (docs/internals.md).
+            threading.Thread(
+                target=_after_ready, args=(kiosk,), name="kiosk-after-ready", daemon=True
+            ).start()
             interval = watchdog_interval()
             if interval is not None:
                 watchdog = Watchdog(notifier, interval, lambda: _healthy(kiosk, api)).start()
@@ -263,6 +269,17 @@ def run_kiosk(
             kiosk.devices.stop()  # ends the screens' event streams, which the API waits for
             api.stop()
     click.echo("kiosk stopped")
+
+
+def _after_ready(kiosk: Kiosk) -> None:
+    """Start-up work that must not delay the first answer: the printer's identity (GS I, and
+    a connect timeout when the printer is off). Crash recovery is not here: it finished
+    before the API listened. The slip's rendering stack is not warmed here either: it would
+    hold python-escpos, Pillow and the templates in memory from the start (bench/README.md)."""
+    try:
+        kiosk.check_printer_identity()
+    except Exception:  # never fatal: the first status check or sale finds a bad printer
+        log.exception("printer identity check failed")
 
 
 def _healthy(kiosk: Kiosk, api: ApiServer) -> bool:

@@ -23,6 +23,10 @@ KEYS = {
     "slip_render_escpos_ms",
     "status_ms_at_1m_transactions",
     "kiosk_help_s",
+    "serve_start_s",
+    "serve_rss_idle_mb",
+    "serve_rss_after_1000_sales_mb",
+    "sell_to_confirmed_added_ms",
 }
 
 
@@ -54,4 +58,6 @@ def test_every_figure_is_measured_beside_its_reference(tmp_path: Path) -> None:
     assert results["sale_overhead_vs_fsync_floor"]["durable_commits_per_sale"] == 3
     counts = results["status_ms_at_1m_transactions"]["outbox_counts"]
     assert sum(counts.values()) == 300  # one advice per generated sale, all kept (none old)
+    # kiosk serve keeps its one printer connection across sales
+    assert results["sell_to_confirmed_added_ms"]["printer_connections_during_sales"] == 0
     assert results["machine"]["smoke"] is True

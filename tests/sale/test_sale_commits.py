@@ -66,14 +66,23 @@ def test_an_acknowledged_batch_of_advices_costs_one_durable_commit(si_counter: C
         assert si_counter.host_view(txn)["state"] == "confirmed"  # type: ignore[index]
 
 
-def test_a_sale_uses_one_printer_connection(si_counter: Counter) -> None:
-    """Status, slip and drawer go over one TCP connection, closed after the sale."""
+def test_sales_reuse_the_one_printer_connection_the_kiosk_keeps(si_counter: Counter) -> None:
+    """Status, slip and drawer go over one TCP connection, kept across sales: the next sale
+    and a status read open none."""
     si_counter.sell("card-topup")
     before = si_counter.printer.connections
-    result = si_counter.sell("card-topup")
-    assert result.state == "confirmed"
-    assert si_counter.printer.connections - before == 1
-    # released after the sale: the next operation (another process's status) connects anew
+    for _ in range(3):
+        assert si_counter.sell("card-topup").state == "confirmed"
     assert si_counter.kiosk is not None
-    si_counter.kiosk.printer.status()
-    assert si_counter.printer.connections - before == 2
+    assert si_counter.kiosk.printer.status().can_print
+    assert si_counter.printer.connections - before == 0
+
+
+def test_a_kept_connection_the_printer_dropped_is_replaced_once(si_counter: Counter) -> None:
+    """A kept link that died unseen (the printer restarted) costs a fresh connection, not a
+    refused sale: the status read that finds it dead asks again on a new one."""
+    si_counter.sell("card-topup")
+    before = si_counter.printer.connections
+    si_counter.printer.drop_connection_after(0)  # the next bytes the printer gets end the link
+    assert si_counter.sell("card-topup").state == "confirmed"
+    assert si_counter.printer.connections - before == 1
