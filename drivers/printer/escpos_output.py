@@ -86,6 +86,8 @@ def paper_dots(profile: str) -> int:
 
 def unencodable_chars(text: str, profile: str) -> set[str]:
     """Characters of ``text`` that no code page of ``profile`` holds (they would print as ``?``)."""
+    if text.isascii():
+        return set()  # every code page holds ASCII
     enc = _encoder(profile)
     missing: set[str] = set()
     for ch in set(text):
@@ -105,9 +107,28 @@ def supports_user_characters(profile: str) -> bool:
     return data.get("vendor") == "Epson" and not data.get("features", {}).get("starCommands")
 
 
+#: Control characters would be read as commands by the printer: they print as spaces.
+_CONTROLS = {code: " " for code in (*range(32), 127)}
+
+
 def _clean(text: str) -> str:
     """Control characters would be read as commands by the printer: make them spaces."""
-    return "".join(" " if ord(ch) < 32 or ord(ch) == 127 else ch for ch in text)
+    return text.translate(_CONTROLS)
+
+
+def _write_text(p: Dummy, text: str) -> None:
+    """``p.text(text)``, without python-escpos's per-character encoder where it cannot matter.
+
+    Pure ASCII once a code page is selected is written as is: the magic encoder would keep
+    the code page (every one holds ASCII) and map each character to its own code, so the
+    bytes are the same. Anything else, and the first text of a job (which selects the code
+    page with ``ESC t``), goes through the encoder.
+    """
+    magic = p.magic
+    if magic.encoding is not None and not magic.disabled and text.isascii():
+        p._raw(text.encode("ascii"))
+    else:
+        p.text(text)
 
 
 @lru_cache(maxsize=32)
@@ -294,7 +315,7 @@ class SlipRenderer:
             double_height=size in ("tall", "double"),
         )
         if not missing:
-            p.text(text + "\n")
+            _write_text(p, text + "\n")
             return
         run = ""
         for ch in text:
@@ -302,10 +323,10 @@ class SlipRenderer:
                 run += ch
                 continue
             if run:
-                p.text(run)
+                _write_text(p, run)
                 run = ""
             p._raw(glyphs.UDC_ON + bytes([self._udc[ch]]) + glyphs.UDC_OFF)
-        p.text(run + "\n")
+        _write_text(p, run + "\n")
 
     def barcode(self, p: Dummy, element: Barcode) -> None:
         p.set(normal_textsize=True, bold=False, underline=0)
