@@ -88,14 +88,14 @@ def unencodable_chars(text: str, profile: str) -> set[str]:
     """Characters of ``text`` that no code page of ``profile`` holds (they would print as ``?``)."""
     if text.isascii():
         return set()  # every code page holds ASCII
+    return {ch for ch in set(text) if ord(ch) >= 128 and not _in_some_code_page(profile, ch)}
+
+
+@lru_cache(maxsize=4096)
+def _in_some_code_page(profile: str, ch: str) -> bool:
+    """Whether a code page of ``profile`` holds ``ch`` (asked once per letter, not per line)."""
     enc = _encoder(profile)
-    missing: set[str] = set()
-    for ch in set(text):
-        if ord(ch) < 128:
-            continue
-        if not any(enc.can_encode(cp, ch) for cp in enc.codepages):
-            missing.add(ch)
-    return missing
+    return any(enc.can_encode(cp, ch) for cp in enc.codepages)
 
 
 def supports_user_characters(profile: str) -> bool:
@@ -117,18 +117,27 @@ def _clean(text: str) -> str:
 
 
 def _write_text(p: Dummy, text: str) -> None:
-    """``p.text(text)``, without python-escpos's per-character encoder where it cannot matter.
+    """``p.text(text)``, without python-escpos's per-character search where it cannot matter.
 
-    Pure ASCII once a code page is selected is written as is: the magic encoder would keep
-    the code page (every one holds ASCII) and map each character to its own code, so the
-    bytes are the same. Anything else, and the first text of a job (which selects the code
-    page with ``ESC t``), goes through the encoder.
+    Once a code page is selected, text that code page holds entirely is written in it
+    directly: the magic encoder would keep the code page (``split_writable_text`` takes the
+    whole text) and write ``Encoder.encode(text, code page)``, so the bytes are the same; pure
+    ASCII (every code page holds it) is its own bytes. Anything else (a letter that needs a
+    code page change) and the first text of a job (which selects the code page with ``ESC t``)
+    go through the encoder.
     """
     magic = p.magic
-    if magic.encoding is not None and not magic.disabled and text.isascii():
+    encoding = magic.encoding
+    if encoding is None or magic.disabled:
+        p.text(text)
+    elif text.isascii():
         p._raw(text.encode("ascii"))
     else:
-        p.text(text)
+        charmap = magic.encoder._get_codepage_char_map(encoding)
+        if all(ord(ch) < 128 or ch in charmap for ch in text):
+            p._raw(magic.encoder.encode(text, encoding))
+        else:
+            p.text(text)
 
 
 @lru_cache(maxsize=32)
