@@ -22,6 +22,7 @@ from __future__ import annotations
 import logging
 import random
 import threading
+from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -110,19 +111,25 @@ class Forwarder:
         idle_wait_s: float = 60.0,
         retention_s: float | None = 30 * 86400.0,
         prune_every_s: float = 3600.0,
+        pipeline_depth: int = 2,
     ) -> None:
         """``retention_s``: delivered advices older than this are pruned by the background
-        loop, at most every ``prune_every_s`` (None keeps them all)."""
+        loop, at most every ``prune_every_s`` (None keeps them all). ``pipeline_depth``: how
+        many batches :meth:`drain` keeps on their way at once (1: send the next batch only
+        while the previous answer is being recorded)."""
         if batch_size < 1:
             raise ValueError("batch_size must be at least 1")
         if lease_s <= 0 or backoff_base_s <= 0 or backoff_cap_s < backoff_base_s:
             raise ValueError("need lease_s > 0 and 0 < backoff_base_s <= backoff_cap_s")
+        if pipeline_depth < 1:
+            raise ValueError("pipeline_depth must be at least 1")
         if circuit_failures < 1 or circuit_cooldown_s < 0:
             raise ValueError("need circuit_failures >= 1 and circuit_cooldown_s >= 0")
         self.store = store
         self.send = send
         self.clock = clock
         self.batch_size = batch_size
+        self.pipeline_depth = pipeline_depth
         self.lease_s = lease_s
         self.backoff_base_s = backoff_base_s
         self.backoff_cap_s = backoff_cap_s
@@ -301,42 +308,50 @@ class Forwarder:
     def drain(self, timeout_s: float, *, max_cycles: int = 10_000) -> ForwardReport:
         """Forward until nothing is due, the circuit opens, or ``timeout_s`` (monotonic) passes.
 
-        Pipelined: while the host's answer to one batch is recorded (its commit), the next
-        batch is already claimed and on its way. A batch never overtakes an earlier advice of
-        its own transaction (the claim skips those while the earlier one is in flight).
+        Pipelined: after a good answer up to ``pipeline_depth`` batches are on their way
+        while the oldest answer is recorded (its one commit), so the host always has the next
+        batch and the terminal's encoding and commits overlap the host's work. The first batch
+        (and every batch after a failure or with the circuit not closed) goes alone, as a
+        probe would. A batch never overtakes an earlier advice of its own transaction (the
+        claim skips those while the earlier one is in flight).
         """
         deadline = self.clock.monotonic() + timeout_s
         total = ForwardReport()
-        with self._run_lock, ThreadPoolExecutor(1, thread_name_prefix="advice-send") as pool:
+        with (
+            self._run_lock,
+            ThreadPoolExecutor(self.pipeline_depth, thread_name_prefix="advice-send") as pool,
+        ):
             claimed = self._claim()
             if isinstance(claimed, ForwardReport):
                 return claimed
-            flying: tuple[list[OutboxRecord], Future[Any]] | None = (
-                claimed,
-                pool.submit(self._send, claimed),
-            )
-            cycles = 0
-            while flying is not None:
-                batch, answer = flying
+            flying: deque[tuple[list[OutboxRecord], Future[Any]]] = deque()
+            flying.append((claimed, pool.submit(self._send, claimed)))
+            sent_batches = 1
+
+            def more() -> bool:
+                return sent_batches < max_cycles and self.clock.monotonic() < deadline
+
+            while flying:
+                batch, answer = flying.popleft()
                 sent = answer.result()
-                flying = None
-                cycles += 1
-                more = cycles < max_cycles and self.clock.monotonic() < deadline
                 # only behind a good answer with the circuit closed: a probe goes alone
-                if more and not isinstance(sent, _SendFailed) and self.state == "closed":
-                    following = self._claim()
-                    if not isinstance(following, ForwardReport):
-                        flying = (following, pool.submit(self._send, following))
+                if not isinstance(sent, _SendFailed) and self.state == "closed":
+                    while len(flying) < self.pipeline_depth and more():
+                        following = self._claim()
+                        if isinstance(following, ForwardReport):
+                            break
+                        flying.append((following, pool.submit(self._send, following)))
+                        sent_batches += 1
                 total = total + self._record(batch, sent)
-                more = cycles < max_cycles and self.clock.monotonic() < deadline
-                if more and flying is None:
+                if not flying and more():
                     # nothing claimed while this batch was in flight: what it held back (a
                     # later advice of the same sale) may be due now that it is recorded
                     following = self._claim()
                     if isinstance(following, ForwardReport):
                         total = total + following
                     else:
-                        flying = (following, pool.submit(self._send, following))
+                        flying.append((following, pool.submit(self._send, following)))
+                        sent_batches += 1
         return total
 
     # -- background thread -----------------------------------------------------------------

@@ -94,16 +94,28 @@ _PERIOD_COLUMNS = (
 
 
 def replay(
-    conn: sqlite3.Connection, *, chain_key: bytes | None, through_seq: int | None = None
+    conn: sqlite3.Connection,
+    *,
+    chain_key: bytes | None,
+    through_seq: int | None = None,
+    since_seq: int | None = None,
 ) -> Mismatch | None:
-    """Rebuild transactions, clerks and periods from the journal; the first mismatch or None."""
+    """Rebuild transactions, clerks and periods from the journal; the first mismatch or None.
+
+    ``since_seq`` (an incremental verification): only the transactions an event after that
+    seq touched are rebuilt (from all their own events, through the journal's txn index) and
+    compared; clerks and periods, whose events carry no txn and are few, are always rebuilt
+    whole. A transaction row edited without a new event is left to the full verification.
+    """
     txns: dict[str, _Txn] = {}
     clerks: dict[str, _Clerk] = {}
     periods: dict[int, tuple[int, dict[str, Any]]] = {}
     keyed = False
-    rows: Iterable[tuple[int, str, str | None, str, str]] = conn.execute(
-        "SELECT seq, at, txn, event, data FROM journal ORDER BY seq"
-    )
+    rows: Iterable[tuple[int, str, str | None, str, str]]
+    if since_seq is None:
+        rows = conn.execute("SELECT seq, at, txn, event, data FROM journal ORDER BY seq")
+    else:
+        rows = _rows_since(conn, since_seq)
     for seq, at, txn, event, text in rows:
         if through_seq is not None and seq > through_seq:
             break
@@ -113,15 +125,36 @@ def replay(
         problem = _apply(seq, at, txn, event, data, keyed, txns, clerks, periods)
         if problem is not None:
             return problem
+    compared = (
+        _compare_transactions(conn, txns)
+        if since_seq is None
+        else _compare_these_transactions(conn, txns)
+    )
     # A store of an older schema (a copy kept before an upgrade) has no clerks or periods
     # tables yet; its journal then cannot hold their events either, or the file is not sound.
     return (
-        _compare_transactions(conn, txns)
+        compared
         or (_missing("clerks", clerks) if not _has_table(conn, "clerks") else None)
         or (_compare_clerks(conn, clerks, chain_key) if _has_table(conn, "clerks") else None)
         or (_missing("periods", periods) if not _has_table(conn, "periods") else None)
         or (_compare_periods(conn, periods) if _has_table(conn, "periods") else None)
     )
+
+
+def _rows_since(
+    conn: sqlite3.Connection, since_seq: int
+) -> list[tuple[int, str, str | None, str, str]]:
+    """Every event of the transactions touched after ``since_seq``, and every event without a
+    transaction (clerks, Z reports, the keyed event), in journal order."""
+    touched = conn.execute(
+        "SELECT seq, at, txn, event, data FROM journal WHERE txn IN "
+        "(SELECT DISTINCT txn FROM journal WHERE seq > ? AND txn IS NOT NULL)",
+        (since_seq,),
+    ).fetchall()
+    untied = conn.execute(
+        "SELECT seq, at, txn, event, data FROM journal WHERE txn IS NULL"
+    ).fetchall()
+    return sorted(touched + untied, key=lambda row: int(row[0]))
 
 
 def _has_table(conn: sqlite3.Connection, name: str) -> bool:
@@ -292,24 +325,50 @@ def _compare_transactions(conn: sqlite3.Connection, txns: dict[str, _Txn]) -> Mi
         record = txns.get(txn)
         if record is None:
             return Mismatch(None, f"transactions/{txn}", f"transaction {txn} has no recorded event")
-        for index, name in enumerate(_TXN_COLUMNS, start=1):
-            if name == "details" and not record.details_known:
-                continue
-            stored = _column(row, index, name)
-            implied = record.values[name]
-            if not _same(name, stored, implied, exact_time=record.keyed):
-                seq = record.set_by.get(name)
-                return Mismatch(
-                    seq,
-                    f"transactions/{txn}",
-                    f"transaction {txn}: {name} is {_show(stored)} but the journal "
-                    f"(event {seq}) says {_show(implied)} (edited?)",
-                )
+        problem = _compare_row(row, record)
+        if problem is not None:
+            return problem
     for txn in sorted(set(txns) - seen):
         seq = txns[txn].set_by.get("state")
         return Mismatch(
             seq, f"transactions/{txn}", f"transaction {txn} is in the journal but not in the table"
         )
+    return None
+
+
+def _compare_these_transactions(conn: sqlite3.Connection, txns: dict[str, _Txn]) -> Mismatch | None:
+    """:func:`_compare_transactions` for the rows of ``txns`` only (by primary key)."""
+    query = f"SELECT txn, {', '.join(_TXN_COLUMNS)} FROM transactions WHERE txn = ?"
+    for txn in sorted(txns):
+        row = conn.execute(query, (txn,)).fetchone()
+        if row is None:
+            seq = txns[txn].set_by.get("state")
+            return Mismatch(
+                seq,
+                f"transactions/{txn}",
+                f"transaction {txn} is in the journal but not in the table",
+            )
+        problem = _compare_row(row, txns[txn])
+        if problem is not None:
+            return problem
+    return None
+
+
+def _compare_row(row: sqlite3.Row | tuple[Any, ...], record: _Txn) -> Mismatch | None:
+    txn = str(row[0])
+    for index, name in enumerate(_TXN_COLUMNS, start=1):
+        if name == "details" and not record.details_known:
+            continue
+        stored = _column(row, index, name)
+        implied = record.values[name]
+        if not _same(name, stored, implied, exact_time=record.keyed):
+            seq = record.set_by.get(name)
+            return Mismatch(
+                seq,
+                f"transactions/{txn}",
+                f"transaction {txn}: {name} is {_show(stored)} but the journal "
+                f"(event {seq}) says {_show(implied)} (edited?)",
+            )
     return None
 
 

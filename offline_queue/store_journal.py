@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import logging
 import sqlite3
@@ -39,7 +37,7 @@ from offline_queue.store_fields import (
     json_object,
     to_iso,
 )
-from offline_queue.verify import chain_verdict, verify_books
+from offline_queue.verify import chain_verdict, checkpoint_mac, sealed_checkpoint, verify_books
 
 log = logging.getLogger(__name__)
 
@@ -231,24 +229,11 @@ class JournalArea(StoreBase):
 
     def _checkpoint_mac(self, seq: int, digest: str) -> str:
         assert self._chain_key is not None
-        return hmac.new(
-            self._chain_key, f"checkpoint:{seq}:{digest}".encode("ascii"), hashlib.sha256
-        ).hexdigest()
+        return checkpoint_mac(self._chain_key, seq, digest)
 
     def _checkpoint(self, conn: sqlite3.Connection) -> tuple[int, str]:
         """The last verified point, if its MAC holds and its row still has that hash."""
-        row = conn.execute(
-            "SELECT checked_seq, checked_hash, checked_mac FROM journal_seal WHERE id = 1"
-        ).fetchone()
-        if row is None or not row[0]:
-            return 0, GENESIS_HASH
-        seq, digest, mac = int(row[0]), str(row[1]), str(row[2])
-        if not hmac.compare_digest(mac, self._checkpoint_mac(seq, digest)):
-            return 0, GENESIS_HASH
-        stored = conn.execute("SELECT hash FROM journal WHERE seq = ?", (seq,)).fetchone()
-        if stored is None or stored[0] != digest:
-            return 0, GENESIS_HASH
-        return seq, digest
+        return sealed_checkpoint(conn, self._chain_key)
 
     def _save_checkpoint(self, seq: int, digest: str) -> None:
         try:

@@ -4,10 +4,21 @@ One check for every reader: the store's own verification (from its checkpoint), 
 read-only (a backup, a copy before restoring, a migration's safety copy) and ``kiosk doctor``.
 It lives apart from :mod:`offline_queue.store` so that the backup module, which the store
 calls before a migration, can use it without importing the store.
+
+Incremental verification: a successful walk leaves a *checkpoint* in ``journal_seal`` (the
+last verified seq and its chain hash, with a MAC under the chain key, which is derived from the
+terminal key and never stored in the file). The next walk may start there: the chain from the
+checkpoint's hash, and the books of the transactions touched since (plus the clerks and Z
+periods, which are few). Whoever edits the file without the key cannot forge a checkpoint or
+move it forward; a checkpoint whose MAC or hash does not hold is ignored (the walk starts at
+the genesis). What the incremental walk cannot see (an edit of an event or row before the
+checkpoint that no later event touches) the full walk, still the default, finds.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import sqlite3
 
 from offline_queue.carddata import JOURNAL_CHAIN_PURPOSE, derive_key
@@ -32,6 +43,35 @@ def _keyed_store(conn: sqlite3.Connection) -> bool:
     except sqlite3.OperationalError:
         return True  # the seal table itself was dropped: expect the keyed chain
     return row is None or row[0] is not None
+
+
+def checkpoint_mac(chain_key: bytes, seq: int, digest: str) -> str:
+    """The MAC that seals a verified checkpoint (seq, chain hash) under the chain key."""
+    return hmac.new(
+        chain_key, f"checkpoint:{seq}:{digest}".encode("ascii"), hashlib.sha256
+    ).hexdigest()
+
+
+def sealed_checkpoint(conn: sqlite3.Connection, chain_key: bytes | None) -> tuple[int, str]:
+    """The last verified point, if its MAC holds and its journal row still has that hash;
+    otherwise the genesis (a full walk)."""
+    if chain_key is None:
+        return 0, GENESIS_HASH
+    try:
+        row = conn.execute(
+            "SELECT checked_seq, checked_hash, checked_mac FROM journal_seal WHERE id = 1"
+        ).fetchone()
+    except sqlite3.OperationalError:  # a schema before the checkpoint
+        return 0, GENESIS_HASH
+    if row is None or not row[0] or row[1] is None or row[2] is None:
+        return 0, GENESIS_HASH
+    seq, digest, mac = int(row[0]), str(row[1]), str(row[2])
+    if not hmac.compare_digest(mac, checkpoint_mac(chain_key, seq, digest)):
+        return 0, GENESIS_HASH
+    stored = conn.execute("SELECT hash FROM journal WHERE seq = ?", (seq,)).fetchone()
+    if stored is None or stored[0] != digest:
+        return 0, GENESIS_HASH
+    return seq, digest
 
 
 def chain_verdict(
@@ -85,7 +125,8 @@ def verify_books(
     verdict = chain_verdict(conn, chain_key=chain_key, start=start)
     if not verdict.ok:
         return verdict
-    mismatch = replay(conn, chain_key=chain_key)
+    # from a checkpoint: the books of what the journal touched since (module docstring)
+    mismatch = replay(conn, chain_key=chain_key, since_seq=start[0] if start[0] > 0 else None)
     if mismatch is None:
         return verdict
     return JournalVerdict(
@@ -98,20 +139,29 @@ def verify_books(
 
 
 def verify_journal_on(
-    conn: sqlite3.Connection, *, key: str | bytes | None = None
+    conn: sqlite3.Connection, *, key: str | bytes | None = None, full: bool = True
 ) -> JournalVerdict:
     """The books of the store in ``conn``'s file, read in one read transaction.
 
     ``conn`` must be in autocommit mode (``isolation_level=None``): the snapshot is its own
     ``BEGIN``, so sales committing meanwhile on other connections do not disturb the walk.
     ``key`` is the terminal's key (kiosk.toml ``[terminal] key``); a keyed journal needs it.
+    ``full=False`` starts at the sealed checkpoint (module docstring); it only reads, so the
+    checkpoint stays where the store's own verification left it.
     """
     chain_key = None if key is None else derive_key(key, JOURNAL_CHAIN_PURPOSE)
     conn.execute("BEGIN")
     try:
-        return verify_books(conn, chain_key=chain_key)
+        start = (0, GENESIS_HASH) if full else sealed_checkpoint(conn, chain_key)
+        return verify_books(conn, chain_key=chain_key, start=start)
     finally:
         conn.execute("ROLLBACK")
 
 
-__all__ = ["chain_verdict", "verify_books", "verify_journal_on"]
+__all__ = [
+    "chain_verdict",
+    "checkpoint_mac",
+    "sealed_checkpoint",
+    "verify_books",
+    "verify_journal_on",
+]

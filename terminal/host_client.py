@@ -291,9 +291,19 @@ class HostClient:
 
     # -- transport -----------------------------------------------------------------------
 
-    def _request(self, method: str, path: str, body: Mapping[str, Any] | None) -> requests.Response:
-        """One signed request; network errors propagate as ``requests`` exceptions."""
-        data = dumps(body) if body is not None else b""
+    def _request(
+        self,
+        method: str,
+        path: str,
+        body: Mapping[str, Any] | None,
+        *,
+        encoded: bytes | None = None,
+    ) -> requests.Response:
+        """One signed request; network errors propagate as ``requests`` exceptions.
+
+        ``encoded``: ``body`` already as canonical JSON bytes (an advice batch is encoded once).
+        """
+        data = encoded if encoded is not None else dumps(body) if body is not None else b""
         target = self._base_path + path
         headers = signed_headers(
             self.terminal_id,
@@ -433,23 +443,8 @@ class HostClient:
             outcomes.update(self._send_batch(records[start : start + MAX_ADVICES_PER_BATCH]))
         return outcomes
 
-    def _send_batch(self, records: Sequence[AdviceRecord]) -> dict[str, DeliveryOutcome]:
-        outcomes: dict[str, DeliveryOutcome] = {}
-        sendable: list[AdviceRecord] = []
-        for record in records:
-            try:
-                dumps(dict(record.payload))
-            except ProtocolViolation as exc:
-                # A payload the protocol cannot carry (a float amount) will never be accepted:
-                # park it alone instead of failing the whole batch forever.
-                outcomes[record.message_id] = DeliveryOutcome(
-                    "dead", error=f"advice cannot be sent: {exc}"
-                )
-            else:
-                sendable.append(record)
-        if not sendable:
-            return outcomes
-        records = sendable
+    def _advice_body(self, records: Sequence[AdviceRecord]) -> tuple[dict[str, Any], bytes | None]:
+        """The batch's body and its bytes, encoded once (None: some payload cannot be sent)."""
         body: dict[str, Any] = {
             "advices": [
                 {
@@ -465,7 +460,34 @@ class HostClient:
         if head is not None:
             body["journal_head"] = {"seq": head[0], "hash": head[1]}
         try:
-            response = self._request("POST", "/v1/advices", body)
+            return body, dumps(body)
+        except ProtocolViolation:
+            return body, None
+
+    def _send_batch(self, records: Sequence[AdviceRecord]) -> dict[str, DeliveryOutcome]:
+        outcomes: dict[str, DeliveryOutcome] = {}
+        body, encoded = self._advice_body(records)
+        if encoded is None:
+            # A payload the protocol cannot carry (a float amount) will never be accepted:
+            # park it alone instead of failing the whole batch forever.
+            sendable: list[AdviceRecord] = []
+            for record in records:
+                try:
+                    dumps(dict(record.payload))
+                except ProtocolViolation as exc:
+                    outcomes[record.message_id] = DeliveryOutcome(
+                        "dead", error=f"advice cannot be sent: {exc}"
+                    )
+                else:
+                    sendable.append(record)
+            if not sendable:
+                return outcomes
+            records = sendable
+            body, encoded = self._advice_body(records)
+            if encoded is None:  # pragma: no cover - every record was checked above
+                raise TransientSendError("the advice batch cannot be encoded")
+        try:
+            response = self._request("POST", "/v1/advices", body, encoded=encoded)
         except requests.RequestException as exc:
             raise TransientSendError(self._unavailable(exc)) from exc
         status = response.status_code

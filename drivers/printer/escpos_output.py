@@ -86,14 +86,16 @@ def paper_dots(profile: str) -> int:
 
 def unencodable_chars(text: str, profile: str) -> set[str]:
     """Characters of ``text`` that no code page of ``profile`` holds (they would print as ``?``)."""
+    if text.isascii():
+        return set()  # every code page holds ASCII
+    return {ch for ch in set(text) if ord(ch) >= 128 and not _in_some_code_page(profile, ch)}
+
+
+@lru_cache(maxsize=4096)
+def _in_some_code_page(profile: str, ch: str) -> bool:
+    """Whether a code page of ``profile`` holds ``ch`` (asked once per letter, not per line)."""
     enc = _encoder(profile)
-    missing: set[str] = set()
-    for ch in set(text):
-        if ord(ch) < 128:
-            continue
-        if not any(enc.can_encode(cp, ch) for cp in enc.codepages):
-            missing.add(ch)
-    return missing
+    return any(enc.can_encode(cp, ch) for cp in enc.codepages)
 
 
 def supports_user_characters(profile: str) -> bool:
@@ -105,9 +107,37 @@ def supports_user_characters(profile: str) -> bool:
     return data.get("vendor") == "Epson" and not data.get("features", {}).get("starCommands")
 
 
+#: Control characters would be read as commands by the printer: they print as spaces.
+_CONTROLS = {code: " " for code in (*range(32), 127)}
+
+
 def _clean(text: str) -> str:
     """Control characters would be read as commands by the printer: make them spaces."""
-    return "".join(" " if ord(ch) < 32 or ord(ch) == 127 else ch for ch in text)
+    return text.translate(_CONTROLS)
+
+
+def _write_text(p: Dummy, text: str) -> None:
+    """``p.text(text)``, without python-escpos's per-character search where it cannot matter.
+
+    Once a code page is selected, text that code page holds entirely is written in it
+    directly: the magic encoder would keep the code page (``split_writable_text`` takes the
+    whole text) and write ``Encoder.encode(text, code page)``, so the bytes are the same; pure
+    ASCII (every code page holds it) is its own bytes. Anything else (a letter that needs a
+    code page change) and the first text of a job (which selects the code page with ``ESC t``)
+    go through the encoder.
+    """
+    magic = p.magic
+    encoding = magic.encoding
+    if encoding is None or magic.disabled:
+        p.text(text)
+    elif text.isascii():
+        p._raw(text.encode("ascii"))
+    else:
+        charmap = magic.encoder._get_codepage_char_map(encoding)
+        if all(ord(ch) < 128 or ch in charmap for ch in text):
+            p._raw(magic.encoder.encode(text, encoding))
+        else:
+            p.text(text)
 
 
 @lru_cache(maxsize=32)
@@ -294,7 +324,7 @@ class SlipRenderer:
             double_height=size in ("tall", "double"),
         )
         if not missing:
-            p.text(text + "\n")
+            _write_text(p, text + "\n")
             return
         run = ""
         for ch in text:
@@ -302,10 +332,10 @@ class SlipRenderer:
                 run += ch
                 continue
             if run:
-                p.text(run)
+                _write_text(p, run)
                 run = ""
             p._raw(glyphs.UDC_ON + bytes([self._udc[ch]]) + glyphs.UDC_OFF)
-        p.text(run + "\n")
+        _write_text(p, run + "\n")
 
     def barcode(self, p: Dummy, element: Barcode) -> None:
         p.set(normal_textsize=True, bold=False, underline=0)

@@ -18,6 +18,7 @@ KEYS = {
     "sale_overhead_vs_fsync_floor",
     "sale_overhead_p99_ms",
     "outbox_vs_persist_queue",
+    "outbox_sale_and_advice_vs_persist_queue",
     "drain_vs_one_request_per_advice",
     "drain_advices_per_s",
     "slip_render_escpos_ms",
@@ -56,6 +57,10 @@ def test_every_figure_is_measured_beside_its_reference(tmp_path: Path) -> None:
         assert {"value", "reference", "ratio", "goal", "unit"} <= set(figure), key
         assert figure["value"] > 0 and figure["reference"] > 0, key
     assert results["sale_overhead_vs_fsync_floor"]["durable_commits_per_sale"] == 3
+    assert results["sale_overhead_vs_fsync_floor"]["cpu_ms_p50"] > 0
+    drain = results["drain_advices_per_s"]
+    assert drain["terminal_cpu_ms_per_advice"] > 0 and drain["host_cpu_ms_per_advice"] > 0
+    assert results["drain_vs_one_request_per_advice"]["pipeline_depth"] == 2
     counts = results["status_ms_at_1m_transactions"]["outbox_counts"]
     assert sum(counts.values()) == 300  # one advice per generated sale, all kept (none old)
     # kiosk serve keeps its one printer connection across sales

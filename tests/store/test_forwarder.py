@@ -299,6 +299,46 @@ def test_drain_forwards_everything_due_and_stops(store: Store, clock: ManualCloc
     assert forwarder(store, host, clock).drain(timeout_s=60).claimed == 0
 
 
+def test_drain_keeps_two_batches_on_their_way_and_commits_once_per_answer(
+    store: Store, clock: ManualClock
+) -> None:
+    """The second batch is held by the host until the third has been sent: only a pipeline
+    two deep gets past it. Every acknowledged batch costs one durable commit."""
+    for _ in range(5):
+        confirmed_sale(store)
+    third_sent = threading.Event()
+    batches: list[int] = []
+
+    def send(batch: Sequence[OutboxRecord]) -> Mapping[str, DeliveryOutcome]:
+        batches.append(len(batch))
+        if len(batches) == 3:
+            third_sent.set()
+        if len(batches) == 2:
+            assert third_sent.wait(timeout=10), "the third batch was not sent meanwhile"
+        return {m.message_id: DeliveryOutcome("delivered") for m in batch}
+
+    before = dict(store.commits)
+    fwd = Forwarder(store, send, clock=clock, batch_size=2, rng=random.Random(7))
+    report = fwd.drain(timeout_s=60)
+    assert report.delivered == 5
+    assert batches == [2, 2, 1]
+    assert store.commits["durable"] - before["durable"] == 3  # one per acknowledged batch
+    assert store.outbox_status()["counts"]["delivered"] == 5
+
+
+def test_a_failed_batch_stops_the_pipeline(store: Store, clock: ManualClock) -> None:
+    """After a transient failure nothing more is sent until the failure is recorded."""
+    for _ in range(4):
+        confirmed_sale(store)
+    host = ScriptedHost()
+    host.failures_left = 1
+    report = forwarder(store, host, clock, batch_size=2, circuit_failures=1).drain(timeout_s=60)
+    assert report.transient_failures == 1
+    assert report.circuit == "open"
+    assert len(host.batches) == 1
+    assert store.outbox_status()["counts"]["pending"] == 4
+
+
 def test_background_thread_sends_wakes_on_notify_and_stops(
     store: Store, clock: ManualClock
 ) -> None:

@@ -220,5 +220,143 @@ def test_the_cli_names_the_row_and_incremental_verification_resumes(config_path:
     conn = raw(config.store.path)
     conn.execute("UPDATE transactions SET amount_minor = 1 WHERE txn = ?", (txn,))
     conn.close()
+    # no event touched the sale since the checkpoint: the incremental walk does not reread it
     code, output = cli("--incremental")
+    assert code == 0 and output.startswith("journal OK: 0 events")
+    code, output = cli()  # the full walk does
     assert code == 1 and f"books BROKEN at transactions/{txn} (event " in output
+
+
+# --- incremental verification: from the sealed checkpoint ------------------------------------
+
+
+def _sale(store: Store, amount: int = 10_000) -> str:
+    txn = store.record(
+        product="mobile-topup",
+        currency="RSD",
+        amount_minor=amount,
+        fees=[],
+        total_minor=amount,
+        cash_minor=amount,
+        change_minor=0,
+        target={"kind": "phone", "value": "+381641234567"},
+        details={},
+        clerk="2",
+    ).txn
+    store.transition(txn, "authorized", updates={"auth_code": "A1"})
+    return txn
+
+
+def _edit_event_amount(path: Path, seq: int, amount: int) -> None:
+    conn = raw(path)
+    data = json.loads(conn.execute("SELECT data FROM journal WHERE seq = ?", (seq,)).fetchone()[0])
+    data["amount_minor"] = amount
+    conn.execute("UPDATE journal SET data = ? WHERE seq = ?", (json.dumps(data), seq))
+    conn.close()
+
+
+def _recorded_seq(path: Path, txn: str) -> int:
+    conn = sqlite3.connect(path)
+    try:
+        row = conn.execute(
+            "SELECT seq FROM journal WHERE txn = ? AND event = 'recorded'", (txn,)
+        ).fetchone()
+        return int(row[0])
+    finally:
+        conn.close()
+
+
+def test_tampering_before_the_checkpoint_is_left_to_the_full_walk(tmp_path: Path) -> None:
+    path = tmp_path / "s.sqlite"
+    old_txn = fill(path, KEY)["txn"]  # fill verifies in full: the checkpoint is at its head
+    with Store(path, terminal_id="12345", key=KEY) as store:
+        _sale(store)
+        head = store.journal_head()
+    _edit_event_amount(path, _recorded_seq(path, old_txn), 1)
+    with Store(path, terminal_id="12345", key=KEY) as store:
+        incremental = store.verify_journal(full=False)
+        assert incremental.ok
+        assert incremental.checked == 2  # the new sale's two events, nothing before them
+        assert incremental.head_seq == head[0]  # type: ignore[index]
+        full = store.verify_journal()
+    assert not full.ok
+    assert full.first_bad_seq == _recorded_seq(path, old_txn)
+
+
+def test_tampering_after_the_checkpoint_is_caught_by_the_incremental_walk(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "s.sqlite"
+    fill(path, KEY)
+    with Store(path, terminal_id="12345", key=KEY) as store:
+        new_txn = _sale(store)
+    _edit_event_amount(path, _recorded_seq(path, new_txn), 1)
+    with Store(path, terminal_id="12345", key=KEY) as store:
+        verdict = store.verify_journal(full=False)
+    assert not verdict.ok
+    assert verdict.first_bad_seq == _recorded_seq(path, new_txn)
+
+
+def test_an_edited_row_of_a_sale_touched_since_the_checkpoint_is_caught(tmp_path: Path) -> None:
+    """The incremental walk replays every transaction an event after the checkpoint touched,
+    from all its events, and compares its row."""
+    path = tmp_path / "s.sqlite"
+    fill(path, KEY)
+    with Store(path, terminal_id="12345", key=KEY) as store:
+        txn = _sale(store)
+        assert store.verify_journal(full=False).ok  # the checkpoint moves past the sale
+        store.transition(txn, "printing")  # a new event of the same sale
+    conn = raw(path)
+    conn.execute("UPDATE transactions SET amount_minor = 1 WHERE txn = ?", (txn,))
+    conn.close()
+    with Store(path, terminal_id="12345", key=KEY) as store:
+        verdict = store.verify_journal(full=False)
+    assert not verdict.ok
+    assert verdict.first_bad_row == f"transactions/{txn}"
+    assert verdict.first_bad_seq == _recorded_seq(path, txn)  # the amount's own event
+
+
+def test_a_checkpoint_moved_without_the_key_is_ignored(tmp_path: Path) -> None:
+    """Moving the checkpoint past a tampered event (MAC from the wrong key) makes the
+    incremental walk start at the genesis, where the tampering is found."""
+    from offline_queue.carddata import JOURNAL_CHAIN_PURPOSE, derive_key
+    from offline_queue.verify import checkpoint_mac, verify_journal_on
+
+    path = tmp_path / "s.sqlite"
+    old_txn = fill(path, KEY)["txn"]
+    seq = _recorded_seq(path, old_txn)
+    with Store(path, terminal_id="12345", key=KEY) as store:
+        assert store.verify_journal(full=False).checked == 0
+    _edit_event_amount(path, seq, 1)
+    conn = raw(path)
+    head_seq, head_hash = conn.execute("SELECT seq, hash FROM journal_head").fetchone()
+    forged = checkpoint_mac(derive_key("not the key", JOURNAL_CHAIN_PURPOSE), head_seq, head_hash)
+    conn.execute("UPDATE journal_seal SET checked_mac = ?", (forged,))
+    conn.close()
+    with Store(path, terminal_id="12345", key=KEY) as store:
+        verdict = store.verify_journal(full=False)
+    assert not verdict.ok and verdict.first_bad_seq == seq
+    # a read-only reader (kiosk doctor, a backup's check) resumes the same way
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        assert verify_journal_on(conn, key=KEY, full=False).first_bad_seq == seq
+    finally:
+        conn.close()
+
+
+def test_a_read_only_incremental_check_starts_at_the_checkpoint(tmp_path: Path) -> None:
+    from offline_queue.verify import verify_journal_on
+
+    path = tmp_path / "s.sqlite"
+    fill(path, KEY)
+    with Store(path, terminal_id="12345", key=KEY) as store:
+        _sale(store)
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        incremental = verify_journal_on(conn, key=KEY, full=False)
+        full = verify_journal_on(conn, key=KEY)
+    finally:
+        conn.close()
+    assert incremental.ok and full.ok
+    assert incremental.checked == 2
+    assert full.checked == full.head_seq
