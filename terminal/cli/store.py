@@ -179,8 +179,9 @@ def register(main: click.Group) -> None:
     @click.option(
         "--incremental",
         is_flag=True,
-        help="Walk the chain only from the last point a verification found intact (faster); "
-        "the tables are still replayed in full.",
+        help="Check only what is new since the last point a verification found intact (the "
+        "sealed checkpoint): the chain from there and the sales, clerks and periods it touched; "
+        "without it, everything from the first event.",
     )
     @JSON_OPTION
     @click.pass_obj

@@ -23,6 +23,7 @@ KEYS = {
     "drain_advices_per_s",
     "slip_render_escpos_ms",
     "status_ms_at_1m_transactions",
+    "x_report_ms_at_1m_transactions",
     "kiosk_help_s",
     "serve_start_s",
     "serve_rss_idle_mb",
