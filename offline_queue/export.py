@@ -26,6 +26,7 @@ from sqlite_utils import Database
 
 from offline_queue.carddata import scrub
 from offline_queue.errors import StoreError
+from offline_queue.schema import TRANSACTION_COLUMNS
 
 #: The output formats: CSV (nested values as JSON text), one JSON array, one JSON object a line.
 FORMATS = ("csv", "json", "ndjson")
@@ -48,28 +49,7 @@ class Export:
 EXPORTS: dict[str, Export] = {
     "transactions": Export(
         table="transactions",
-        columns=(
-            "txn",
-            "terminal_id",
-            "product",
-            "state",
-            "currency",
-            "amount_minor",
-            "fees",
-            "total_minor",
-            "cash_minor",
-            "change_minor",
-            "target",
-            "details",
-            "offline",
-            "clerk",
-            "auth_code",
-            "reason",
-            "created_at",
-            "updated_at",
-            "printed_at",
-            "copies",
-        ),
+        columns=("txn", *TRANSACTION_COLUMNS),
         json_columns=("fees", "target", "details"),
         time_column="created_at",
         order_by="created_at, txn",

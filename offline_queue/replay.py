@@ -23,6 +23,7 @@ from datetime import datetime
 from typing import Any
 
 from offline_queue.journal import KEYED_EVENT
+from offline_queue.schema import TRANSACTION_COLUMNS
 
 #: Time slack for rows an older version wrote (two clock reads per step).
 LEGACY_TIME_SLACK_S = 1.0
@@ -58,27 +59,7 @@ class _Clerk:
     keyed: bool = False
 
 
-_TXN_COLUMNS = (
-    "terminal_id",
-    "product",
-    "state",
-    "currency",
-    "amount_minor",
-    "fees",
-    "total_minor",
-    "cash_minor",
-    "change_minor",
-    "target",
-    "details",
-    "offline",
-    "clerk",
-    "auth_code",
-    "reason",
-    "created_at",
-    "updated_at",
-    "printed_at",
-    "copies",
-)
+_TXN_COLUMNS = TRANSACTION_COLUMNS
 _JSON_COLUMNS = frozenset({"fees", "target", "details", "figures"})
 _TIME_COLUMNS = frozenset({"created_at", "updated_at"})
 _CLERK_COLUMNS = ("name", "role", "active", "failures", "locked_until", "created_at", "updated_at")

@@ -333,6 +333,31 @@ MIGRATIONS: tuple[Migration, ...] = (
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
+#: The columns of a ``transactions`` row after its key ``txn``, in table order: what replaying
+#: the journal rebuilds (``offline_queue.replay``) and what an export writes
+#: (``offline_queue.export``); ``store_transactions.TxnRecord`` has one field for each.
+TRANSACTION_COLUMNS: tuple[str, ...] = (
+    "terminal_id",
+    "product",
+    "state",
+    "currency",
+    "amount_minor",
+    "fees",
+    "total_minor",
+    "cash_minor",
+    "change_minor",
+    "target",
+    "details",
+    "offline",
+    "clerk",
+    "auth_code",
+    "reason",
+    "created_at",
+    "updated_at",
+    "printed_at",
+    "copies",
+)
+
 #: The SQL that fills ``target_keys`` for one transaction (parameters: txn, target JSON twice).
 #: A card's digest is its own key row; its hex is never read as digits.
 INSERT_TARGET_KEYS_SQL = """
@@ -476,6 +501,7 @@ __all__ = [
     "JOURNAL_NO_UPDATE_TRIGGER",
     "MIGRATIONS",
     "SCHEMA_VERSION",
+    "TRANSACTION_COLUMNS",
     "Migration",
     "MigrationStep",
     "connect",

@@ -83,3 +83,14 @@ def test_updated_details_are_scrubbed_of_card_numbers(store: Store) -> None:
     assert moved.details["operator"] == "mts"
     for kept in (moved.details, journaled):
         assert "4111 1111 1111 1111" not in str(kept) and "cvv" not in kept
+
+
+def test_the_transaction_columns_are_the_records_fields() -> None:
+    """One list of a transaction row's columns (replay and export read it): the stored
+    record has a field for each, in the same order."""
+    import dataclasses
+
+    from offline_queue.schema import TRANSACTION_COLUMNS
+    from offline_queue.store_transactions import TxnRecord
+
+    assert tuple(f.name for f in dataclasses.fields(TxnRecord)) == ("txn", *TRANSACTION_COLUMNS)
