@@ -295,7 +295,7 @@ _V7_Z_PENDING: Migration = (
 #: Lookups from indexes (issue 17): the clerk's searches, "reprint last" and the recent voids
 #: walk an index newest first and stop at their limit instead of reading every sale of a state
 #: and sorting it; a Z is reprinted from its ``z_report_started`` event found by number. Each
-#: query's plan is asserted in tests/test_store_indexes.py.
+#: query's plan is asserted in tests/store/test_store_indexes.py.
 _V8_LOOKUP_INDEXES: Migration = (
     """
     CREATE INDEX IF NOT EXISTS transactions_by_state_created

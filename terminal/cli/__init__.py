@@ -20,7 +20,7 @@ from terminal.logs import LEVELS, configure_logging
 #: The modules that add commands to :func:`main`, by the short name :data:`COMMANDS` uses;
 #: each has ``register(main)``. Written out, not discovered: a module missing from a build is
 #: an error when its command runs (:class:`MissingCommandModule`), never a command that
-#: silently is not there (tests/test_cli_lazy.py imports every one).
+#: silently is not there (tests/cli/test_cli_lazy.py imports every one).
 COMMAND_MODULES: dict[str, str] = {
     "config": "terminal.cli.config",
     "store": "terminal.cli.store",

@@ -3,7 +3,7 @@
 Why models at all: a client generated from ``/openapi.json`` (an integrator's till) gets typed
 classes (``SaleResult``, ``Transaction``) instead of an untyped ``dict``. The handlers still
 answer with the services' own ``to_dict()`` (the JSON bodies predate the models and must not
-change); ``tests/test_openapi_client.py`` checks the answers against these models, so the
+change); ``tests/api/test_openapi_client.py`` checks the answers against these models, so the
 document cannot drift from what is sent. Models are strict (``extra="forbid"``): a key a
 service adds must be declared here too.
 

@@ -61,3 +61,28 @@ def test_every_cited_name_exists(name: str) -> None:
 def test_a_name_that_does_not_exist_is_caught() -> None:
     with pytest.raises(AttributeError):
         resolve("terminal.counter.NoSuchThing")
+
+
+#: Test files of other projects the docs cite by name (sqlite-utils keeps its docs honest there).
+OTHER_PROJECTS_TESTS = {"tests/test_docs.py"}
+#: Every page a newcomer or an installer reads.
+PAGES = (
+    ROOT / "README.md",
+    ROOT / "bench" / "README.md",
+    ROOT / "deploy" / "README.md",
+    *sorted((ROOT / "docs").glob("*.md")),
+)
+
+
+def test_every_test_file_the_docs_cite_exists() -> None:
+    cited = {
+        (page.name, path)
+        for page in PAGES
+        for path in re.findall(r"tests/[A-Za-z0-9_/]+\.py", page.read_text(encoding="utf-8"))
+    }
+    missing = sorted(
+        (page, path)
+        for page, path in cited
+        if path not in OTHER_PROJECTS_TESTS and not (ROOT / path).is_file()
+    )
+    assert missing == []
