@@ -16,33 +16,29 @@ import pytest
 from helpers.kiosk import MARKET_PRODUCTS, Counter, start_counter, stop_counter
 
 
-@pytest.fixture(params=sorted(MARKET_PRODUCTS))
-def any_market_counter(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Counter]:
-    counter = start_counter(tmp_path, request.param)
+def _opened(tmp_path: Path, market: str) -> Iterator[Counter]:
+    """One market's terminal, opened for the test and closed after it."""
+    counter = start_counter(tmp_path, market)
     counter.open()
     yield counter
     stop_counter(counter)
+
+
+@pytest.fixture(params=sorted(MARKET_PRODUCTS))
+def any_market_counter(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Counter]:
+    yield from _opened(tmp_path, request.param)
 
 
 @pytest.fixture
 def si_counter(tmp_path: Path) -> Iterator[Counter]:
-    counter = start_counter(tmp_path, "si")
-    counter.open()
-    yield counter
-    stop_counter(counter)
+    yield from _opened(tmp_path, "si")
 
 
 @pytest.fixture
 def rs_counter(tmp_path: Path) -> Iterator[Counter]:
-    counter = start_counter(tmp_path, "rs")
-    counter.open()
-    yield counter
-    stop_counter(counter)
+    yield from _opened(tmp_path, "rs")
 
 
 @pytest.fixture
 def fi_counter(tmp_path: Path) -> Iterator[Counter]:
-    counter = start_counter(tmp_path, "fi")
-    counter.open()
-    yield counter
-    stop_counter(counter)
+    yield from _opened(tmp_path, "fi")
